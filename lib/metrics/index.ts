@@ -1,0 +1,7 @@
+/** Anomaly-detection metrics on plain arrays (no tfjs): exact with tied scores. */
+export { auroc, type RocCurve, rocCurve } from "./roc.ts";
+export { aupro, type AuproOptions, type ProCurve, proCurve } from "./pro.ts";
+export { type F1Max, f1Max } from "./f1.ts";
+export { type Components, labelComponents } from "./components.ts";
+export { trapezoidUpTo } from "./trapezoid.ts";
+export { argsortDescending } from "./sort.ts";

@@ -1,0 +1,113 @@
+/**
+ * Conditional affine coupling block of the official AST flow (a GLOW-style block that updates
+ * both halves). With e(s) = exp(alpha * 0.636 * atan(s / alpha)):
+ *   y1 = e(s2) * x1 + t2, (s2, t2) = sub2([x2, c]);  y2 = e(s1) * x2 + t1, (s1, t1) = sub1([y1, c])
+ * log|det J| per pixel = channel sums of both log-scales. The condition c is the positional
+ * encoding, concatenated after the half-input.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { conv2dBias } from "../layers.ts";
+import { initConv2d, ParameterStore } from "../parameters.ts";
+
+/** Subnet: conv k (in+cond -> hidden), ReLU, conv k (hidden -> 2*out), replicate padding, x gamma. */
+export class CouplingSubnet {
+  constructor(private store: ParameterStore, private prefix: string) {}
+
+  static create(
+    store: ParameterStore,
+    prefix: string,
+    inChannels: number,
+    hidden: number,
+    outChannels: number,
+    kernel: number,
+    rng: () => number,
+  ): CouplingSubnet {
+    const c1 = initConv2d(kernel, inChannels, hidden, rng);
+    store.addTrainable(`${prefix}.conv1.weight`, c1.weight);
+    store.addTrainable(`${prefix}.conv1.bias`, c1.bias);
+    const c2 = initConv2d(kernel, hidden, outChannels, rng);
+    store.addTrainable(`${prefix}.conv2.weight`, c2.weight);
+    store.addTrainable(`${prefix}.conv2.bias`, c2.bias);
+    // The "gamma trick": the block starts as the identity.
+    store.addTrainable(`${prefix}.gamma`, tf.zeros([1]));
+    return new CouplingSubnet(store, prefix);
+  }
+
+  apply(x: tf.Tensor): tf.Tensor4D {
+    const p = (n: string) => this.store.get(`${this.prefix}.${n}`);
+    const h = tf.relu(conv2dBias(x as tf.Tensor4D, p("conv1.weight") as tf.Tensor4D, p("conv1.bias") as tf.Tensor1D, "replicate"));
+    const out = conv2dBias(h, p("conv2.weight") as tf.Tensor4D, p("conv2.bias") as tf.Tensor1D, "replicate");
+    return tf.mul(out, p("gamma")) as tf.Tensor4D;
+  }
+}
+
+/** The condition (positional encoding) goes after the half-input; none when disabled. */
+function withCondition(x: tf.Tensor, cond: tf.Tensor4D | null): tf.Tensor {
+  return cond ? tf.concat([x, cond], 3) : x;
+}
+
+export interface CouplingConfig {
+  channels: number;
+  condChannels: number;
+  hidden: number;
+  kernel: number;
+  /** soft-clamp alpha */
+  clamp: number;
+}
+
+export class ConditionalCouplingBlock {
+  readonly split1: number;
+  readonly split2: number;
+  constructor(readonly cfg: CouplingConfig, readonly sub1: CouplingSubnet, readonly sub2: CouplingSubnet) {
+    this.split1 = Math.floor(cfg.channels / 2);
+    this.split2 = cfg.channels - this.split1;
+  }
+
+  static create(store: ParameterStore, prefix: string, cfg: CouplingConfig, rng: () => number): ConditionalCouplingBlock {
+    const s1 = Math.floor(cfg.channels / 2), s2 = cfg.channels - s1;
+    // Same creation order as the reference module (s1 before s2).
+    const sub1 = CouplingSubnet.create(store, `${prefix}.s1`, s1 + cfg.condChannels, cfg.hidden, 2 * s2, cfg.kernel, rng);
+    const sub2 = CouplingSubnet.create(store, `${prefix}.s2`, s2 + cfg.condChannels, cfg.hidden, 2 * s1, cfg.kernel, rng);
+    return new ConditionalCouplingBlock(cfg, sub1, sub2);
+  }
+
+  /** Wire a block to parameters already in the store (e.g. loaded from a checkpoint). */
+  static attach(store: ParameterStore, prefix: string, cfg: CouplingConfig): ConditionalCouplingBlock {
+    return new ConditionalCouplingBlock(cfg, new CouplingSubnet(store, `${prefix}.s1`), new CouplingSubnet(store, `${prefix}.s2`));
+  }
+
+  /** log of the soft-clamped scale: alpha * 0.636 * atan(s / alpha). */
+  private logScale(s: tf.Tensor4D): tf.Tensor4D {
+    const a = this.cfg.clamp;
+    return tf.mul(tf.atan(tf.div(s, a)), a * 0.636);
+  }
+
+  private halves(x: tf.Tensor, first: number): [tf.Tensor4D, tf.Tensor4D] {
+    return [
+      tf.slice(x, [0, 0, 0, 0], [-1, -1, -1, first]) as tf.Tensor4D,
+      tf.slice(x, [0, 0, 0, first], [-1, -1, -1, -1]) as tf.Tensor4D,
+    ];
+  }
+
+  forward(x: tf.Tensor4D, cond: tf.Tensor4D | null): { y: tf.Tensor4D; logDet: tf.Tensor3D } {
+    const [x1, x2] = this.halves(x, this.split1);
+    const [s2, t2] = this.halves(this.sub2.apply(withCondition(x2, cond)), this.split1);
+    const ls2 = this.logScale(s2);
+    const y1 = tf.add(tf.mul(tf.exp(ls2), x1), t2);
+    const [s1, t1] = this.halves(this.sub1.apply(withCondition(y1, cond)), this.split2);
+    const ls1 = this.logScale(s1);
+    const y2 = tf.add(tf.mul(tf.exp(ls1), x2), t1);
+    const logDet = tf.add(tf.sum(ls1, 3), tf.sum(ls2, 3)) as tf.Tensor3D;
+    const y = tf.clipByValue(tf.concat([y1, y2], 3), -1e6, 1e6) as tf.Tensor4D;
+    return { y, logDet };
+  }
+
+  inverse(y: tf.Tensor4D, cond: tf.Tensor4D | null): tf.Tensor4D {
+    const [y1, y2] = this.halves(y, this.split1);
+    const [s1, t1] = this.halves(this.sub1.apply(withCondition(y1, cond)), this.split2);
+    const x2 = tf.div(tf.sub(y2, t1), tf.exp(this.logScale(s1)));
+    const [s2, t2] = this.halves(this.sub2.apply(withCondition(x2, cond)), this.split1);
+    const x1 = tf.div(tf.sub(y1, t2), tf.exp(this.logScale(s2)));
+    return tf.clipByValue(tf.concat([x1, x2], 3), -1e6, 1e6) as tf.Tensor4D;
+  }
+}
