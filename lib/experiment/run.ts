@@ -1,0 +1,312 @@
+/**
+ * One AST run end to end: dataset -> features -> teacher -> student -> evaluation, written as an
+ * immutable record under `out` (see results/run_files.ts). Checkpoints every few epochs make an
+ * interrupted run resumable; the record is complete once metrics.json exists.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { join, resolve } from "node:path";
+import { initBackend } from "../backend/backend.ts";
+import { openDataset, type Sample } from "../data/mvtec.ts";
+import { type AstConfig, applyOverrides, type Mode, presetConfig, type PresetName, PRESETS, validateConfig } from "./config.ts";
+import { resolveBackbone } from "../features/backbones.ts";
+import { buildFeatures, type FeatureSet, groundTruth } from "../features/feature_set.ts";
+import { createStudent, createTeacher, type StudentModel } from "../models/student_model.ts";
+import type { TeacherFlow } from "../models/teacher_flow.ts";
+import { positionalEncoding } from "../models/positional_encoding.ts";
+import { flowNllPerPixel, meanLoss, studentDistancePerPixel } from "../models/losses.ts";
+import { stateDict } from "../models/state_dict.ts";
+import { writeSafetensors } from "../io/safetensors.ts";
+import { Adam } from "../train/adam.ts";
+import { type EpochReport, trainLoop } from "../train/engine.ts";
+import { type CheckpointMeta, loadCheckpoint, saveCheckpoint } from "../train/checkpoint.ts";
+import { computeMetrics, type Metrics, scoreImages } from "./evaluate.ts";
+import { exists, readJson, RUN_FILES, writeJsonAtomic, writeScoresParquet } from "../results/run_files.ts";
+import { provenance } from "../results/provenance.ts";
+import { deriveSeed } from "../util/random.ts";
+
+export interface RunOptions {
+  data: string;
+  className: string;
+  mode: Mode;
+  preset?: PresetName;
+  epochs?: number;
+  seed?: number;
+  out?: string;
+  resume?: boolean;
+  /** --set key=value overrides */
+  sets?: string[];
+  /** experiment config (JSON or a TS module whose default export is a partial AstConfig) */
+  configFile?: string;
+  backbone?: string;
+  log?: (line: string) => void;
+  onEpoch?: (r: EpochReport) => void;
+}
+
+/** What metrics.json holds (docs/CLI_CONTRACT.md). */
+export interface RunRecord extends Metrics {
+  backend: string;
+  threads: number;
+  seconds: number;
+  class: string;
+  mode: Mode;
+  preset: PresetName;
+  backbone: string;
+  backbone_note?: string;
+  epochs: { teacher: number; student: number };
+  seed: number;
+  layout: string;
+  n_train: number;
+  n_test: number;
+  validation_scores: ReturnType<typeof summarise> | null;
+  provenance: Awaited<ReturnType<typeof provenance>>;
+}
+
+export interface RunResult {
+  out: string;
+  metrics: RunRecord;
+}
+
+export class RunError extends Error {}
+
+/** Deep-merge a partial config (from an experiment file) into a full one. */
+export function mergeConfig(base: AstConfig, partial: Record<string, unknown>): AstConfig {
+  const out = structuredClone(base) as unknown as Record<string, unknown>;
+  for (const [k, v] of Object.entries(partial)) {
+    if (!(k in out)) throw new RunError(`config: unknown key '${k}'`);
+    const cur = out[k];
+    out[k] = cur && typeof cur === "object" && !Array.isArray(cur) && v && typeof v === "object"
+      ? { ...cur as object, ...v as object }
+      : v;
+  }
+  return out as unknown as AstConfig;
+}
+
+async function loadConfigFile(path: string): Promise<Record<string, unknown>> {
+  if (!(await exists(path))) throw new RunError(`--config ${path}: file not found`);
+  if (path.endsWith(".json")) return await readJson(path);
+  const mod = await import(new URL(`file://${resolve(path)}`).href);
+  const cfg = mod.default ?? mod.config;
+  if (!cfg || typeof cfg !== "object") throw new RunError(`--config ${path}: no default export with a config object`);
+  return cfg;
+}
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+}
+
+interface RunState {
+  /** wall seconds spent in earlier (interrupted) invocations */
+  elapsedBefore: number;
+}
+
+export async function runExperiment(o: RunOptions): Promise<RunResult> {
+  const started = performance.now();
+  const log = o.log ?? ((l: string) => console.log(l));
+  const dataset = await openDataset(o.data, o.className);
+  if (dataset.layout === "mvtecad" && o.mode !== "rgb") {
+    throw new RunError(`${dataset.classDir}: MVTec AD layout has no depth data: use --mode rgb`);
+  }
+  const preset = o.preset ?? "demo";
+  if (!PRESETS.includes(preset)) throw new RunError(`--preset must be one of ${PRESETS.join(", ")}, got '${preset}'`);
+
+  const out = resolve(o.out ?? join("results", "runs", `${timestamp()}-${o.className}-${o.mode}`));
+  const configPath = join(out, RUN_FILES.config);
+  let cfg: AstConfig;
+  let state: RunState = { elapsedBefore: 0 };
+  if (o.resume) {
+    if (!(await exists(configPath))) throw new RunError(`--resume: ${out} holds no run to resume (no ${RUN_FILES.config})`);
+    if (await exists(join(out, RUN_FILES.metrics))) throw new RunError(`--resume: ${out} is already complete (metrics.json exists)`);
+    cfg = (await readJson<{ config: AstConfig }>(configPath)).config;
+    state = await readJson<RunState>(join(out, "state.json")).catch(() => state);
+    log(`resuming ${out}`);
+  } else {
+    if (await exists(out)) throw new RunError(`--out ${out} already exists (run folders are immutable; use --resume to continue an interrupted run)`);
+    cfg = presetConfig(preset, o.mode, dataset.layout);
+    if (o.configFile) cfg = mergeConfig(cfg, await loadConfigFile(o.configFile));
+    cfg = applyOverrides(cfg, o.sets ?? []);
+    cfg.mode = o.mode;
+    if (o.backbone) cfg.backbone = o.backbone;
+    if (o.seed !== undefined) cfg.seed = o.seed;
+    if (o.epochs !== undefined) cfg.teacher.epochs = cfg.student.epochs = o.epochs;
+    validateConfig(cfg);
+  }
+  if (dataset.layout === "mvtecad" && (cfg.trainMask || cfg.evalMask)) {
+    throw new RunError("foreground masks need 3D data: MVTec AD runs use no mask");
+  }
+
+  const backendInfo = await initBackend();
+  const resolved = cfg.mode === "depth" ? null : resolveBackbone(cfg.backbone, { explicit: !!o.backbone, preset });
+  const backboneName = resolved ? resolved.backbone.name : "none (depth only)";
+  if (resolved?.note) log(`note: ${resolved.note}`);
+
+  if (!o.resume) {
+    await Deno.mkdir(out, { recursive: true });
+    await writeJsonAtomic(configPath, {
+      config: cfg,
+      data: resolve(o.data),
+      class: o.className,
+      layout: dataset.layout,
+      backbone: backboneName,
+    });
+  }
+  const ckptDir = join(out, RUN_FILES.checkpointDir);
+  await Deno.mkdir(ckptDir, { recursive: true });
+  log(`AST ${cfg.mode} on ${dataset.classDir} (${dataset.layout}): ${dataset.train.length} train, ${dataset.validation.length} validation, ${dataset.test.length} test; backend ${backendInfo.name} x${backendInfo.threads}; features ${backboneName}`);
+
+  const useMask = cfg.trainMask || cfg.evalMask;
+  const features = (samples: Sample[], what: string) =>
+    buildFeatures(samples, {
+      mode: cfg.mode,
+      mapLen: cfg.mapLen,
+      backbone: resolved?.backbone ?? null,
+      useMask,
+      preprocess: cfg.preprocess,
+      onProgress: progressLine(`features ${what}`, log),
+    });
+  const train = await features(dataset.train, "train");
+  const validation = dataset.validation.length ? await features(dataset.validation, "validation") : null;
+  const test = await features(dataset.test, "test");
+
+  const pe = cfg.posEnc ? positionalEncoding(cfg.posEncDim, cfg.mapLen) : null;
+  const xTrain = tf.tensor4d(train.x, [train.samples.length, train.side, train.side, train.channels]);
+  const mTrain = cfg.trainMask && train.masks ? tf.tensor4d(train.masks, [train.samples.length, train.side, train.side, 1]) : null;
+  const history: EpochReport[] = await readJson<{ epochs: EpochReport[] }>(join(out, RUN_FILES.history))
+    .then((h) => h.epochs).catch(() => []);
+  const onEpoch = async (r: EpochReport) => {
+    log(`${r.phase} epoch ${r.epoch}/${r.epochs}  loss ${r.loss.toFixed(5)}  ${r.seconds.toFixed(1)} s`);
+    history.push(r);
+    o.onEpoch?.(r);
+    await writeJsonAtomic(join(out, RUN_FILES.history), { epochs: history });
+    await writeJsonAtomic(join(out, "state.json"), { elapsedBefore: state.elapsedBefore + (performance.now() - started) / 1000 });
+  };
+
+  const teacher = createTeacher(cfg, train.channels, deriveSeed(cfg.seed, "teacher"));
+  await trainPhase("teacher", teacher.params, cfg.teacher.epochs, (x, m) => {
+    const { z, logDet } = teacher.forward(x, pe);
+    return meanLoss(flowNllPerPixel(z, logDet, m));
+  });
+
+  let student: StudentModel | null = null;
+  if (cfg.scoring === "student") {
+    student = createStudent(cfg, train.channels, deriveSeed(cfg.seed, "student"));
+    const s = student;
+    await trainPhase("student", s.params, cfg.student.epochs, (x, m, updates) => {
+      // The frozen teacher's output is the regression target.
+      const target = teacher.forward(x, pe).z;
+      const r = s.predict(x, pe, true);
+      updates.push(...r.updates);
+      return meanLoss(studentDistancePerPixel(target, r.out, m));
+    });
+  }
+  tf.dispose([xTrain, mTrain ?? []].flat());
+
+  log("evaluating");
+  const outSize = cfg.mapLen * 8;
+  const evalInput = (f: FeatureSet) => ({
+    x: f.x,
+    n: f.samples.length,
+    side: f.side,
+    channels: f.channels,
+    masks: cfg.evalMask ? f.masks : null,
+    outSize,
+  });
+  const results = scoreImages(teacher, student, pe, evalInput(test), cfg.batchSize);
+  const labels = test.samples.map((s) => s.label);
+  const types = test.samples.map((s) => s.defectType);
+  const gt = dataset.layout === "mvtecad" || test.samples.some((s) => s.maskPath) ? await groundTruth(test.samples, outSize) : null;
+  const metrics = computeMetrics(results, labels, types, gt, outSize);
+  const validationScores = validation ? scoreImages(teacher, student, pe, evalInput(validation), cfg.batchSize) : null;
+
+  await writeScoresParquet(out, test.samples.map((s, i) => ({
+    path: s.rgbPath,
+    defect_type: s.defectType,
+    label: s.label,
+    score_max: results.scoreMax[i],
+    score_mean: results.scoreMean[i],
+  })));
+  await writeSafetensors(join(out, RUN_FILES.maps), {
+    anomaly_maps: { shape: [test.samples.length, outSize, outSize], data: results.maps, dtype: "F16" },
+  }, { layout: "N,H,W", note: "bicubic-upsampled student-teacher distance maps of the test images, in scores.parquet order" });
+  const seconds = state.elapsedBefore + (performance.now() - started) / 1000;
+  const record: RunRecord = {
+    ...metrics,
+    backend: backendInfo.name,
+    threads: backendInfo.threads,
+    seconds,
+    class: o.className,
+    mode: cfg.mode,
+    preset: cfg.preset,
+    backbone: backboneName,
+    ...(resolved?.note ? { backbone_note: resolved.note } : {}),
+    epochs: { teacher: cfg.teacher.epochs, student: cfg.student.epochs },
+    seed: cfg.seed,
+    layout: dataset.layout,
+    n_train: dataset.train.length,
+    n_test: dataset.test.length,
+    validation_scores: validationScores ? summarise(validationScores.scoreMax) : null,
+    provenance: await provenance(backendInfo),
+  };
+  await writeJsonAtomic(join(out, RUN_FILES.metrics), record);
+  teacher.dispose();
+  student?.dispose();
+  pe?.dispose();
+  return { out, metrics: record };
+
+  async function trainPhase(
+    phase: "teacher" | "student",
+    params: TeacherFlow["params"],
+    epochs: number,
+    loss: (x: tf.Tensor4D, m: tf.Tensor4D | null, updates: [tf.Variable, tf.Tensor][]) => tf.Scalar,
+  ): Promise<void> {
+    const finalPath = join(out, phase === "teacher" ? RUN_FILES.teacher : RUN_FILES.student);
+    const ckptPath = join(ckptDir, `${phase}.safetensors`);
+    const optimizer = new Adam(cfg.adam, params.trainable);
+    let start = 0;
+    if (await exists(finalPath)) {
+      await loadCheckpoint(finalPath, params, null);
+      log(`${phase}: trained weights found, skipping training`);
+      optimizer.dispose();
+      return;
+    }
+    if (await exists(ckptPath)) {
+      const meta = await loadCheckpoint(ckptPath, params, optimizer);
+      start = meta.epoch;
+      log(`${phase}: resuming after epoch ${start}`);
+    }
+    await trainLoop({ x: xTrain, masks: mTrain }, {
+      phase,
+      epochs,
+      startEpoch: start,
+      batchSize: Math.min(cfg.batchSize, xTrain.shape[0]),
+      seed: cfg.seed,
+      params,
+      optimizer,
+      loss,
+      onEpoch: async (r) => {
+        if (r.epoch % cfg.checkpointEvery === 0 || r.epoch === r.epochs) {
+          const meta: CheckpointMeta = { phase, epoch: r.epoch, adamStep: optimizer.step };
+          await saveCheckpoint(ckptPath, params, optimizer, meta);
+        }
+        await onEpoch(r);
+      },
+    });
+    await writeSafetensors(finalPath, await stateDict(params), { phase, epochs: String(epochs), format: "AST state dict (PyTorch layout)" });
+    optimizer.dispose();
+  }
+}
+
+function summarise(v: Float32Array) {
+  const s = Float64Array.from(v).sort();
+  const q = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.round(p * (s.length - 1))))];
+  const mean = s.reduce((a, b) => a + b, 0) / s.length;
+  const std = Math.sqrt(s.reduce((a, b) => a + (b - mean) ** 2, 0) / s.length);
+  return { n: s.length, mean, std, min: s[0], median: q(0.5), q95: q(0.95), q99: q(0.99), max: s[s.length - 1] };
+}
+
+/** A progress reporter that logs at most ~10 lines per pass. */
+function progressLine(what: string, log: (l: string) => void) {
+  return (done: number, total: number) => {
+    const step = Math.max(1, Math.ceil(total / 10));
+    if (done === total || done % step === 0) log(`${what} ${done}/${total}`);
+  };
+}
