@@ -1,11 +1,14 @@
-/** Conformance tests run on the backend under test (AST_TEST_BACKEND, default cpu). */
-import * as tf from "@tensorflow/tfjs-core";
-import "@tensorflow/tfjs-backend-cpu";
+/**
+ * Conformance tests run on the backend the project trains with (initBackend's choice; set
+ * AST_BACKEND=cpu etc. to check another one).
+ */
+import { initBackend } from "../../lib/backend/backend.ts";
 
 export async function initConformanceBackend(): Promise<void> {
-  const want = Deno.env.get("AST_TEST_BACKEND") ?? "cpu";
-  if (tf.getBackend() !== want) {
-    await tf.setBackend(want);
-    await tf.ready();
+  const info = await initBackend();
+  if (!initConformanceBackend.said) {
+    initConformanceBackend.said = true;
+    console.log(`  (conformance on backend ${info.name} x${info.threads})`);
   }
 }
+initConformanceBackend.said = false;

@@ -4,7 +4,6 @@
  * assertClose); five-step Adam loss sequences 1e-3 relative.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import "@tensorflow/tfjs-backend-cpu";
 import { assertClose } from "../assert.ts";
 import { needsShared, sharedPath } from "../_shared.ts";
 import { type NamedArray, readSafetensors } from "../../lib/io/safetensors.ts";
@@ -42,9 +41,11 @@ async function fixture(): Promise<Fixture> {
 
 /** NCHW fixture tensor -> NHWC tfjs tensor (rank 3 CHW -> HWC). */
 function nhwc(a: NamedArray): tf.Tensor {
-  const t = tf.tensor(a.data, a.shape);
-  const perm = a.shape.length === 4 ? [0, 2, 3, 1] : a.shape.length === 3 ? [1, 2, 0] : null;
-  return perm ? tf.transpose(t, perm) : t;
+  return tf.tidy(() => {
+    const t = tf.tensor(a.data, a.shape);
+    const perm = a.shape.length === 4 ? [0, 2, 3, 1] : a.shape.length === 3 ? [1, 2, 0] : null;
+    return perm ? tf.transpose(t, perm) : t;
+  });
 }
 
 /** NHWC tensor -> NCHW values, for comparison with the fixture. */

@@ -1,0 +1,198 @@
+/**
+ * Decides and prepares the tfjs backend for the whole program (call once, early):
+ *   tfjs-node-gpu -> tfjs-node -> wasm (training kernels + threads) -> cpu.
+ *
+ * Choice: `opts.prefer` > env `AST_BACKEND` > that order. Threads: `opts.threads` > env
+ * `AST_THREADS` > all logical cores. A requested backend that cannot load falls back along the
+ * order, and `note` says why. tfjs-node(-gpu) are optional: they are tried only when the import
+ * map (deno.json) names them, because importing an unmapped `npm:` specifier would download and
+ * install it at run time (and still fail here: its native addon is fetched by an install script).
+ *
+ * Everything registers into the one tfjs-core instance `import * as tf from "@tensorflow/tfjs-core"`
+ * gives: the backend packages resolve `@tensorflow/tfjs-core` to the same npm package folder.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
+import * as tfwasm from "@tensorflow/tfjs-backend-wasm";
+import { registerTrainingGradients } from "./gradients.ts";
+import { registerWasmTrainingKernels } from "./wasm_kernels.ts";
+import { MAX_WASM_THREADS, useThreadedWasm } from "./wasm_threads.ts";
+
+export type BackendName = "tensorflow" | "tensorflow-gpu" | "wasm" | "cpu" | "webgpu";
+
+export interface BackendInfo {
+  name: BackendName;
+  /** Threads the backend computes with (tfjs-node: its intra-op pool, reported as the core count). */
+  threads: number;
+  /** wasm only: SIMD build in use. */
+  simd?: boolean;
+  /** Why the result differs from what was asked (fallbacks, thread caps). */
+  note?: string;
+}
+
+export interface InitBackendOptions {
+  /** One of BackendName; anything else means the default order. */
+  prefer?: string;
+  threads?: number;
+}
+
+const BACKEND_NAMES: readonly BackendName[] = ["tensorflow-gpu", "tensorflow", "wasm", "cpu", "webgpu"];
+/** The automatic order; webgpu is opt-in (software adapters are slower than wasm). */
+const AUTO_ORDER: readonly BackendName[] = ["tensorflow-gpu", "tensorflow", "wasm", "cpu"];
+const OPTIONAL_PACKAGES: Partial<Record<BackendName, string>> = {
+  "tensorflow-gpu": "@tensorflow/tfjs-node-gpu",
+  "tensorflow": "@tensorflow/tfjs-node",
+  "webgpu": "@tensorflow/tfjs-backend-webgpu",
+};
+
+let current: BackendInfo | null = null;
+let pending: Promise<BackendInfo> | null = null;
+
+/** The backend chosen by initBackend, or null before it has finished. */
+export function backendInfo(): BackendInfo | null {
+  return current;
+}
+
+/** Chooses, initialises and returns the backend. Idempotent: later calls return the first result. */
+export function initBackend(opts: InitBackendOptions = {}): Promise<BackendInfo> {
+  if (pending == null) {
+    pending = chooseAndInit(opts).then(
+      (info) => (current = info),
+      (err) => {
+        pending = null; // allow a retry after e.g. a permission fix
+        throw err;
+      },
+    );
+  }
+  return pending;
+}
+
+function readEnv(name: string): string | undefined {
+  try {
+    if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") return undefined;
+    return Deno.env.get(name) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function firstLine(err: unknown): string {
+  return String((err as Error)?.message ?? err).split("\n")[0].slice(0, 200);
+}
+
+interface Attempt {
+  info?: BackendInfo;
+  failure?: string;
+}
+
+async function chooseAndInit(opts: InitBackendOptions): Promise<BackendInfo> {
+  await registerTrainingGradients();
+  const notes: string[] = [];
+
+  const requested = opts.prefer ?? readEnv("AST_BACKEND");
+  let order: BackendName[] = [...AUTO_ORDER];
+  if (requested && requested !== "auto") {
+    if ((BACKEND_NAMES as readonly string[]).includes(requested)) {
+      const r = requested as BackendName;
+      order = [r, ...AUTO_ORDER.filter((n) => n !== r)];
+    } else {
+      notes.push(`unknown backend "${requested}" ignored`);
+    }
+  }
+  const threads = resolveThreads(opts.threads, notes);
+
+  for (const name of order) {
+    const attempt = await tryBackend(name, threads);
+    if (attempt.info) {
+      const allNotes = [...notes, ...(attempt.info.note ? [attempt.info.note] : [])];
+      return { ...attempt.info, ...(allNotes.length ? { note: allNotes.join("; ") } : {}) };
+    }
+    // Absent optional packages are the normal case in auto mode: only report asked-for ones.
+    if (name === requested) notes.push(`${name} unavailable (${attempt.failure})`);
+  }
+  throw new Error(`no tfjs backend could be initialised: ${notes.join("; ")}`);
+}
+
+function resolveThreads(fromOpts: number | undefined, notes: string[]): number {
+  const cores = Math.max(1, navigator.hardwareConcurrency || 1);
+  const raw = fromOpts ?? readEnv("AST_THREADS");
+  if (raw == null) return cores;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    notes.push(`invalid thread count "${raw}", using ${cores}`);
+    return cores;
+  }
+  return n;
+}
+
+async function tryBackend(name: BackendName, threads: number): Promise<Attempt> {
+  try {
+    switch (name) {
+      case "tensorflow-gpu":
+      case "tensorflow":
+        return await tryTfjsNode(name);
+      case "webgpu":
+        return await tryWebgpu();
+      case "wasm":
+        return await tryWasm(threads);
+      case "cpu":
+        return (await tf.setBackend("cpu"))
+          ? { info: { name: "cpu", threads: 1 } }
+          : { failure: "cpu backend failed to initialise" };
+    }
+  } catch (err) {
+    return { failure: firstLine(err) };
+  }
+}
+
+/** Imports an optional package by its bare name: fails at once when deno.json does not map it. */
+async function importOptional(specifier: string): Promise<void> {
+  // A non-literal specifier keeps `deno check` / the module graph from requiring it.
+  await import(specifier);
+}
+
+async function tryTfjsNode(name: "tensorflow" | "tensorflow-gpu"): Promise<Attempt> {
+  try {
+    await importOptional(OPTIONAL_PACKAGES[name]!);
+  } catch (err) {
+    return { failure: `${OPTIONAL_PACKAGES[name]} not importable: ${firstLine(err)}` };
+  }
+  // Both packages register their backend as "tensorflow".
+  if (!(await tf.setBackend("tensorflow"))) return { failure: "tensorflow backend failed to initialise" };
+  return { info: { name, threads: navigator.hardwareConcurrency || 1 } };
+}
+
+async function tryWebgpu(): Promise<Attempt> {
+  if (!("gpu" in navigator)) return { failure: "navigator.gpu missing" };
+  try {
+    await importOptional(OPTIONAL_PACKAGES.webgpu!);
+  } catch (err) {
+    return { failure: `${OPTIONAL_PACKAGES.webgpu} not importable: ${firstLine(err)}` };
+  }
+  if (!(await tf.setBackend("webgpu"))) return { failure: "webgpu backend failed to initialise" };
+  return { info: { name: "webgpu", threads: 1 } };
+}
+
+async function tryWasm(threads: number): Promise<Attempt> {
+  registerWasmTrainingKernels(); // before init: replaced kernels keep the shipped setupFunc
+  const notes: string[] = [];
+  const wanted = Math.min(threads, MAX_WASM_THREADS);
+  if (threads > MAX_WASM_THREADS) notes.push(`threads capped at ${MAX_WASM_THREADS} (tfjs-wasm pool size)`);
+  let threaded = false;
+  if (wanted > 1) {
+    try {
+      await useThreadedWasm(wanted);
+      threaded = true;
+    } catch (err) {
+      notes.push(`wasm threads unavailable, using 1 thread (${firstLine(err)})`);
+    }
+  }
+  if (!threaded) {
+    tfwasm.setThreadsCount(1);
+    if (!(await tf.setBackend("wasm"))) return { failure: "wasm backend failed to initialise" };
+  }
+  const actual = tfwasm.getThreadsCount();
+  if (threaded && actual !== wanted) notes.push(`asked ${wanted} threads, wasm runs ${actual}`);
+  const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT") as boolean;
+  return { info: { name: "wasm", threads: actual, simd, ...(notes.length ? { note: notes.join("; ") } : {}) } };
+}
