@@ -21,7 +21,7 @@ import { encodePng } from "../io/images.ts";
 import { encodeXyzTiff } from "../io/tiff.ts";
 
 /** Recorded in dataset.json; bump it whenever the rendering changes so old datasets regenerate. */
-export const GENERATOR_VERSION = "ast-lab-synthetic-v1";
+export const GENERATOR_VERSION = "ast-lab-synthetic-v2";
 
 export const DEFECT_TYPES = ["dent", "bump", "hole", "crack", "color"] as const;
 export type DefectType = typeof DEFECT_TYPES[number];
@@ -199,8 +199,8 @@ function makeDefect(type: DefectType, rng: Rng, s: Scene): DefectLayer {
     layer.tintAlpha[k] = alpha;
   };
   if (type === "dent" || type === "bump") {
-    // smooth cosine cap, 3-5 mm deep / high, 9-13 mm radius
-    const radius = rng.uniform(9, 13) * px, amp = rng.uniform(0.003, 0.005) * (type === "dent" ? 1 : -1);
+    // smooth cosine cap, 8-12 mm deep / high, 10-14 mm radius: clearly above the rim's noise
+    const radius = rng.uniform(10, 14) * px, amp = rng.uniform(0.008, 0.012) * (type === "dent" ? 1 : -1);
     each((k, i, j) => {
       const r = Math.hypot(i + 0.5 - dcy, j + 0.5 - dcx);
       if (r >= radius) return;
@@ -220,8 +220,8 @@ function makeDefect(type: DefectType, rng: Rng, s: Scene): DefectLayer {
       layer.mask[k] = 255;
     });
   } else if (type === "crack") {
-    // a wiggly polyline, 30-50 mm long, ~3 mm wide, 3-5 mm deep, dark
-    const length = rng.uniform(30, 50) * px, halfWidth = rng.uniform(1.2, 1.8) * px, depth = rng.uniform(0.003, 0.005);
+    // a wiggly polyline, 30-50 mm long, ~4-5 mm wide, 8-12 mm deep, dark
+    const length = rng.uniform(30, 50) * px, halfWidth = rng.uniform(2, 2.5) * px, depth = rng.uniform(0.008, 0.012);
     let angle = rng.uniform(0, Math.PI);
     const segments = 5, step = length / segments;
     let y = dcy - Math.sin(angle) * length / 2, x = dcx - Math.cos(angle) * length / 2;
@@ -287,7 +287,7 @@ function renderSample(rng: Rng, size: number, defect: DefectType | null): Render
       const ripple = onPuck ? 0.00008 * Math.sin(r * mmPerPx * 0.9 + s.ringPhase) : 0; // machining rings
       let z = table - s.height * coverage + ripple + layer.dz[k] * coverage + 0.00015 * rng.normal();
       // missing points: sparse everywhere, frequent on the steep rim, some inside holes/cracks
-      const rimPart = t > 0 && t < 1 ? 0.3 : 0;
+      const rimPart = t > 0 && t < 1 ? 0.1 : 0;
       const missing = rng.uniform() < 0.003 + rimPart + layer.dropout[k];
       if (missing) z = 0;
       xyz[3 * k] = z === 0 ? 0 : ((j + 0.5 - size / 2) / focal) * z;

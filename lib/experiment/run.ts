@@ -175,9 +175,9 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
   const onEpoch = async (r: EpochReport) => {
     log(`${r.phase} epoch ${r.epoch}/${r.epochs}  loss ${r.loss.toFixed(5)}  ${r.seconds.toFixed(1)} s`);
     history.push(r);
-    o.onEpoch?.(r);
     await writeJsonAtomic(join(out, RUN_FILES.history), { epochs: history });
     await writeJsonAtomic(join(out, "state.json"), { elapsedBefore: state.elapsedBefore + (performance.now() - started) / 1000 });
+    o.onEpoch?.(r);
   };
 
   const teacher = createTeacher(cfg, train.channels, deriveSeed(cfg.seed, "teacher"));
