@@ -85,11 +85,13 @@ export function presetConfig(preset: PresetName, mode: Mode, dataset: DatasetKin
       c.teacher.epochs = c.student.epochs = dataset === "mvtec3d" ? 72 : 120;
       return c;
     case "demo":
+      // Minutes on 2 cores: a 16x16 map (128x128 depth), a narrow, shallow student.
       c.backbone = "mobilenet_v2";
+      c.mapLen = 16;
       c.teacher.hidden = 64;
       c.student.hidden = 128;
       c.student.nBlocks = 2;
-      c.teacher.epochs = c.student.epochs = 24;
+      c.teacher.epochs = c.student.epochs = 20;
       return c;
     case "reference-small":
       // docs/REFERENCE_RESULTS.md: teacher hidden 64, student hidden 256 x 4 blocks, 24 epochs each.
@@ -163,3 +165,6 @@ export function validateConfig(c: AstConfig): void {
   if (!["student", "teacher-nll"].includes(c.scoring)) bad(`scoring must be student or teacher-nll`);
   if (!(c.adam.lr > 0)) bad(`adam.lr must be > 0`);
 }
+
+/** What an experiment file in experiments/ exports: any part of the config (top-level keys merged). */
+export type ExperimentConfig = Partial<AstConfig>;

@@ -4,7 +4,7 @@
  * when their implementation and weights are available.
  */
 import type { DecodedImage } from "../io/images.ts";
-import { rawPatchEmbedding } from "./raw_patch.ts";
+import { RAW_PATCH_FACTOR, rawPatchEmbedding } from "./raw_patch.ts";
 
 export interface Backbone {
   name: string;
@@ -16,8 +16,8 @@ export interface Backbone {
 
 export const rawPatchBackbone: Backbone = {
   name: "raw-patch",
-  description: "raw-pixel 8x8 patch embedding (no pretrained network)",
-  channels: 192,
+  description: `raw-pixel ${RAW_PATCH_FACTOR}x${RAW_PATCH_FACTOR} patch embedding (no pretrained network)`,
+  channels: 3 * RAW_PATCH_FACTOR * RAW_PATCH_FACTOR,
   extract: (image, mapLen) => Promise.resolve(rawPatchEmbedding(image, mapLen)),
 };
 

@@ -126,3 +126,15 @@ Deno.test({ name: "run: bad config overrides fail before any work", ...opts, fn:
   await assertRejects(() => run(["teacher.hidden=0"]), /teacher.hidden must be an integer >= 1/);
   await assertRejects(() => runExperiment({ data: root3d, className: "nope", mode: "depth", out, log: quiet }), /nope/);
 } });
+
+Deno.test({ name: "run: --config loads a typed experiment file from experiments/", ...opts, fn: async () => {
+  const out = join(await Deno.makeTempDir(), "cfg");
+  const file = new URL("../../experiments/symmetric_student.ts", import.meta.url).pathname;
+  await runExperiment({ data: root3d, className: "puck", mode: "depth", epochs: 1, out, configFile: file, sets: TINY_SETS, log: quiet });
+  const cfg = JSON.parse(await Deno.readTextFile(join(out, "config.json"))).config;
+  assertEquals([cfg.student.kind, cfg.student.nBlocks, cfg.student.hidden], ["flow", 1, 8]);
+  await assertRejects(
+    () => runExperiment({ data: root3d, className: "puck", mode: "depth", out: out + "2", configFile: "/nope.ts", log: quiet }),
+    /--config \/nope.ts: file not found/,
+  );
+} });
