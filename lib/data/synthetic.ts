@@ -19,6 +19,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { encodePng } from "../io/images.ts";
 import { encodeXyzTiff } from "../io/tiff.ts";
+import { mulberry32 } from "../util/random.ts";
 
 /** Recorded in dataset.json; bump it whenever the rendering changes so old datasets regenerate. */
 export const GENERATOR_VERSION = "ast-lab-synthetic-v2";
@@ -70,17 +71,8 @@ export interface SyntheticConfig {
 // ---------------------------------------------------------------------------------------------
 // Random numbers
 
-/** mulberry32: small, fast, good enough for scene jitter; returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The same seeded generator as everywhere else in the project (re-exported for callers).
+export { mulberry32 };
 
 /** FNV-1a hash of a string: derives per-sample seeds. */
 function hashString(s: string): number {

@@ -2,18 +2,10 @@
  * Independent, deliberately naive reference computations for the metric tests. Nothing here
  * imports lib/metrics: each quantity is computed straight from its definition.
  */
+import { mulberry32 } from "../../lib/util/random.ts";
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG so failures reproduce (the generator is not under test here). */
+export const seededRandom = mulberry32;
 
 /** P(s+ > s-) + 0.5 P(s+ = s-) over all (positive, negative) pairs. O(P * N). */
 export function pairCountAuroc(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
