@@ -1,0 +1,232 @@
+/**
+ * EfficientNet-B5 feature extractor (inference only), numerically following the reference
+ * package (lukemelas EfficientNet-PyTorch) in eval mode:
+ *   stem: conv 3x3 s2 + BN + swish
+ *   MBConv: [expand 1x1 + BN + swish] -> depthwise kxk + BN + swish -> squeeze-excitation
+ *           -> project 1x1 + BN -> identity skip when stride 1 and in == out (no drop-connect)
+ * Every conv uses the static pads computed for a 456-pixel image (see architecture.ts).
+ *
+ * Eval-mode BatchNorm is an affine map per channel, so it is folded into the preceding conv
+ * when the weights are loaded (kernel * scale, bias = beta - mean * scale; in float64).
+ * Tensors are NHWC; the weights arrive in the reference's names and PyTorch layout (OIHW).
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import type { NamedArray } from "../../io/safetensors.ts";
+import { B5_BLOCKS, B5_STEM_CHANNELS, B5_STEM_PADS, BN_EPS, type MBConvSpec, type Pads } from "./architecture.ts";
+
+/** A conv with its BatchNorm folded in (or a plain conv with bias). */
+interface ConvParams {
+  /** HWIO for convs, [k,k,C,1] for depthwise, [I,O] for the squeeze-excitation matmuls */
+  kernel: tf.Tensor;
+  bias: tf.Tensor1D;
+}
+
+interface BlockParams {
+  spec: MBConvSpec;
+  expand?: ConvParams;
+  depthwise: ConvParams;
+  seReduce: ConvParams;
+  seExpand: ConvParams;
+  project: ConvParams;
+}
+
+export class EfficientNetWeightsError extends Error {}
+
+/** Reads reference-named tensors, checking presence and shape; errors name the file and tensor. */
+class WeightReader {
+  constructor(private tensors: Map<string, NamedArray>, private source: string) {}
+
+  get(name: string, shape: number[]): Float32Array {
+    const t = this.tensors.get(name);
+    if (!t) throw new EfficientNetWeightsError(`${this.source}: missing tensor '${name}' (EfficientNet-B5, reference names)`);
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      throw new EfficientNetWeightsError(`${this.source}: tensor '${name}' has shape [${t.shape}], expected [${shape}]`);
+    }
+    if (!(t.data instanceof Float32Array)) throw new EfficientNetWeightsError(`${this.source}: tensor '${name}' is ${t.dtype}, expected a float`);
+    return t.data;
+  }
+
+  /** Eval-mode BN as (scale, shift) in float64. */
+  batchNorm(prefix: string, channels: number): { scale: Float64Array; shift: Float64Array } {
+    const gamma = this.get(`${prefix}.weight`, [channels]), beta = this.get(`${prefix}.bias`, [channels]);
+    const mean = this.get(`${prefix}.running_mean`, [channels]), variance = this.get(`${prefix}.running_var`, [channels]);
+    const scale = new Float64Array(channels), shift = new Float64Array(channels);
+    for (let c = 0; c < channels; c++) {
+      scale[c] = gamma[c] / Math.sqrt(variance[c] + BN_EPS);
+      shift[c] = beta[c] - mean[c] * scale[c];
+    }
+    return { scale, shift };
+  }
+
+  /** Conv OIHW (no bias) + BN -> HWIO kernel and bias. */
+  convBn(convName: string, bnName: string, outC: number, inC: number, k: number): ConvParams {
+    const w = this.get(`${convName}.weight`, [outC, inC, k, k]);
+    const { scale, shift } = this.batchNorm(bnName, outC);
+    const hwio = new Float32Array(w.length);
+    for (let o = 0; o < outC; o++) {
+      for (let i = 0; i < inC; i++) {
+        for (let h = 0; h < k; h++) {
+          for (let x = 0; x < k; x++) hwio[((h * k + x) * inC + i) * outC + o] = w[((o * inC + i) * k + h) * k + x] * scale[o];
+        }
+      }
+    }
+    const kernel = k === 1 ? tf.tensor4d(hwio, [1, 1, inC, outC]) : tf.tensor4d(hwio, [k, k, inC, outC]);
+    return { kernel, bias: tf.tensor1d(Float32Array.from(shift)) };
+  }
+
+  /** Depthwise OIHW [C,1,k,k] + BN -> tfjs depthwise [k,k,C,1] and bias. */
+  depthwiseBn(convName: string, bnName: string, channels: number, k: number): ConvParams {
+    const w = this.get(`${convName}.weight`, [channels, 1, k, k]);
+    const { scale, shift } = this.batchNorm(bnName, channels);
+    const out = new Float32Array(w.length);
+    for (let c = 0; c < channels; c++) {
+      for (let h = 0; h < k; h++) for (let x = 0; x < k; x++) out[(h * k + x) * channels + c] = w[(c * k + h) * k + x] * scale[c];
+    }
+    return { kernel: tf.tensor4d(out, [k, k, channels, 1]), bias: tf.tensor1d(Float32Array.from(shift)) };
+  }
+
+  /** 1x1 conv with bias (squeeze-excitation) as an [I,O] matrix. */
+  dense(convName: string, outC: number, inC: number): ConvParams {
+    const w = this.get(`${convName}.weight`, [outC, inC, 1, 1]);
+    const b = this.get(`${convName}.bias`, [outC]);
+    const io = new Float32Array(w.length);
+    for (let o = 0; o < outC; o++) for (let i = 0; i < inC; i++) io[i * outC + o] = w[o * inC + i];
+    return { kernel: tf.tensor2d(io, [inC, outC]), bias: tf.tensor1d(b.slice()) };
+  }
+}
+
+function explicit(p: Pads): tf.backend_util.ExplicitPadding {
+  return [[0, 0], [p[0], p[1]], [p[2], p[3]], [0, 0]];
+}
+
+/** x * sigmoid(x); disposes x (keeps the peak memory of the big expanded maps down). */
+function swishConsuming(x: tf.Tensor4D): tf.Tensor4D {
+  const s = tf.sigmoid(x);
+  const y = tf.mul(x, s) as tf.Tensor4D;
+  x.dispose();
+  s.dispose();
+  return y;
+}
+
+function conv1x1(x: tf.Tensor4D, p: ConvParams): tf.Tensor4D {
+  return tf.fused.conv2d({ x, filter: p.kernel as tf.Tensor4D, strides: 1, pad: "valid", bias: p.bias });
+}
+
+/**
+ * Mean over H and W -> [N,C] as a whole-map average pool: 3-4x faster than tf.mean on wasm
+ * (a matmul with a 1/HW row is as fast in isolation, but XNNPACK repacks the big operand as
+ * "weights" for every new tensor).
+ */
+function globalAveragePool(x: tf.Tensor4D): tf.Tensor2D {
+  const [n, h, w, c] = x.shape;
+  return tf.reshape(tf.avgPool(x, [h, w], 1, "valid"), [n, c]);
+}
+
+function mbconv(x: tf.Tensor4D, p: BlockParams): tf.Tensor4D {
+  const { spec } = p;
+  let h = x;
+  if (p.expand) h = swishConsuming(conv1x1(x, p.expand));
+  // fused.depthwiseConv2d's typings omit explicit pads, but the op and the wasm/cpu kernels take
+  // them (computeConv2DInfo); the conformance test checks the result.
+  const dw = tf.fused.depthwiseConv2d({
+    x: h,
+    filter: p.depthwise.kernel as tf.Tensor4D,
+    strides: spec.stride,
+    pad: explicit(spec.depthwisePads) as unknown as "valid",
+    bias: p.depthwise.bias,
+  });
+  if (h !== x) h.dispose();
+  h = swishConsuming(dw);
+
+  // squeeze-excitation: per-channel gate from the pooled map (bottleneck width = in/4)
+  const pooled = globalAveragePool(h);
+  const [n, , , c] = h.shape;
+  const reduced = tf.fused.matMul({ a: pooled, b: p.seReduce.kernel as tf.Tensor2D, bias: p.seReduce.bias });
+  const reducedAct = tf.mul(reduced, tf.sigmoid(reduced));
+  const gate = tf.reshape(tf.fused.matMul({ a: reducedAct as tf.Tensor2D, b: p.seExpand.kernel as tf.Tensor2D, bias: p.seExpand.bias, activation: "sigmoid" }), [n, 1, 1, c]);
+  const excited = tf.mul(h, gate) as tf.Tensor4D;
+  h.dispose();
+
+  const projected = conv1x1(excited, p.project);
+  excited.dispose();
+  return spec.residual ? tf.add(projected, x) as tf.Tensor4D : projected;
+}
+
+export interface EfficientNetB5Options {
+  /** build (and require weights for) blocks 0..upToBlock only; default 35 (the AST features) */
+  upToBlock?: number;
+  /** file name for error messages */
+  source?: string;
+}
+
+export class EfficientNetB5 {
+  private constructor(
+    private readonly stem: ConvParams,
+    private readonly blocks: BlockParams[],
+  ) {}
+
+  /** Last block this instance can run to. */
+  get upToBlock(): number {
+    return this.blocks.length - 1;
+  }
+
+  /** Builds the network from reference-named float tensors (PyTorch layout). */
+  static fromReferenceWeights(tensors: Map<string, NamedArray>, opts: EfficientNetB5Options = {}): EfficientNetB5 {
+    const upToBlock = opts.upToBlock ?? 35;
+    if (!Number.isInteger(upToBlock) || upToBlock < 0 || upToBlock >= B5_BLOCKS.length) {
+      throw new RangeError(`upToBlock must be an integer in 0..${B5_BLOCKS.length - 1}, got ${upToBlock}`);
+    }
+    const r = new WeightReader(tensors, opts.source ?? "<weights>");
+    const made: ConvParams[] = [];
+    const track = (p: ConvParams) => (made.push(p), p);
+    try {
+      const stem = track(r.convBn("_conv_stem", "_bn0", B5_STEM_CHANNELS, 3, 3));
+      const blocks = B5_BLOCKS.slice(0, upToBlock + 1).map((spec): BlockParams => {
+        const b = `_blocks.${spec.index}`;
+        return {
+          spec,
+          expand: spec.expandRatio !== 1 ? track(r.convBn(`${b}._expand_conv`, `${b}._bn0`, spec.midChannels, spec.inChannels, 1)) : undefined,
+          depthwise: track(r.depthwiseBn(`${b}._depthwise_conv`, `${b}._bn1`, spec.midChannels, spec.kernel)),
+          seReduce: track(r.dense(`${b}._se_reduce`, spec.seChannels, spec.midChannels)),
+          seExpand: track(r.dense(`${b}._se_expand`, spec.midChannels, spec.seChannels)),
+          project: track(r.convBn(`${b}._project_conv`, `${b}._bn2`, spec.outChannels, spec.midChannels, 1)),
+        };
+      });
+      return new EfficientNetB5(stem, blocks);
+    } catch (e) {
+      for (const p of made) tf.dispose([p.kernel, p.bias]);
+      throw e;
+    }
+  }
+
+  /**
+   * Runs the network on normalised NHWC images [N,H,W,3] up to the largest requested block and
+   * returns those blocks' outputs (NHWC). The caller owns (disposes) the returned tensors.
+   */
+  forward(input: tf.Tensor4D, outputBlocks: readonly number[] = [this.upToBlock]): Map<number, tf.Tensor4D> {
+    if (outputBlocks.length === 0) throw new RangeError("no output block requested");
+    const last = Math.max(...outputBlocks);
+    if (outputBlocks.some((b) => !Number.isInteger(b) || b < 0) || last > this.upToBlock) {
+      throw new RangeError(`output blocks must be integers in 0..${this.upToBlock}, got [${outputBlocks}]`);
+    }
+    if (input.shape[3] !== 3) throw new RangeError(`expected NHWC input with 3 channels, got shape [${input.shape}]`);
+    const wanted = new Set(outputBlocks);
+    const outputs = new Map<number, tf.Tensor4D>();
+    let x = tf.tidy(() =>
+      swishConsuming(tf.fused.conv2d({ x: input, filter: this.stem.kernel as tf.Tensor4D, strides: 2, pad: explicit(B5_STEM_PADS), bias: this.stem.bias }))
+    );
+    for (let b = 0; b <= last; b++) {
+      const y = tf.tidy(() => mbconv(x, this.blocks[b]));
+      if (!outputs.has(b - 1)) x.dispose();
+      if (wanted.has(b)) outputs.set(b, y);
+      x = y;
+    }
+    return outputs;
+  }
+
+  dispose(): void {
+    for (const p of [this.stem, ...this.blocks.flatMap((b) => [b.expand, b.depthwise, b.seReduce, b.seExpand, b.project])]) {
+      if (p) tf.dispose([p.kernel, p.bias]);
+    }
+  }
+}
