@@ -4,11 +4,19 @@
  * Extra arguments are passed to `deno test` (e.g. a path or `--filter`).
  */
 const args = ["test", "-A", "--no-check=remote", ...(Deno.args.length ? Deno.args : ["tests/"])];
+// Pretrained weights for the backbone tests: $AST_WEIGHTS_DIR, else ../shared/weights when present.
+const env: Record<string, string> = { NO_COLOR: "1" };
+const sharedWeights = new URL("../../shared/weights", import.meta.url).pathname;
+if (!Deno.env.get("AST_WEIGHTS_DIR")) {
+  try {
+    if (Deno.statSync(sharedWeights).isDirectory) env.AST_WEIGHTS_DIR = sharedWeights;
+  } catch { /* absent: those tests skip */ }
+}
 const child = new Deno.Command(Deno.execPath(), {
   args,
   stdout: "piped",
   stderr: "inherit",
-  env: { NO_COLOR: "1" },
+  env,
 }).spawn();
 
 let tail = "";

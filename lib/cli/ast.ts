@@ -2,24 +2,23 @@
  * `deno task ast <command>`: the command line the outside checks use (docs/CLI_CONTRACT.md).
  *   run  --data ROOT --class NAME --mode depth|rgb|combi [--preset demo|cpu|paper|reference-small]
  *        [--epochs N] [--seed N] [--out DIR] [--resume] [--set key=value]... [--config FILE]
- *        [--backbone NAME]
- * Errors are one line on stderr and a non-zero exit.
+ *        [--backbone NAME [--weights PATH] [--layer NAME]] [--no-feature-cache]
+ *   extract --backbone NAME [--weights PATH] [--layer NAME] --image IMG --out OUT.safetensors
+ *        [--size PX | --map-len N]
+ * Errors are one line on stderr and a non-zero exit (2 for usage errors).
  */
-import { parseArgs } from "node:util";
 import { runExperiment } from "../experiment/run.ts";
 import type { Mode, PresetName } from "../experiment/config.ts";
+import { intOption, parseOptions, UsageError } from "./args.ts";
+import { EXTRACT_USAGE, extractCommand } from "./extract.ts";
+
+export { UsageError };
 
 const USAGE = `usage: deno task ast run --data ROOT --class NAME --mode depth|rgb|combi
          [--preset demo|cpu|paper|reference-small] [--epochs N] [--seed N] [--out DIR] [--resume]
-         [--set key=value]... [--config FILE] [--backbone NAME]`;
-
-export class UsageError extends Error {}
-
-function intOption(name: string, v: string | undefined, min = 0): number | undefined {
-  if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`--${name} must be an integer >= ${min}, got '${v}'`);
-  return Number(v);
-}
+         [--set key=value]... [--config FILE] [--backbone NAME [--weights PATH] [--layer NAME]]
+         [--no-feature-cache]
+       ${EXTRACT_USAGE.replace(/^usage: /, "")}`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -27,32 +26,24 @@ export async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return command ? 0 : 2;
   }
-  if (command !== "run") throw new UsageError(`unknown command '${command}' (expected: run)`);
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: rest,
-      options: {
-        data: { type: "string" },
-        class: { type: "string" },
-        mode: { type: "string" },
-        preset: { type: "string" },
-        epochs: { type: "string" },
-        seed: { type: "string" },
-        out: { type: "string" },
-        resume: { type: "boolean" },
-        set: { type: "string", multiple: true },
-        config: { type: "string" },
-        backbone: { type: "string" },
-        weights: { type: "string" },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message.split("\n")[0]);
-  }
-  const v = parsed.values;
+  if (command === "extract") return await extractCommand(rest);
+  if (command !== "run") throw new UsageError(`unknown command '${command}' (expected: run, extract)`);
+  const v = parseOptions(rest, {
+    data: { type: "string" },
+    class: { type: "string" },
+    mode: { type: "string" },
+    preset: { type: "string" },
+    epochs: { type: "string" },
+    seed: { type: "string" },
+    out: { type: "string" },
+    resume: { type: "boolean" },
+    set: { type: "string", multiple: true },
+    config: { type: "string" },
+    backbone: { type: "string" },
+    weights: { type: "string" },
+    layer: { type: "string" },
+    "no-feature-cache": { type: "boolean" },
+  }).values;
   if (!v.data) throw new UsageError("--data ROOT is required");
   if (!v.class) throw new UsageError("--class NAME is required");
   if (!v.mode || !["depth", "rgb", "combi"].includes(v.mode)) {
@@ -61,7 +52,7 @@ export async function main(argv: string[]): Promise<number> {
   if (v.preset && !["demo", "cpu", "paper", "reference-small"].includes(v.preset)) {
     throw new UsageError(`--preset must be demo, cpu, paper or reference-small, got '${v.preset}'`);
   }
-  if (v.weights) throw new UsageError("--weights: pretrained backbones are not available in this build (raw-patch only)");
+  if (v.mode === "depth" && (v.weights || v.layer)) throw new UsageError("--weights/--layer choose image features: not used with --mode depth");
   const { out, metrics } = await runExperiment({
     data: v.data,
     className: v.class,
@@ -74,6 +65,9 @@ export async function main(argv: string[]): Promise<number> {
     sets: v.set,
     configFile: v.config,
     backbone: v.backbone,
+    weights: v.weights,
+    layer: v.layer,
+    ...(v["no-feature-cache"] ? { featureCache: null } : {}),
   });
   const f = (x: unknown) => (typeof x === "number" ? x.toFixed(4) : "n/a");
   console.log(
@@ -88,7 +82,7 @@ if (import.meta.main) {
   } catch (e) {
     const msg = (e as Error).message?.split("\n")[0] ?? String(e);
     console.error(`ast: error: ${msg}`);
-    if (e instanceof UsageError) console.error(USAGE.split("\n")[0]);
+    if (e instanceof UsageError) console.error((Deno.args[0] === "extract" ? EXTRACT_USAGE : USAGE).split("\n")[0]);
     if (Deno.env.get("AST_DEBUG")) console.error(e);
     Deno.exit(e instanceof UsageError ? 2 : 1);
   }

@@ -2,6 +2,8 @@
  * `deno task demo`: the embedded default, no download. Generates the synthetic MVTec 3D-AD-style
  * dataset (seeded) into data/generated, trains and evaluates AST in depth and RGB+3D modes with
  * the `demo` preset, prints a table and writes the runs plus a summary under results/demo/.
+ * Image features: MobileNetV2 when its weights are found under $AST_WEIGHTS_DIR (see
+ * lib/features/backbones.ts), else the raw-pixel patch embedding; the table says which.
  * Options: --seed N (dataset and training), --epochs N, --modes depth,combi, --out DIR.
  */
 import { parseArgs } from "node:util";
@@ -10,6 +12,8 @@ import { generateDataset } from "../data/synthetic.ts";
 import { runExperiment } from "../experiment/run.ts";
 import type { Mode } from "../experiment/config.ts";
 import { writeJsonAtomic } from "../results/run_files.ts";
+import { backboneSpec, locateWeights } from "../features/backbones.ts";
+import { WEIGHTS_DIR_ENV } from "../features/weights_files.ts";
 
 const MODE_LABEL: Record<Mode, string> = { depth: "3D (depth)", rgb: "RGB", combi: "RGB+3D" };
 
@@ -37,6 +41,15 @@ export async function demo(argv: string[]): Promise<void> {
   const gen = await generateDataset({ root: values.data!, className: "puck", seed });
   console.log(gen.generated ? `  written ${gen.classDir}` : `  up to date: ${gen.classDir}`);
 
+  const imageModes = modes.some((m) => m !== "depth");
+  if (imageModes) {
+    const spec = backboneSpec("mobilenet_v2");
+    const weights = await locateWeights(spec);
+    console.log(weights
+      ? `image features: mobilenet_v2 (${spec.summary}; weights ${weights})`
+      : `image features: raw-patch (no MobileNetV2 weights at $${WEIGHTS_DIR_ENV}/${spec.weights!.relPath}; set ${WEIGHTS_DIR_ENV} to use them)`);
+  }
+
   const rows = [];
   for (const mode of modes) {
     console.log(`\n=== ${MODE_LABEL[mode]} ===`);
@@ -63,7 +76,12 @@ export async function demo(argv: string[]): Promise<void> {
     ),
   ].join("\n");
   console.log(`\n${table}\n\ndemo wall time ${seconds.toFixed(0)} s; runs in ${outRoot}`);
-  console.log("(features 'raw-patch' = raw-pixel patch embedding, not a pretrained network)");
+  const used = new Set(rows.map((r) => r.features));
+  if (used.has("raw-patch")) console.log("(features 'raw-patch' = raw-pixel patch embedding, not a pretrained network)");
+  if (used.has("mobilenet_v2")) {
+    const r = rows.find((x) => x.features === "mobilenet_v2")!;
+    console.log(`(features 'mobilenet_v2' = ImageNet MobileNetV2 alpha 0.35 at ${r.backbone_layer}, ${r.backbone_input_size} px input, weights sha256 ${r.backbone_weights_sha256?.slice(0, 12)}…)`);
+  }
   await writeJsonAtomic(join(outRoot, "summary.json"), { seconds, seed, rows });
   await Deno.writeTextFile(join(outRoot, "summary.md"), `${table}\n\nwall time ${seconds.toFixed(0)} s\n`);
 }

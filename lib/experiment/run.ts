@@ -8,7 +8,8 @@ import { join, resolve } from "node:path";
 import { initBackend } from "../backend/backend.ts";
 import { openDataset, type Sample } from "../data/mvtec.ts";
 import { type AstConfig, applyOverrides, type Mode, presetConfig, type PresetName, PRESETS, validateConfig } from "./config.ts";
-import { resolveBackbone } from "../features/backbones.ts";
+import { backboneRecord, type ResolvedBackbone, resolveBackbone } from "../features/backbones.ts";
+import { featureCacheDir } from "../features/feature_cache.ts";
 import { buildFeatures, type FeatureSet, groundTruth } from "../features/feature_set.ts";
 import { createStudent, createTeacher, type StudentModel } from "../models/student_model.ts";
 import type { TeacherFlow } from "../models/teacher_flow.ts";
@@ -38,6 +39,12 @@ export interface RunOptions {
   /** experiment config (JSON or a TS module whose default export is a partial AstConfig) */
   configFile?: string;
   backbone?: string;
+  /** --weights: the backbone's weights file/folder (else looked up under $AST_WEIGHTS_DIR) */
+  weights?: string;
+  /** --layer: overrides the backbone's default layer */
+  layer?: string;
+  /** image-feature cache folder; null disables; default featureCacheDir() */
+  featureCache?: string | null;
   log?: (line: string) => void;
   onEpoch?: (r: EpochReport) => void;
 }
@@ -52,6 +59,10 @@ export interface RunRecord extends Metrics {
   preset: PresetName;
   backbone: string;
   backbone_note?: string;
+  /** network layer, input side and SHA-256 of the weight files, for pretrained backbones */
+  backbone_layer?: string;
+  backbone_input_size?: number;
+  backbone_weights_sha256?: string;
   epochs: { teacher: number; student: number };
   seed: number;
   layout: string;
@@ -94,6 +105,14 @@ function timestamp(): string {
   return new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
 }
 
+/** What config.json records about the image features, so --resume uses the very same. */
+interface FeatureRecord {
+  backbone: string;
+  backbone_layer?: string;
+  weights_sha256?: string;
+  weights_path?: string;
+}
+
 interface RunState {
   /** wall seconds spent in earlier (interrupted) invocations */
   elapsedBefore: number;
@@ -113,10 +132,13 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
   const configPath = join(out, RUN_FILES.config);
   let cfg: AstConfig;
   let state: RunState = { elapsedBefore: 0 };
+  let recorded: FeatureRecord | null = null;
   if (o.resume) {
     if (!(await exists(configPath))) throw new RunError(`--resume: ${out} holds no run to resume (no ${RUN_FILES.config})`);
     if (await exists(join(out, RUN_FILES.metrics))) throw new RunError(`--resume: ${out} is already complete (metrics.json exists)`);
-    cfg = (await readJson<{ config: AstConfig }>(configPath)).config;
+    const saved = await readJson<{ config: AstConfig } & FeatureRecord>(configPath);
+    cfg = saved.config;
+    recorded = saved;
     state = await readJson<RunState>(join(out, "state.json")).catch(() => state);
     log(`resuming ${out}`);
   } else {
@@ -135,9 +157,16 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
   }
 
   const backendInfo = await initBackend();
-  const resolved = cfg.mode === "depth" ? null : resolveBackbone(cfg.backbone, { explicit: !!o.backbone, preset });
+  const resolved = cfg.mode === "depth" ? null : await runBackbone(cfg, o, preset, recorded);
   const backboneName = resolved ? resolved.backbone.name : "none (depth only)";
   if (resolved?.note) log(`note: ${resolved.note}`);
+  const bbInfo = resolved ? backboneRecord(resolved.backbone, cfg.mapLen) : null;
+  const featureRecord: FeatureRecord = {
+    backbone: backboneName,
+    ...(resolved?.backbone.layer ? { backbone_layer: resolved.backbone.layer } : {}),
+    ...(resolved?.backbone.weightsChecksum ? { weights_sha256: resolved.backbone.weightsChecksum } : {}),
+    ...(resolved?.weightsPath ? { weights_path: resolved.weightsPath } : {}),
+  };
 
   if (!o.resume) {
     await Deno.mkdir(out, { recursive: true });
@@ -146,14 +175,17 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
       data: resolve(o.data),
       class: o.className,
       layout: dataset.layout,
-      backbone: backboneName,
+      ...featureRecord,
     });
   }
   const ckptDir = join(out, RUN_FILES.checkpointDir);
   await Deno.mkdir(ckptDir, { recursive: true });
-  log(`AST ${cfg.mode} on ${dataset.classDir} (${dataset.layout}): ${dataset.train.length} train, ${dataset.validation.length} validation, ${dataset.test.length} test; backend ${backendInfo.name} x${backendInfo.threads}; features ${backboneName}`);
+  const featureDesc = resolved ? `${resolved.backbone.description}${bbInfo?.input_size ? `, ${bbInfo.input_size} px input` : ""}` : backboneName;
+  log(`AST ${cfg.mode} on ${dataset.classDir} (${dataset.layout}): ${dataset.train.length} train, ${dataset.validation.length} validation, ${dataset.test.length} test; backend ${backendInfo.name} x${backendInfo.threads}; features ${backboneName} (${featureDesc})`);
 
   const useMask = cfg.trainMask || cfg.evalMask;
+  // Only pretrained networks are worth caching: the raw-patch embedding costs about a file read.
+  const cacheDir = !resolved?.backbone.weightsChecksum ? null : o.featureCache === undefined ? featureCacheDir() : o.featureCache;
   const features = (samples: Sample[], what: string) =>
     buildFeatures(samples, {
       mode: cfg.mode,
@@ -162,10 +194,16 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
       useMask,
       preprocess: cfg.preprocess,
       onProgress: progressLine(`features ${what}`, log),
+      cache: cacheDir ? { dir: cacheDir, data: o.data, className: o.className, split: what, log } : null,
     });
-  const train = await features(dataset.train, "train");
-  const validation = dataset.validation.length ? await features(dataset.validation, "validation") : null;
-  const test = await features(dataset.test, "test");
+  let train: FeatureSet, validation: FeatureSet | null, test: FeatureSet;
+  try {
+    train = await features(dataset.train, "train");
+    validation = dataset.validation.length ? await features(dataset.validation, "validation") : null;
+    test = await features(dataset.test, "test");
+  } finally {
+    resolved?.backbone.dispose?.(); // features are plain arrays from here on
+  }
 
   const pe = cfg.posEnc ? positionalEncoding(cfg.posEncDim, cfg.mapLen) : null;
   const xTrain = tf.tensor4d(train.x, [train.samples.length, train.side, train.side, train.channels]);
@@ -238,6 +276,9 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
     preset: cfg.preset,
     backbone: backboneName,
     ...(resolved?.note ? { backbone_note: resolved.note } : {}),
+    ...(bbInfo?.layer ? { backbone_layer: String(bbInfo.layer) } : {}),
+    ...(bbInfo ? { backbone_input_size: Number(bbInfo.input_size) } : {}),
+    ...(bbInfo?.weights_sha256 ? { backbone_weights_sha256: String(bbInfo.weights_sha256) } : {}),
     epochs: { teacher: cfg.teacher.epochs, student: cfg.student.epochs },
     seed: cfg.seed,
     layout: dataset.layout,
@@ -303,10 +344,29 @@ function summarise(v: Float32Array) {
   return { n: s.length, mean, std, min: s[0], median: q(0.5), q95: q(0.95), q99: q(0.99), max: s[s.length - 1] };
 }
 
+/**
+ * The image features of a run. A backbone other than the preset's, or given weights, counts as
+ * chosen (never substituted). On --resume, exactly the backbone, layer and weights the run
+ * started with (recorded in config.json): a checksum change is an error.
+ */
+async function runBackbone(cfg: AstConfig, o: RunOptions, preset: PresetName, recorded: FeatureRecord | null): Promise<ResolvedBackbone> {
+  if (recorded) {
+    const weights = o.weights ?? (recorded.weights_path && (await exists(recorded.weights_path)) ? recorded.weights_path : undefined);
+    const r = await resolveBackbone({ name: recorded.backbone, explicit: true, preset, weights, layer: recorded.backbone_layer });
+    if ((r.backbone.weightsChecksum ?? "") !== (recorded.weights_sha256 ?? "")) {
+      throw new RunError(`--resume: ${recorded.backbone} weights changed since the run started (sha256 ${r.backbone.weightsChecksum} != recorded ${recorded.weights_sha256})`);
+    }
+    return r;
+  }
+  const presetDefault = presetConfig(preset, cfg.mode, "mvtec3d").backbone;
+  const explicit = !!o.backbone || !!o.weights || !!o.layer || cfg.backbone !== presetDefault;
+  return await resolveBackbone({ name: cfg.backbone, explicit, preset, weights: o.weights, layer: o.layer });
+}
+
 /** A progress reporter that logs at most ~10 lines per pass. */
 function progressLine(what: string, log: (l: string) => void) {
-  return (done: number, total: number) => {
+  return (done: number, total: number, pass?: string) => {
     const step = Math.max(1, Math.ceil(total / 10));
-    if (done === total || done % step === 0) log(`${what} ${done}/${total}`);
+    if (done === total || done % step === 0) log(`${what}${pass ? ` (${pass})` : ""} ${done}/${total}`);
   };
 }

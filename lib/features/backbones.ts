@@ -1,54 +1,249 @@
 /**
- * Registry of image feature extractors for rgb/combi modes. A backbone maps an RGB image to an
- * HWC feature map of side mapLen. Pretrained CNNs (MobileNetV2, EfficientNet-B5) register here
- * when their implementation and weights are available.
+ * Registry of image feature extractors for rgb/combi modes (one table, timm-like): each entry
+ * names its default layer, stride, channels, input-size rule, normalisation and where its
+ * weights come from. A backbone maps an RGB image to an HWC feature map of side mapLen.
+ *
+ * Resolution (`resolveBackbone`, docs/CLI_CONTRACT.md):
+ *  - `--backbone NAME [--weights PATH] [--layer L]`: exactly that backbone, or an error; never
+ *    a substitute. Without `--weights` the weights are looked up under `$AST_WEIGHTS_DIR`
+ *    (else `data/weights`) at the entry's `weights.relPath`.
+ *  - no `--backbone`: the preset's choice. `paper` (efficientnet-b5) errors when the weights
+ *    are missing, saying how to get them; the other presets (mobilenet_v2) fall back to the
+ *    raw-pixel patch embedding with a note that the run records.
  */
+import { join, resolve } from "node:path";
 import type { DecodedImage } from "../io/images.ts";
 import { RAW_PATCH_FACTOR, rawPatchEmbedding } from "./raw_patch.ts";
+import { MOBILENET_V2_DEFAULT_LAYER, MOBILENET_V2_PREPROCESS, mobileNetV2Backbone } from "./mobilenet_v2.ts";
+import { efficientNetB5Backbone, strideAtBlock } from "./efficientnet/backbone.ts";
+import { pathKind, WEIGHTS_DIR_ENV, weightsChecksum, weightsRoot } from "./weights_files.ts";
 
 export interface Backbone {
   name: string;
   /** what the features are, for records and tables */
   description: string;
   channels: number;
+  /** HWC [mapLen, mapLen, channels] */
   extract(image: DecodedImage, mapLen: number): Promise<Float32Array>;
+  /** the network layer the features come from */
+  layer?: string;
+  /** input pixels per feature cell */
+  stride?: number;
+  /** square input side used for a map of side mapLen */
+  inputSize?(mapLen: number): number;
+  /** identifies resize + normalisation; a change invalidates cached features */
+  preprocessing?: string;
+  /** SHA-256 of the weight files (see weights_files.ts) */
+  weightsChecksum?: string;
+  weightsFiles?: string[];
+  dispose?(): void;
 }
+
+export interface BackboneSpec {
+  name: string;
+  summary: string;
+  /** null: no layers to choose from */
+  defaultLayer: string | null;
+  stride: number;
+  /** channels at the default layer */
+  channels: number;
+  /** input side for a map of side mapLen */
+  inputSize(mapLen: number): number;
+  normalisation: string;
+  /** null: needs no weights */
+  weights: null | {
+    /** where the loader looks under the weights root ($AST_WEIGHTS_DIR) */
+    relPath: string;
+    kind: "dir" | "file";
+    format: string;
+    howToGet: string;
+  };
+  load(weightsPath: string | null, opts: { layer?: string }): Promise<Backbone>;
+}
+
+export class BackboneError extends Error {}
 
 export const rawPatchBackbone: Backbone = {
   name: "raw-patch",
   description: `raw-pixel ${RAW_PATCH_FACTOR}x${RAW_PATCH_FACTOR} patch embedding (no pretrained network)`,
   channels: 3 * RAW_PATCH_FACTOR * RAW_PATCH_FACTOR,
+  stride: RAW_PATCH_FACTOR,
+  inputSize: (mapLen) => RAW_PATCH_FACTOR * mapLen,
+  preprocessing: "area-resize/imagenet-norm/unshuffle4/v1",
   extract: (image, mapLen) => Promise.resolve(rawPatchEmbedding(image, mapLen)),
 };
 
-const REGISTRY = new Map<string, Backbone>([[rawPatchBackbone.name, rawPatchBackbone]]);
+/** `block35`, `35` -> 35 (EfficientNet layers are named by block index). */
+export function efficientNetBlock(layer: string): number {
+  const m = /^(?:block|_blocks\.)?(\d+)$/.exec(layer);
+  if (!m) throw new BackboneError(`--layer ${layer}: efficientnet-b5 layers are blockN (N = 0..38), e.g. block35`);
+  return Number(m[1]);
+}
 
-/** Pretrained backbones named by presets that this version cannot run yet. */
-const PLANNED = new Set(["mobilenet_v2", "efficientnet-b5"]);
+/** EfficientNet-B5 (lib/features/efficientnet/) with the registry's layer naming and input rule. */
+async function loadEfficientNetB5(weightsPath: string, opts: { layer?: string }): Promise<Backbone> {
+  const block = efficientNetBlock(opts.layer ?? "block35");
+  const file = (await pathKind(weightsPath)) === "dir" ? join(weightsPath, "model.safetensors") : weightsPath;
+  const b = await efficientNetB5Backbone(file, { block });
+  const stride = strideAtBlock(block);
+  const out = Object.create(b) as Backbone;
+  out.layer = `block${block}`;
+  out.stride = stride;
+  out.inputSize = (mapLen) => stride * mapLen;
+  out.preprocessing ??= "pil-bilinear/imagenet-norm/v1";
+  out.weightsFiles = [file];
+  return out;
+}
 
-export function registerBackbone(b: Backbone): void {
-  REGISTRY.set(b.name, b);
+export const BACKBONES: readonly BackboneSpec[] = [
+  {
+    name: "raw-patch",
+    summary: rawPatchBackbone.description,
+    defaultLayer: null,
+    stride: RAW_PATCH_FACTOR,
+    channels: rawPatchBackbone.channels,
+    inputSize: (mapLen) => RAW_PATCH_FACTOR * mapLen,
+    normalisation: "ImageNet mean/std on [0,1]",
+    weights: null,
+    load: () => Promise.resolve(rawPatchBackbone),
+  },
+  {
+    name: "mobilenet_v2",
+    summary: "Keras MobileNetV2 alpha 0.35, ImageNet; a CPU-sized stand-in for EfficientNet-B5",
+    defaultLayer: MOBILENET_V2_DEFAULT_LAYER,
+    stride: 16,
+    channels: 32,
+    inputSize: (mapLen) => 16 * mapLen,
+    normalisation: `RGB scaled to [-1,1] (${MOBILENET_V2_PREPROCESS})`,
+    weights: {
+      relPath: "mobilenet_v2_0.35_224",
+      kind: "dir",
+      format: "TensorFlow.js layers model: model.json + weights.bin (float32)",
+      howToGet: "save keras.applications.MobileNetV2(alpha=0.35, weights='imagenet') as .h5 and convert it " +
+        "with `tensorflowjs_converter --input_format keras model.h5 DIR` (Keras 2 format)",
+    },
+    load: (path, opts) => mobileNetV2Backbone(path!, opts),
+  },
+  {
+    name: "efficientnet-b5",
+    summary: "EfficientNet-B5 (ImageNet, AutoAugment) to block 35, as in the paper",
+    defaultLayer: "block35",
+    stride: 32,
+    channels: 304,
+    inputSize: (mapLen) => 32 * mapLen,
+    normalisation: "PIL-style bilinear resize, ImageNet mean/std on [0,1]",
+    weights: {
+      relPath: join("efficientnet_b5", "model.safetensors"),
+      kind: "file",
+      format: "safetensors: timm tf_efficientnet_b5.aa_in1k or efficientnet_pytorch state-dict names",
+      howToGet: "with internet access run `deno run -A lib/features/efficientnet/download.ts --out " +
+        "$AST_WEIGHTS_DIR/efficientnet_b5` (fetches timm's tf_efficientnet_b5.aa_in1k model.safetensors " +
+        "from Hugging Face and records its SHA-256)",
+    },
+    load: (path, opts) => loadEfficientNetB5(path!, opts),
+  },
+];
+
+export function backboneSpec(name: string): BackboneSpec {
+  const s = BACKBONES.find((b) => b.name === name);
+  if (!s) throw new BackboneError(`unknown backbone '${name}' (available: ${BACKBONES.map((b) => b.name).join(", ")})`);
+  return s;
+}
+
+export interface ResolveOptions {
+  /** the backbone asked for (config / preset) */
+  name: string;
+  /** chosen on the command line (or otherwise deliberately): never substituted */
+  explicit: boolean;
+  preset: string;
+  /** --weights: a file or folder; no lookup */
+  weights?: string;
+  /** --layer: overrides the entry's default layer */
+  layer?: string;
 }
 
 export interface ResolvedBackbone {
   backbone: Backbone;
   /** why a different backbone than requested is used, if so */
   note?: string;
+  /** the weights file or folder used, absolute */
+  weightsPath?: string;
 }
 
-/**
- * The backbone to use. `explicit` = chosen on the command line (never substituted); otherwise a
- * preset's choice falls back to the raw-patch embedding when the pretrained one is unavailable,
- * except for `paper`, which must use the paper's features.
- */
-export function resolveBackbone(name: string, { explicit, preset }: { explicit: boolean; preset: string }): ResolvedBackbone {
-  const b = REGISTRY.get(name);
-  if (b) return { backbone: b };
-  if (!PLANNED.has(name)) {
-    throw new Error(`unknown backbone '${name}' (available: ${[...REGISTRY.keys()].join(", ")})`);
+/** Where a backbone's weights are expected when --weights is not given. */
+export function defaultWeightsPath(spec: BackboneSpec): string | null {
+  return spec.weights ? join(weightsRoot().dir, spec.weights.relPath) : null;
+}
+
+/** A backbone's weights: --weights (must exist) or the registry location (null when absent). */
+export async function locateWeights(spec: BackboneSpec, explicitPath?: string): Promise<string | null> {
+  if (!spec.weights) {
+    if (explicitPath) throw new BackboneError(`--weights: backbone '${spec.name}' takes no weights`);
+    return null;
   }
-  if (explicit || preset === "paper") {
-    throw new Error(`backbone '${name}' is not available in this build (available: ${[...REGISTRY.keys()].join(", ")})`);
+  if (explicitPath) {
+    const kind = await pathKind(explicitPath);
+    if (!kind) throw new BackboneError(`--weights ${explicitPath}: not found`);
+    return resolve(explicitPath);
   }
-  return { backbone: rawPatchBackbone, note: `${name} unavailable: using the raw-pixel patch embedding` };
+  const p = defaultWeightsPath(spec)!;
+  return (await pathKind(p)) === spec.weights.kind ? p : null;
+}
+
+/** How to provide missing weights, as one line. */
+export function missingWeightsMessage(spec: BackboneSpec): string {
+  const root = weightsRoot();
+  const where = root.fromEnv ? `$${WEIGHTS_DIR_ENV} (${root.dir})` : `${root.dir} ($${WEIGHTS_DIR_ENV} is not set)`;
+  return `backbone '${spec.name}': weights not found at ${defaultWeightsPath(spec)} (looked under ${where}). ` +
+    `To get them: ${spec.weights!.howToGet}; place them at $${WEIGHTS_DIR_ENV}/${spec.weights!.relPath} ` +
+    `(${spec.weights!.format}) or pass --weights PATH`;
+}
+
+/** The backbone to use (rules in the module comment). Loads the network. */
+export async function resolveBackbone(o: ResolveOptions): Promise<ResolvedBackbone> {
+  const spec = backboneSpec(o.name);
+  if (o.layer && !spec.defaultLayer) throw new BackboneError(`--layer: backbone '${spec.name}' has no layers to choose from`);
+  const path = await locateWeights(spec, o.weights);
+  if (spec.weights && !path) {
+    if (o.explicit || o.weights || o.preset === "paper") throw new BackboneError(missingWeightsMessage(spec));
+    return {
+      backbone: rawPatchBackbone,
+      note: `${spec.name} weights not found at ${defaultWeightsPath(spec)} (set $${WEIGHTS_DIR_ENV}): using the raw-pixel patch embedding`,
+    };
+  }
+  const backbone = await spec.load(path, { layer: o.layer });
+  return { backbone: await withSpecDefaults(backbone, spec, path, o.layer), ...(path ? { weightsPath: path } : {}) };
+}
+
+/** Fill optional fields a loader left out from the registry entry (layer, stride, input rule, checksum). */
+async function withSpecDefaults(b: Backbone, spec: BackboneSpec, path: string | null, layer?: string): Promise<Backbone> {
+  if (b.layer && b.inputSize && b.stride && (b.weightsChecksum || !path)) return b;
+  const out = Object.create(b) as Backbone;
+  out.layer = b.layer ?? layer ?? spec.defaultLayer ?? undefined;
+  out.stride = b.stride ?? spec.stride;
+  out.inputSize = b.inputSize ?? spec.inputSize;
+  if (!b.weightsChecksum && path) {
+    const files = (await pathKind(path)) === "file" ? [path] : await filesIn(path);
+    out.weightsFiles = files;
+    out.weightsChecksum = await weightsChecksum(files);
+  }
+  return out;
+}
+
+async function filesIn(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of Deno.readDir(dir)) if (e.isFile) out.push(join(dir, e.name));
+  return out.sort();
+}
+
+/** Read-only description of a resolved backbone, for run records and file metadata. */
+export function backboneRecord(b: Backbone, mapLen: number): Record<string, string | number> {
+  return {
+    backbone: b.name,
+    ...(b.layer ? { layer: b.layer } : {}),
+    input_size: b.inputSize ? b.inputSize(mapLen) : mapLen * (b.stride ?? 1),
+    channels: b.channels,
+    ...(b.weightsChecksum ? { weights_sha256: b.weightsChecksum } : {}),
+    ...(b.preprocessing ? { preprocessing: b.preprocessing } : {}),
+  };
 }

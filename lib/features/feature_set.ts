@@ -4,10 +4,10 @@
  * samples, ground-truth masks at the anomaly-map resolution. Plain HWC arrays, stacked.
  */
 import type { Mode } from "../experiment/config.ts";
-import { readImage } from "../io/images.ts";
 import { loadDepth, loadMask, type Sample } from "../data/mvtec.ts";
 import { UNSHUFFLE_FACTOR } from "../data/preprocess3d.ts";
 import type { Backbone } from "./backbones.ts";
+import { type CacheContext, cachedImageFeatures } from "./feature_cache.ts";
 
 export interface FeatureSet {
   samples: Sample[];
@@ -25,7 +25,10 @@ export interface FeatureOptions {
   backbone: Backbone | null;
   useMask: boolean;
   preprocess: { fills: number; bgThresh: number; dilateSize: number };
-  onProgress?: (done: number, total: number) => void;
+  /** called per sample of each pass; `what` = "image" (backbone) or "depth" */
+  onProgress?: (done: number, total: number, what: "image" | "depth") => void;
+  /** image-feature cache (feature_cache.ts); null/absent = extract every time */
+  cache?: CacheContext | null;
 }
 
 export const DEPTH_CHANNELS = UNSHUFFLE_FACTOR * UNSHUFFLE_FACTOR;
@@ -40,26 +43,23 @@ export async function buildFeatures(samples: Sample[], o: FeatureOptions): Promi
   const channels = featureChannels(o.mode, o.backbone);
   const x = new Float32Array(samples.length * cells * channels);
   const masks = o.useMask ? new Float32Array(samples.length * cells) : null;
-  for (let i = 0; i < samples.length; i++) {
-    const s = samples[i];
-    const base = i * cells * channels;
-    let offset = 0;
-    if (o.mode !== "depth") {
-      const image = await readImage(s.rgbPath, { toRgb: true });
-      const f = await o.backbone!.extract(image, side);
-      const c = o.backbone!.channels;
-      if (f.length !== cells * c) throw new Error(`${s.rgbPath}: backbone ${o.backbone!.name} gave ${f.length} values, expected ${cells}x${c}`);
-      for (let k = 0; k < cells; k++) x.set(f.subarray(k * c, (k + 1) * c), base + k * channels);
-      offset = c;
-    }
-    if (o.mode !== "rgb") {
-      const d = await loadDepth(s, { mapLen: side, ...o.preprocess, useMask: o.useMask });
+  if (o.mode !== "depth") {
+    const c = o.backbone!.channels;
+    const { x: img } = await cachedImageFeatures(samples, o.backbone!, side, o.cache ?? null, (d, t) => o.onProgress?.(d, t, "image"));
+    if (c === channels) x.set(img);
+    else for (let k = 0; k < samples.length * cells; k++) x.set(img.subarray(k * c, (k + 1) * c), k * channels);
+  }
+  if (o.mode !== "rgb") {
+    const offset = o.mode === "depth" ? 0 : o.backbone!.channels;
+    for (let i = 0; i < samples.length; i++) {
+      const base = i * cells * channels;
+      const d = await loadDepth(samples[i], { mapLen: side, ...o.preprocess, useMask: o.useMask });
       for (let ch = 0; ch < DEPTH_CHANNELS; ch++) {
         for (let k = 0; k < cells; k++) x[base + k * channels + offset + ch] = d.depth[ch * cells + k];
       }
       if (masks) masks.set(d.foregroundDown, i * cells);
+      o.onProgress?.(i + 1, samples.length, "depth");
     }
-    o.onProgress?.(i + 1, samples.length);
   }
   for (let k = 0; k < x.length; k++) {
     if (!Number.isFinite(x[k])) {

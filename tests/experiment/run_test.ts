@@ -92,7 +92,7 @@ Deno.test({ name: "run: seeds: same seed same scores, other seed other scores", 
 
 Deno.test({ name: "run: combi with the raw-patch embedding, symmetric flow student, teacher-NLL scoring", ...opts, fn: async () => {
   const base = await Deno.makeTempDir();
-  const common = { data: root3d, className: "puck", mode: "combi" as const, epochs: 1, log: quiet };
+  const common = { data: root3d, className: "puck", mode: "combi" as const, epochs: 1, backbone: "raw-patch", log: quiet };
   const combi = await runExperiment({ ...common, out: join(base, "combi"), sets: TINY_SETS });
   assertEquals(combi.metrics.backbone, "raw-patch");
   const flow = await runExperiment({ ...common, out: join(base, "flow"), sets: [...TINY_SETS, "student.kind=flow", "student.nBlocks=2"] });

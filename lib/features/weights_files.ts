@@ -1,0 +1,62 @@
+/**
+ * Where pretrained weights live and how they are identified. Without `--weights`, a backbone's
+ * weights are looked up under `$AST_WEIGHTS_DIR` (else `data/weights` in the working folder);
+ * every run records the SHA-256 of the files it used, so results name their exact weights.
+ */
+import { createHash } from "node:crypto";
+import { basename, join, resolve } from "node:path";
+
+/** Env var naming the folder that holds all backbones' weights (docs/CLI_CONTRACT.md). */
+export const WEIGHTS_DIR_ENV = "AST_WEIGHTS_DIR";
+/** Used when $AST_WEIGHTS_DIR is unset: a project-local folder (not committed). */
+export const DEFAULT_WEIGHTS_DIR = join("data", "weights");
+
+function readEnv(name: string): string | undefined {
+  try {
+    if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") return undefined;
+    return Deno.env.get(name) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The weights root: `$AST_WEIGHTS_DIR`, else `data/weights`. */
+export function weightsRoot(): { dir: string; fromEnv: boolean } {
+  const env = readEnv(WEIGHTS_DIR_ENV);
+  return env ? { dir: resolve(env), fromEnv: true } : { dir: resolve(DEFAULT_WEIGHTS_DIR), fromEnv: false };
+}
+
+export async function pathKind(path: string): Promise<"file" | "dir" | null> {
+  try {
+    const s = await Deno.stat(path);
+    return s.isDirectory ? "dir" : s.isFile ? "file" : null;
+  } catch {
+    return null;
+  }
+}
+
+const digestMemo = new Map<string, string>();
+
+/** SHA-256 (hex) of one file; memoised per (path, size, mtime) for the process. */
+export async function sha256File(path: string): Promise<string> {
+  const st = await Deno.stat(path);
+  const memoKey = `${resolve(path)}|${st.size}|${st.mtime?.getTime() ?? 0}`;
+  const hit = digestMemo.get(memoKey);
+  if (hit) return hit;
+  const hex = createHash("sha256").update(await Deno.readFile(path)).digest("hex") as string;
+  digestMemo.set(memoKey, hex);
+  return hex;
+}
+
+/**
+ * Checksum of a set of weight files: for one file its SHA-256; for several, the SHA-256 of the
+ * `sha256sum`-style manifest "<hex>  <basename>\n" sorted by name (so it is reproducible with
+ * `sha256sum model.json weights.bin | sort -k2 | sha256sum` on the command line).
+ */
+export async function weightsChecksum(paths: string[]): Promise<string> {
+  if (paths.length === 1) return await sha256File(paths[0]);
+  const lines: string[] = [];
+  for (const p of paths) lines.push(`${await sha256File(p)}  ${basename(p)}\n`);
+  lines.sort((a, b) => (a.slice(66) < b.slice(66) ? -1 : a.slice(66) > b.slice(66) ? 1 : 0));
+  return createHash("sha256").update(lines.join("")).digest("hex") as string;
+}

@@ -1,0 +1,156 @@
+/**
+ * `deno task ast extract` and the backbone options of `run` as the outside checks use them:
+ * features (1, C, H, W) NCHW with metadata; one-line errors. The mobilenet_v2 / efficientnet-b5
+ * cases need the shared weights / fixtures (skipped without).
+ */
+import { join } from "node:path";
+import { readSafetensors } from "../../lib/io/safetensors.ts";
+import { weightsChecksum } from "../../lib/features/weights_files.ts";
+import { assert, assertEquals } from "../assert.ts";
+import { needsShared, SHARED, sharedPath } from "../_shared.ts";
+import { TINY_SETS } from "../experiment/_tiny.ts";
+
+const CLI = new URL("../../lib/cli/ast.ts", import.meta.url).pathname;
+const noWeights = await Deno.makeTempDir({ prefix: "ast-noweights-" });
+const cache = await Deno.makeTempDir({ prefix: "ast-cache-" });
+
+async function ast(env: Record<string, string>, ...args: string[]) {
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1", AST_CACHE_DIR: cache, ...env },
+  }).output();
+  return { code: r.code, stdout: new TextDecoder().decode(r.stdout), stderr: new TextDecoder().decode(r.stderr) };
+}
+
+function oneLineError(r: { code: number; stderr: string }, message: RegExp) {
+  assert(r.code !== 0, `exit code ${r.code}`);
+  const first = r.stderr.trim().split("\n")[0];
+  assert(first.startsWith("ast: error: "), `stderr: ${r.stderr}`);
+  assert(message.test(first), `expected ${message} in '${first}'`);
+  assert(!/^\s+at /m.test(r.stderr), "no stack trace for user errors");
+}
+
+const sharedEnv = () => ({ AST_WEIGHTS_DIR: sharedPath("weights") });
+const gridImage = () => sharedPath("data", "mvtec_ad_grid_subset", "test", "good", "000.png");
+
+const errorCases: [string, string[], RegExp][] = [
+  ["no --backbone", ["extract", "--image", "x.png", "--out", "y"], /--backbone NAME is required/],
+  ["no --image", ["extract", "--backbone", "raw-patch", "--out", "y"], /--image IMG is required/],
+  ["unknown backbone", ["extract", "--backbone", "resnet", "--image", "x.png", "--out", "y"], /unknown backbone 'resnet'/],
+  ["missing image", ["extract", "--backbone", "raw-patch", "--image", "/nope/x.png", "--out", "/tmp/y"], /\/nope\/x\.png: file not found/],
+  ["missing weights", ["extract", "--backbone", "mobilenet_v2", "--image", "x.png", "--out", "y"], /weights not found .*--weights PATH/],
+  ["bad --weights", ["extract", "--backbone", "efficientnet-b5", "--weights", "/nope.safetensors", "--image", "x.png", "--out", "y"], /--weights \/nope\.safetensors: not found/],
+  ["--size and --map-len", ["extract", "--backbone", "raw-patch", "--image", "x", "--out", "y", "--size", "64", "--map-len", "4"], /not both/],
+];
+for (const [name, args, message] of errorCases) {
+  Deno.test(`extract cli: ${name} -> one-line error, non-zero exit`, async () => {
+    oneLineError(await ast({ AST_WEIGHTS_DIR: noWeights }, ...args), message);
+  });
+}
+
+Deno.test({ name: "extract cli: raw-patch writes NCHW features with metadata", sanitizeResources: false, fn: async () => {
+  const dir = await Deno.makeTempDir();
+  const img = join(dir, "img.png");
+  const { writePng } = await import("../../lib/io/images.ts");
+  await writePng(img, { width: 20, height: 20, channels: 1, data: Uint8Array.from({ length: 400 }, (_, k) => k % 251) });
+  const out = join(dir, "f.safetensors");
+  const r = await ast({}, "extract", "--backbone", "raw-patch", "--image", img, "--out", out, "--map-len", "5");
+  assertEquals(r.code, 0, r.stderr);
+  const f = await readSafetensors(out);
+  assertEquals(f.tensors.get("features")!.shape, [1, 48, 5, 5]);
+  assertEquals([f.metadata.backbone, f.metadata.input_size, f.metadata.layout], ["raw-patch", "20", "NCHW"]);
+} });
+
+Deno.test({ name: "extract cli: mobilenet_v2 (weights via $AST_WEIGHTS_DIR, default layer, --layer, --size)", ignore: needsShared(), sanitizeResources: false, fn: async () => {
+  const dir = await Deno.makeTempDir();
+  const out = join(dir, "mb.safetensors");
+  const r = await ast(sharedEnv(), "extract", "--backbone", "mobilenet_v2", "--image", gridImage(), "--out", out);
+  assertEquals(r.code, 0, r.stderr);
+  const f = await readSafetensors(out);
+  assertEquals(f.tensors.get("features")!.shape, [1, 32, 24, 24]);
+  const wdir = sharedPath("weights", "mobilenet_v2_0.35_224");
+  assertEquals(
+    [f.metadata.backbone, f.metadata.layer, f.metadata.input_size, f.metadata.weights_sha256],
+    ["mobilenet_v2", "block_12_add", "384", await weightsChecksum([join(wdir, "model.json"), join(wdir, "weights.bin")])],
+  );
+  // explicit --weights folder, another layer and input size
+  const out2 = join(dir, "mb2.safetensors");
+  const r2 = await ast({ AST_WEIGHTS_DIR: noWeights }, "extract", "--backbone", "mobilenet_v2", "--weights", wdir, "--layer", "block_6_expand_relu", "--size", "128", "--image", gridImage(), "--out", out2);
+  assertEquals(r2.code, 0, r2.stderr);
+  const f2 = await readSafetensors(out2);
+  assertEquals(f2.tensors.get("features")!.shape, [1, 96, 16, 16]);
+  assertEquals([f2.metadata.layer, f2.metadata.input_size], ["block_6_expand_relu", "128"]);
+  oneLineError(await ast(sharedEnv(), "extract", "--backbone", "mobilenet_v2", "--layer", "nope", "--image", gridImage(), "--out", out2), /no layer named 'nope'/);
+  oneLineError(await ast(sharedEnv(), "extract", "--backbone", "mobilenet_v2", "--size", "100", "--image", gridImage(), "--out", out2), /multiple of .*stride 16/);
+} });
+
+const effnetModule = new URL("../../lib/features/efficientnet/backbone.ts", import.meta.url).pathname;
+const hasEffnet = (() => {
+  try {
+    return Deno.statSync(effnetModule).isFile;
+  } catch {
+    return false;
+  }
+})();
+
+Deno.test({
+  name: "extract cli: efficientnet-b5 on the reference fixture -> (1, 304, 24, 24) matching block35",
+  ignore: needsShared() || !hasEffnet,
+  sanitizeResources: false,
+  fn: async () => {
+    const fx = sharedPath("fixtures", "efficientnet_b5_reference");
+    const out = join(await Deno.makeTempDir(), "e.safetensors");
+    const r = await ast({}, "extract", "--backbone", "efficientnet-b5", "--weights", join(fx, "weights.safetensors"), "--image", join(fx, "input.png"), "--out", out);
+    assertEquals(r.code, 0, r.stderr);
+    const f = await readSafetensors(out);
+    const got = f.tensors.get("features")!;
+    assertEquals(got.shape, [1, 304, 24, 24]);
+    assertEquals([f.metadata.backbone, f.metadata.layer, f.metadata.input_size], ["efficientnet-b5", "block35", "768"]);
+    assert(/^[0-9a-f]{64}$/.test(f.metadata.weights_sha256));
+    // the image preprocessing is close to PIL's, not bit-identical: a loose bound on the whole map
+    const ref = (await readSafetensors(join(fx, "tensors.safetensors"))).tensors.get("block35")!.data;
+    let num = 0, den = 0;
+    for (let i = 0; i < ref.length; i++) {
+      num += (got.data[i] - ref[i]) ** 2;
+      den += ref[i] ** 2;
+    }
+    assert(Math.sqrt(num / den) < 1e-2, `relative L2 ${Math.sqrt(num / den)}`);
+  },
+});
+
+Deno.test({
+  name: "run cli: real MVTec AD grid subset, rgb, mobilenet_v2, tiny settings; metrics record the features",
+  ignore: needsShared(),
+  sanitizeResources: false,
+  fn: async () => {
+    const out = join(await Deno.makeTempDir(), "grid");
+    const sets = TINY_SETS.flatMap((s) => ["--set", s]);
+    const args = ["run", "--data", join(SHARED!, "data"), "--class", "mvtec_ad_grid_subset", "--mode", "rgb", "--backbone", "mobilenet_v2", "--epochs", "1"];
+    const r = await ast(sharedEnv(), ...args, "--out", out, ...sets);
+    assertEquals(r.code, 0, r.stderr);
+    const m = JSON.parse(await Deno.readTextFile(join(out, "metrics.json")));
+    assertEquals([m.backbone, m.backbone_layer, m.backbone_input_size, m.n_train, m.n_test], ["mobilenet_v2", "block_12_add", 128, 25, 14]);
+    assert(/^[0-9a-f]{64}$/.test(m.backbone_weights_sha256));
+    for (const k of ["image_auroc_max", "image_auroc_mean", "pixel_auroc"]) assert(m[k] >= 0 && m[k] <= 1, `${k} ${m[k]}`);
+    assert(/stored in cache/.test(r.stdout), r.stdout);
+    // a second run with the same features reuses the cache
+    const again = await ast(sharedEnv(), ...args, "--out", out + "-2", ...sets);
+    assertEquals(again.code, 0, again.stderr);
+    assert(/features train: cached/.test(again.stdout) && !/features train \(image\)/.test(again.stdout), again.stdout);
+    // without weights: an explicit --backbone is an error, the demo preset's default falls back and says so
+    oneLineError(await ast({ AST_WEIGHTS_DIR: noWeights }, ...args, "--out", out + "-3", ...sets), /mobilenet_v2': weights not found/);
+    const fb = await ast({ AST_WEIGHTS_DIR: noWeights }, ...args.filter((a) => a !== "--backbone" && a !== "mobilenet_v2"), "--out", out + "-4", ...sets);
+    assertEquals(fb.code, 0, fb.stderr);
+    assert(/note: mobilenet_v2 weights not found/.test(fb.stdout), fb.stdout);
+    const m4 = JSON.parse(await Deno.readTextFile(join(out + "-4", "metrics.json")));
+    assertEquals(m4.backbone, "raw-patch");
+    assert(/raw-pixel patch embedding/.test(m4.backbone_note));
+    // paper preset without EfficientNet weights: an error saying how to get them
+    oneLineError(
+      await ast({ AST_WEIGHTS_DIR: noWeights }, ...args.slice(0, 7), "--preset", "paper", "--out", out + "-5"),
+      /efficientnet-b5': weights not found.*download\.ts/,
+    );
+  },
+});

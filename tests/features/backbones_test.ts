@@ -1,0 +1,72 @@
+/** Registry resolution rules (docs/CLI_CONTRACT.md): explicit choices never substituted, preset fallbacks recorded. */
+import { BACKBONES, backboneSpec, efficientNetBlock, resolveBackbone } from "../../lib/features/backbones.ts";
+import { weightsChecksum } from "../../lib/features/weights_files.ts";
+import { initBackend } from "../../lib/backend/backend.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "../assert.ts";
+import { needsShared, sharedPath } from "../_shared.ts";
+import { withEnv } from "./_env.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+const empty = await Deno.makeTempDir({ prefix: "ast-noweights-" });
+
+Deno.test("registry: one table with layer, stride, channels, input rule, normalisation, weights source", () => {
+  assertEquals(BACKBONES.map((b) => b.name), ["raw-patch", "mobilenet_v2", "efficientnet-b5"]);
+  const mb = backboneSpec("mobilenet_v2");
+  assertEquals([mb.defaultLayer, mb.stride, mb.channels, mb.inputSize(16), mb.inputSize(24)], ["block_12_add", 16, 32, 256, 384]);
+  const eb = backboneSpec("efficientnet-b5");
+  assertEquals([eb.defaultLayer, eb.stride, eb.channels, eb.inputSize(24)], ["block35", 32, 304, 768]);
+  for (const b of BACKBONES) assert(b.normalisation && b.summary);
+  assertEquals(backboneSpec("raw-patch").weights, null);
+  assertThrows(() => backboneSpec("resnet50"), /unknown backbone 'resnet50' \(available: raw-patch, mobilenet_v2, efficientnet-b5\)/);
+  assertEquals([efficientNetBlock("block35"), efficientNetBlock("27"), efficientNetBlock("_blocks.13")], [35, 27, 13]);
+  assertThrows(() => efficientNetBlock("stage4"), /blockN/);
+});
+
+Deno.test({ name: "registry: demo/cpu presets fall back to raw-patch with a note when mobilenet_v2 weights are missing", ...opts, fn: async () => {
+  await withEnv({ AST_WEIGHTS_DIR: empty }, async () => {
+    for (const preset of ["demo", "cpu", "reference-small"]) {
+      const r = await resolveBackbone({ name: "mobilenet_v2", explicit: false, preset });
+      assertEquals(r.backbone.name, "raw-patch");
+      assert(/mobilenet_v2 weights not found at .*mobilenet_v2_0\.35_224.*raw-pixel patch embedding/.test(r.note!), r.note);
+    }
+  });
+} });
+
+Deno.test({ name: "registry: an explicit --backbone is never substituted; paper errors saying how to get weights", ...opts, fn: async () => {
+  await withEnv({ AST_WEIGHTS_DIR: empty }, async () => {
+    await assertRejects(
+      () => resolveBackbone({ name: "mobilenet_v2", explicit: true, preset: "demo" }),
+      /backbone 'mobilenet_v2': weights not found at .*AST_WEIGHTS_DIR.*--weights PATH/,
+    );
+    const paper = await resolveBackbone({ name: "efficientnet-b5", explicit: false, preset: "paper" }).catch((e) => e as Error);
+    assert(paper instanceof Error);
+    assert(/efficientnet-b5.*weights not found at .*efficientnet_b5\/model\.safetensors/.test(paper.message), paper.message);
+    assert(/download\.ts --out \$AST_WEIGHTS_DIR\/efficientnet_b5/.test(paper.message), paper.message);
+    assert(!paper.message.includes("\n"), "one line");
+    await assertRejects(() => resolveBackbone({ name: "mobilenet_v2", explicit: false, preset: "demo", weights: "/nope/x" }), /--weights \/nope\/x: not found/);
+    await assertRejects(() => resolveBackbone({ name: "raw-patch", explicit: true, preset: "demo", weights: empty }), /takes no weights/);
+    await assertRejects(() => resolveBackbone({ name: "raw-patch", explicit: true, preset: "demo", layer: "x" }), /no layers/);
+    await assertRejects(() => resolveBackbone({ name: "vgg", explicit: true, preset: "demo" }), /unknown backbone 'vgg'/);
+  });
+  const raw = await resolveBackbone({ name: "raw-patch", explicit: true, preset: "paper" });
+  assertEquals([raw.backbone.name, raw.note], ["raw-patch", undefined]);
+} });
+
+Deno.test({ name: "registry: mobilenet_v2 found under $AST_WEIGHTS_DIR, with layer and weights checksum", ignore: needsShared(), ...opts, fn: async () => {
+  await initBackend();
+  await withEnv({ AST_WEIGHTS_DIR: sharedPath("weights") }, async () => {
+    const r = await resolveBackbone({ name: "mobilenet_v2", explicit: false, preset: "demo" });
+    try {
+      assertEquals([r.backbone.name, r.note, r.backbone.layer, r.backbone.channels, r.backbone.stride], ["mobilenet_v2", undefined, "block_12_add", 32, 16]);
+      const dir = sharedPath("weights", "mobilenet_v2_0.35_224");
+      assertEquals(r.weightsPath, dir);
+      assertEquals(r.backbone.weightsChecksum, await weightsChecksum([`${dir}/model.json`, `${dir}/weights.bin`]));
+      assert(/^[0-9a-f]{64}$/.test(r.backbone.weightsChecksum!));
+    } finally {
+      r.backbone.dispose?.();
+    }
+    const l = await resolveBackbone({ name: "mobilenet_v2", explicit: true, preset: "demo", layer: "block_6_expand_relu" });
+    assertEquals([l.backbone.layer, l.backbone.stride, l.backbone.channels, l.backbone.inputSize!(16)], ["block_6_expand_relu", 8, 96, 128]);
+    l.backbone.dispose?.();
+  });
+} });
