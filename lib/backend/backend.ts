@@ -17,8 +17,9 @@ import * as tfwasm from "@tensorflow/tfjs-backend-wasm";
 import { registerTrainingGradients } from "./gradients.ts";
 import { registerWasmTrainingKernels } from "./wasm_kernels.ts";
 import { MAX_WASM_THREADS, useThreadedWasm } from "./wasm_threads.ts";
+import { initNativeBackend } from "./native/backend.ts";
 
-export type BackendName = "tensorflow" | "tensorflow-gpu" | "wasm" | "cpu" | "webgpu";
+export type BackendName = "tensorflow" | "tensorflow-gpu" | "wasm" | "cpu" | "webgpu" | "native";
 
 export interface BackendInfo {
   name: BackendName;
@@ -36,8 +37,11 @@ export interface InitBackendOptions {
   threads?: number;
 }
 
-const BACKEND_NAMES: readonly BackendName[] = ["tensorflow-gpu", "tensorflow", "wasm", "cpu", "webgpu"];
-/** The automatic order; webgpu is opt-in (software adapters are slower than wasm). */
+const BACKEND_NAMES: readonly BackendName[] = ["tensorflow-gpu", "tensorflow", "wasm", "cpu", "webgpu", "native"];
+/**
+ * The automatic order; webgpu is opt-in (software adapters are slower than wasm), and so is
+ * native (cpu backend + OpenBLAS convolutions through FFI, lib/backend/native/).
+ */
 const AUTO_ORDER: readonly BackendName[] = ["tensorflow-gpu", "tensorflow", "wasm", "cpu"];
 const OPTIONAL_PACKAGES: Partial<Record<BackendName, string>> = {
   "tensorflow-gpu": "@tensorflow/tfjs-node-gpu",
@@ -133,6 +137,10 @@ async function tryBackend(name: BackendName, threads: number): Promise<Attempt> 
         return await tryTfjsNode(name);
       case "webgpu":
         return await tryWebgpu();
+      case "native": {
+        const r = await initNativeBackend(threads);
+        return r.ok ? { info: { name: "native", threads: r.threads, note: `OpenBLAS ${r.library}` } } : { failure: r.reason };
+      }
       case "wasm":
         return await tryWasm(threads);
       case "cpu":

@@ -1,0 +1,153 @@
+/**
+ * `deno task bench`: the speed issue's workloads on the active backend (AST_BACKEND /
+ * AST_THREADS as everywhere), written to results/bench/latest.json and a timestamped copy.
+ *
+ *   deno task bench                                # all workloads (~10-15 min on wasm, 2 cores)
+ *   deno task bench --only student_h256,teacher_h64
+ *   deno task bench --demo                         # also the wall time of `deno task demo` (~7 min)
+ *   options: --out DIR  --budget SECONDS  --min-steps N  --max-steps N  --warmup N
+ */
+import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
+import { initBackend } from "../backend/backend.ts";
+import { DEFAULT_TIMING, defaultWorkloads, measureWorkload, type TimingOptions, type Workload } from "./workloads.ts";
+import { type BenchRecord, formatTable, loadAverage, makeRow, writeRecord } from "./report.ts";
+
+const PROJECT_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+
+export interface BenchOptions {
+  /** default: defaultWorkloads() */
+  workloads?: Workload[];
+  /** names to run (others are not run and not written); unknown names are an error */
+  only?: string[];
+  /** also time `deno task demo` as a subprocess */
+  demo?: boolean;
+  /** default results/bench under the project */
+  outDir?: string;
+  timing?: Partial<TimingOptions>;
+  log?: (line: string) => void;
+}
+
+export class BenchError extends Error {}
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+}
+
+/** Wall seconds of `deno task demo` run from the project root, or null (with a reason) on failure. */
+async function timeDemo(log: (s: string) => void): Promise<{ seconds: number | null; reason?: string }> {
+  log("running `deno task demo` (about 7 minutes) ...");
+  const t0 = performance.now();
+  const child = new Deno.Command(Deno.execPath(), { args: ["task", "demo"], cwd: PROJECT_ROOT, stdout: "inherit", stderr: "inherit" }).spawn();
+  const status = await child.status;
+  const seconds = (performance.now() - t0) / 1000;
+  return status.success ? { seconds } : { seconds: null, reason: `deno task demo exited with code ${status.code}` };
+}
+
+/** Runs the selected workloads (then the demo if asked), writes the record, returns it. */
+export async function runBench(o: BenchOptions = {}): Promise<{ record: BenchRecord; paths: string[] }> {
+  const log = o.log ?? console.log;
+  const all = o.workloads ?? defaultWorkloads();
+  const only = o.only?.filter((s) => s.length > 0);
+  if (only?.length) {
+    const unknown = only.filter((n) => !all.some((w) => w.name === n) && n !== "demo");
+    if (unknown.length) throw new BenchError(`--only: unknown workload(s) ${unknown.join(", ")}; known: ${all.map((w) => w.name).join(", ")}`);
+  }
+  const selected = only?.length ? all.filter((w) => only.includes(w.name)) : all;
+  const timing: TimingOptions = {
+    ...DEFAULT_TIMING,
+    onStep: (ms, warm) => log(`    ${warm ? "warm-up" : "step"} ${ms.toFixed(0)} ms (load ${loadAverage()})`),
+    ...o.timing,
+  };
+
+  const info = await initBackend();
+  const record: BenchRecord = {
+    backend: info.name,
+    threads: info.threads,
+    workloads: [],
+    demo_seconds: null,
+    skipped: [],
+    ...(info.note ? { backend_note: info.note } : {}),
+    loadavg: { start: loadAverage(), end: "" },
+    date: new Date().toISOString(),
+  };
+  log(`bench on ${info.name} x${info.threads}, load average ${record.loadavg.start}`);
+  for (const w of selected) {
+    log(`  ${w.name} ...`);
+    try {
+      const r = await measureWorkload(w, timing);
+      if ("skipped" in r) {
+        record.skipped.push({ name: w.name, reason: r.skipped });
+        log(`  ${w.name}: skipped (${r.skipped})`);
+        continue;
+      }
+      const row = makeRow(w.name, r.msPerStep, r.flops, w.referenceMs, r.stepsMs, r.note);
+      record.workloads.push(row);
+      log(`  ${w.name}: ${row.ms_per_step} ms, ${row.gflops} GFLOP/s (steps ${row.steps_ms.join(", ")}; load ${loadAverage()})`);
+    } catch (err) {
+      // One failing workload (e.g. out of memory) must not lose the others' numbers.
+      const reason = `failed: ${String((err as Error)?.message ?? err).split("\n")[0]}`;
+      record.skipped.push({ name: w.name, reason });
+      log(`  ${w.name}: ${reason}`);
+    }
+  }
+  if (o.demo) {
+    const d = await timeDemo(log);
+    record.demo_seconds = d.seconds == null ? null : Math.round(d.seconds * 10) / 10;
+    if (d.reason) record.skipped.push({ name: "demo", reason: d.reason });
+  }
+  record.loadavg.end = loadAverage();
+  const paths = await writeRecord(o.outDir ?? join(PROJECT_ROOT, "results", "bench"), record, timestamp());
+  return { record, paths };
+}
+
+function positiveInt(v: string | undefined, name: string): number | undefined {
+  if (v == null) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new BenchError(`--${name} must be a non-negative integer, got '${v}'`);
+  return n;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      only: { type: "string" },
+      demo: { type: "boolean", default: false },
+      out: { type: "string" },
+      budget: { type: "string" },
+      "min-steps": { type: "string" },
+      "max-steps": { type: "string" },
+      warmup: { type: "string" },
+    },
+    strict: true,
+  });
+  const only = values.only?.split(",").map((s) => s.trim());
+  const timing: Partial<TimingOptions> = {};
+  const set = <K extends Exclude<keyof TimingOptions, "onStep">>(k: K, v: number | undefined) => v != null && (timing[k] = v);
+  set("budgetSeconds", values.budget == null ? undefined : Number(values.budget));
+  set("minSteps", positiveInt(values["min-steps"], "min-steps"));
+  set("maxSteps", positiveInt(values["max-steps"], "max-steps"));
+  set("warmup", positiveInt(values.warmup, "warmup"));
+  const { record, paths } = await runBench({
+    only,
+    demo: values.demo || (only?.includes("demo") ?? false),
+    outDir: values.out,
+    timing,
+  });
+  console.log("\n" + formatTable(record));
+  console.log(`\nwrote ${paths.join(" and ")}`);
+}
+
+if (import.meta.main) {
+  try {
+    await main(Deno.args);
+  } catch (err) {
+    if (err instanceof BenchError || (err as Error)?.name === "TypeError") {
+      console.error(`bench: ${(err as Error).message}`);
+      Deno.exit(2);
+    }
+    throw err;
+  }
+}

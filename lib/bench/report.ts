@@ -1,0 +1,85 @@
+/**
+ * The bench record (docs/CLI_CONTRACT.md, `deno task bench`): `results/bench/latest.json` plus
+ * a timestamped copy, and a printed table.
+ */
+import { join } from "node:path";
+
+export interface WorkloadRow {
+  name: string;
+  /** per training step, or per image for extraction */
+  ms_per_step: number;
+  /** achieved GFLOP/s (analytic FLOPs / median time) */
+  gflops: number;
+  /** PyTorch 1.13 CPU on the same machine (issue 5), null when none */
+  reference_ms: number | null;
+  /** ours / PyTorch; null without a reference */
+  ratio: number | null;
+  /** timed steps, ms (the median is ms_per_step) */
+  steps_ms: number[];
+  note?: string;
+}
+
+export interface BenchRecord {
+  backend: string;
+  threads: number;
+  workloads: WorkloadRow[];
+  /** wall time of `deno task demo` (only with --demo), else null */
+  demo_seconds: number | null;
+  /** workloads asked for but not run, with the reason */
+  skipped: { name: string; reason: string }[];
+  backend_note?: string;
+  /** /proc/loadavg at start and end: other processes share these 2 cores */
+  loadavg: { start: string; end: string };
+  date: string;
+}
+
+export function loadAverage(): string {
+  try {
+    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+  } catch {
+    return "n/a";
+  }
+}
+
+const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+export function makeRow(name: string, msPerStep: number, flops: number, referenceMs: number | null, stepsMs: number[], note?: string): WorkloadRow {
+  return {
+    name,
+    ms_per_step: round(msPerStep, 1),
+    gflops: round(flops / 1e9 / (msPerStep / 1000), 2),
+    reference_ms: referenceMs,
+    ratio: referenceMs ? round(msPerStep / referenceMs, 3) : null,
+    steps_ms: stepsMs.map((x) => round(x, 1)),
+    ...(note ? { note } : {}),
+  };
+}
+
+/** Writes `<dir>/latest.json` and `<dir>/<stamp>.json`; returns both paths. */
+export async function writeRecord(dir: string, record: BenchRecord, stamp: string): Promise<string[]> {
+  await Deno.mkdir(dir, { recursive: true });
+  const text = JSON.stringify(record, null, 2) + "\n";
+  const paths = [join(dir, `${stamp}.json`), join(dir, "latest.json")];
+  for (const p of paths) {
+    const tmp = `${p}.tmp-${Deno.pid}`;
+    await Deno.writeTextFile(tmp, text);
+    await Deno.rename(tmp, p); // atomic: a reader never sees half a file
+  }
+  return paths;
+}
+
+export function formatTable(r: BenchRecord): string {
+  const lines = [
+    `backend ${r.backend} x${r.threads}${r.backend_note ? ` (${r.backend_note})` : ""}; load average ${r.loadavg.start} -> ${r.loadavg.end}`,
+    `${"workload".padEnd(16)} ${"ms".padStart(10)} ${"GFLOP/s".padStart(8)} ${"PyTorch ms".padStart(10)} ${"ratio".padStart(6)}`,
+  ];
+  for (const w of r.workloads) {
+    lines.push(
+      `${w.name.padEnd(16)} ${w.ms_per_step.toFixed(1).padStart(10)} ${w.gflops.toFixed(1).padStart(8)} ` +
+        `${(w.reference_ms == null ? "-" : String(w.reference_ms)).padStart(10)} ${(w.ratio == null ? "-" : w.ratio.toFixed(2)).padStart(6)}`,
+    );
+  }
+  for (const s of r.skipped) lines.push(`${s.name.padEnd(16)} skipped: ${s.reason}`);
+  if (r.demo_seconds != null) lines.push(`${"demo_seconds".padEnd(16)} ${r.demo_seconds.toFixed(1).padStart(10)}`);
+  return lines.join("\n");
+}

@@ -1,0 +1,275 @@
+/**
+ * The benchmark workloads of the speed issue (issue 5), built from the project's real model
+ * code, and how each is timed:
+ *  - training steps run through the engine's own `trainLoop` (tf.variableGrads + Adam.apply +
+ *    BatchNorm running-stat updates) on a data set of exactly one batch, so one epoch = one
+ *    step and the engine's per-epoch `seconds` is the step time;
+ *  - extraction runs one image per call and reads the result back.
+ * Each workload: warm-up step(s), then as many timed steps as fit a time budget (bounded below
+ * and above); the reported time is the median.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import "../train/register_gradients.ts";
+import { trainLoop } from "../train/engine.ts";
+import { Adam, REFERENCE_ADAM } from "../train/adam.ts";
+import { AsymmetricStudent } from "../models/student.ts";
+import { TeacherFlow } from "../models/teacher_flow.ts";
+import { positionalEncoding } from "../models/positional_encoding.ts";
+import { flowNllPerPixel, meanLoss, studentDistancePerPixel } from "../models/losses.ts";
+import type { ParameterStore } from "../models/parameters.ts";
+import { EfficientNetB5 } from "../features/efficientnet/model.ts";
+import { backboneSpec, locateWeights, missingWeightsMessage } from "../features/backbones.ts";
+import { syntheticImage } from "../features/measure.ts";
+import { effnetB5BenchWeights } from "./effnet_weights.ts";
+import {
+  effnetB5ForwardFlops,
+  flowForwardFlops,
+  kernelFlops,
+  studentForwardFlops,
+  TRAIN_STEP_FACTOR,
+} from "./flops.ts";
+
+interface Base {
+  name: string;
+  /** PyTorch 1.13 CPU, 2 threads, on these machines (issue 5); null when there is none */
+  referenceMs: number | null;
+}
+
+export interface StudentWorkload extends Base {
+  kind: "student";
+  batch: number;
+  side: number;
+  channels: number;
+  hidden: number;
+  nBlocks: number;
+  posEncDim: number;
+}
+
+export interface TeacherWorkload extends Base {
+  kind: "teacher";
+  batch: number;
+  side: number;
+  channels: number;
+  hidden: number;
+  nBlocks: number;
+  kernelSizes: number[];
+  clamp: number;
+  posEncDim: number;
+}
+
+export interface EffnetWorkload extends Base {
+  kind: "effnet";
+  inputSize: number;
+  upToBlock: number;
+  /** use ../shared's fixture weights when present (else seeded random ones) */
+  fixtureWeights: boolean;
+}
+
+export interface MobilenetWorkload extends Base {
+  kind: "mobilenet";
+  /** feature-map side (input = stride x mapLen) */
+  mapLen: number;
+}
+
+export type Workload = StudentWorkload | TeacherWorkload | EffnetWorkload | MobilenetWorkload;
+
+/** RGB+3D training input of the issue's table: 368 channels, batch 8, 24x24, PE 32. */
+const TRAIN = { batch: 8, side: 24, channels: 368, posEncDim: 32 } as const;
+const FLOW = { nBlocks: 4, kernelSizes: [3, 3, 3, 5], clamp: 1.9 } as const;
+
+/** The issue's workloads, in table order. */
+export function defaultWorkloads(): Workload[] {
+  return [
+    { kind: "student", name: "student_h256", referenceMs: 881, ...TRAIN, hidden: 256, nBlocks: 4 },
+    { kind: "student", name: "student_h1024", referenceMs: 11_500, ...TRAIN, hidden: 1024, nBlocks: 4 },
+    { kind: "teacher", name: "teacher_h64", referenceMs: 681, ...TRAIN, ...FLOW, kernelSizes: [...FLOW.kernelSizes], hidden: 64 },
+    { kind: "teacher", name: "teacher_h1024", referenceMs: 13_900, ...TRAIN, ...FLOW, kernelSizes: [...FLOW.kernelSizes], hidden: 1024 },
+    { kind: "effnet", name: "effnet_b5_768", referenceMs: 1720, inputSize: 768, upToBlock: 35, fixtureWeights: true },
+    { kind: "mobilenet", name: "mobilenet_v2", referenceMs: null, mapLen: 24 },
+  ];
+}
+
+export interface TimingOptions {
+  /** untimed steps first (kernel setup, weight packing, allocator growth) */
+  warmup: number;
+  minSteps: number;
+  maxSteps: number;
+  /** timed steps are added while they fit this budget (judged from the last warm-up step) */
+  budgetSeconds: number;
+  /** called after every step (warm-up included) with its ms, for progress output */
+  onStep?: (ms: number, warmup: boolean) => void;
+}
+
+export const DEFAULT_TIMING: TimingOptions = { warmup: 1, minSteps: 2, maxSteps: 7, budgetSeconds: 40 };
+
+export interface Measured {
+  msPerStep: number;
+  /** FLOPs of one step (analytic; see flops.ts) */
+  flops: number;
+  /** all timed steps, ms */
+  stepsMs: number[];
+  note?: string;
+}
+
+export type Outcome = Measured | { skipped: string };
+
+function timedCount(lastWarmMs: number, t: TimingOptions): number {
+  const fit = Math.floor((t.budgetSeconds * 1000) / Math.max(lastWarmMs, 1));
+  return Math.min(t.maxSteps, Math.max(t.minSteps, fit));
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Runs the engine's loop for warm-up + timed epochs of one batch each; returns timed ms. */
+async function timeTraining(
+  params: ParameterStore,
+  x: tf.Tensor4D,
+  masks: tf.Tensor4D | null,
+  loss: (x: tf.Tensor4D, m: tf.Tensor4D | null, updates: [tf.Variable, tf.Tensor][]) => tf.Scalar,
+  t: TimingOptions,
+): Promise<number[]> {
+  const optimizer = new Adam(REFERENCE_ADAM, params.trainable);
+  const ms: number[] = [];
+  const run = (from: number, to: number) =>
+    trainLoop({ x, masks }, {
+      phase: "bench",
+      epochs: to,
+      startEpoch: from,
+      batchSize: x.shape[0],
+      seed: 0,
+      params,
+      optimizer,
+      loss,
+      onEpoch: (r) => {
+        ms.push(r.seconds * 1000);
+        t.onStep?.(r.seconds * 1000, r.epoch <= Math.max(1, t.warmup));
+      },
+    });
+  try {
+    const warm = Math.max(1, t.warmup);
+    await run(0, warm);
+    const n = timedCount(ms[ms.length - 1], t);
+    await run(warm, warm + n);
+    return ms.slice(warm);
+  } finally {
+    optimizer.dispose();
+  }
+}
+
+async function measureStudent(w: StudentWorkload, t: TimingOptions): Promise<Measured> {
+  const student = AsymmetricStudent.create({ channels: w.channels, hidden: w.hidden, nBlocks: w.nBlocks, leakySlope: 0.01, posEncDim: w.posEncDim }, 0);
+  const pe = w.posEncDim ? positionalEncoding(w.posEncDim, w.side) : null;
+  const shape: [number, number, number, number] = [w.batch, w.side, w.side, w.channels];
+  const x = tf.randomNormal(shape, 0, 1, "float32", 1) as tf.Tensor4D;
+  // A fixed random "teacher output" as the regression target.
+  const target = tf.randomNormal(shape, 0, 1, "float32", 2) as tf.Tensor4D;
+  try {
+    const stepsMs = await timeTraining(student.params, x, null, (xb, _m, updates) => {
+      const r = student.forward(xb, pe, true);
+      updates.push(...r.updates);
+      return meanLoss(studentDistancePerPixel(target, r.out, null));
+    }, t);
+    return { msPerStep: median(stepsMs), stepsMs, flops: TRAIN_STEP_FACTOR * studentForwardFlops(w, w.batch, w.side) };
+  } finally {
+    tf.dispose([x, target, ...(pe ? [pe] : [])]);
+    student.dispose();
+  }
+}
+
+async function measureTeacher(w: TeacherWorkload, t: TimingOptions): Promise<Measured> {
+  const flow = TeacherFlow.create({ channels: w.channels, hidden: w.hidden, nBlocks: w.nBlocks, kernelSizes: w.kernelSizes, clamp: w.clamp, posEncDim: w.posEncDim }, 0);
+  const pe = w.posEncDim ? positionalEncoding(w.posEncDim, w.side) : null;
+  const x = tf.randomNormal([w.batch, w.side, w.side, w.channels], 0, 1, "float32", 1) as tf.Tensor4D;
+  // 3D modes train with the foreground mask; all-foreground here (same work).
+  const masks = tf.ones([w.batch, w.side, w.side, 1]) as tf.Tensor4D;
+  try {
+    const stepsMs = await timeTraining(flow.params, x, masks, (xb, mb) => {
+      const { z, logDet } = flow.forward(xb, pe);
+      return meanLoss(flowNllPerPixel(z, logDet, mb));
+    }, t);
+    return { msPerStep: median(stepsMs), stepsMs, flops: TRAIN_STEP_FACTOR * flowForwardFlops(w, w.batch, w.side) };
+  } finally {
+    tf.dispose([x, masks, ...(pe ? [pe] : [])]);
+    flow.dispose();
+  }
+}
+
+/** Generic: warm-up calls, then timed calls of an async step; ms per call. */
+async function timeCalls(step: () => Promise<void>, t: TimingOptions): Promise<number[]> {
+  let last = 0;
+  for (let i = 0; i < Math.max(1, t.warmup); i++) {
+    const t0 = performance.now();
+    await step();
+    last = performance.now() - t0;
+    t.onStep?.(last, true);
+  }
+  const ms: number[] = [];
+  const n = timedCount(last, t);
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await step();
+    ms.push(performance.now() - t0);
+    t.onStep?.(ms[ms.length - 1], false);
+  }
+  return ms;
+}
+
+async function measureEffnet(w: EffnetWorkload, t: TimingOptions): Promise<Measured> {
+  const { tensors, source } = await effnetB5BenchWeights(w.upToBlock, w.fixtureWeights);
+  const model = EfficientNetB5.fromReferenceWeights(tensors, { upToBlock: w.upToBlock, source });
+  const x = tf.randomNormal([1, w.inputSize, w.inputSize, 3], 0, 1, "float32", 3) as tf.Tensor4D;
+  try {
+    const stepsMs = await timeCalls(async () => {
+      const out = model.forward(x, [w.upToBlock]);
+      await out.get(w.upToBlock)!.data();
+      tf.dispose([...out.values()]);
+    }, t);
+    return {
+      msPerStep: median(stepsMs),
+      stepsMs,
+      flops: effnetB5ForwardFlops(w.inputSize, w.upToBlock),
+      note: `weights: ${source === "random" ? "seeded random" : "fixture (random values)"}`,
+    };
+  } finally {
+    x.dispose();
+    model.dispose();
+  }
+}
+
+async function measureMobilenet(w: MobilenetWorkload, t: TimingOptions): Promise<Outcome> {
+  const spec = backboneSpec("mobilenet_v2");
+  const path = await locateWeights(spec);
+  if (!path) return { skipped: missingWeightsMessage(spec) };
+  const backbone = await spec.load(path, {});
+  try {
+    const side = backbone.inputSize ? backbone.inputSize(w.mapLen) : w.mapLen * (backbone.stride ?? 16);
+    const image = syntheticImage(side);
+    const step = async () => void await backbone.extract(image, w.mapLen);
+    await step(); // build/pack before profiling
+    // The graph comes from a layers model: count its conv/matmul FLOPs from the kernels it runs.
+    const profile = await tf.profile(step);
+    const flops = profile.kernels.reduce((s, k) => s + kernelFlops(k.name, k.inputShapes, k.outputShapes), 0);
+    const stepsMs = await timeCalls(step, t);
+    return { msPerStep: median(stepsMs), stepsMs, flops, note: `${side}x${side} input, ${backbone.layer}; includes resize/normalise` };
+  } finally {
+    backbone.dispose?.();
+  }
+}
+
+/** Times one workload on the active tfjs backend (initBackend first). */
+export function measureWorkload(w: Workload, t: TimingOptions = DEFAULT_TIMING): Promise<Outcome> {
+  switch (w.kind) {
+    case "student":
+      return measureStudent(w, t);
+    case "teacher":
+      return measureTeacher(w, t);
+    case "effnet":
+      return measureEffnet(w, t);
+    case "mobilenet":
+      return measureMobilenet(w, t);
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * The `native` backend's convolutions (OpenBLAS via FFI, lib/backend/native/) against the plain
+ * cpu backend: values and gradients over shapes, strides, paddings, dilations, fused bias +
+ * activation. Skipped when OpenBLAS is absent (lib/backend/native/install.sh installs it).
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { initBackend } from "../../lib/backend/backend.ts";
+import { loadOpenBlas } from "../../lib/backend/native/openblas.ts";
+import { NATIVE_BACKEND, registerNativeBackend } from "../../lib/backend/native/kernels.ts";
+import { coreTypeFromFlags } from "../../lib/backend/native/openblas.ts";
+import { mulberry32 } from "../../lib/util/random.ts";
+import { assert, assertEquals } from "../assert.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+const { blas, reason } = loadOpenBlas();
+if (!blas) console.warn(`SKIP: native kernel tests (${reason})`);
+const ignore = !blas;
+
+function rand(n: number, seed: number): Float32Array {
+  const r = mulberry32(seed);
+  return Float32Array.from({ length: n }, () => r() * 2 - 1);
+}
+const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+/** Runs `fn` on `backend`, returns its outputs' values; the project's backend is restored by the caller. */
+async function on(backend: string, fn: () => tf.Tensor[]): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const outs = tf.tidy(fn);
+  const data = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
+  tf.dispose(outs);
+  return data;
+}
+
+function assertClose(got: Float32Array, want: Float32Array, what: string): void {
+  assertEquals(got.length, want.length, `${what}: length`);
+  let maxErr = 0, scale = 0;
+  for (let i = 0; i < got.length; i++) {
+    maxErr = Math.max(maxErr, Math.abs(got[i] - want[i]));
+    scale = Math.max(scale, Math.abs(want[i]));
+  }
+  assert(maxErr <= 1e-5 * Math.max(1, scale), `${what}: max abs error ${maxErr} (scale ${scale})`);
+}
+
+interface Case {
+  x: [number, number, number, number];
+  f: [number, number, number, number];
+  strides: number | [number, number];
+  pad: "same" | "valid" | [[number, number], [number, number], [number, number], [number, number]];
+  dilations?: number;
+}
+
+const CASES: Case[] = [
+  { x: [2, 7, 6, 3], f: [3, 3, 3, 5], strides: 1, pad: "same" },
+  { x: [2, 9, 8, 4], f: [3, 3, 4, 6], strides: 2, pad: "valid" },
+  { x: [1, 8, 7, 5], f: [3, 3, 5, 4], strides: 1, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+  { x: [2, 11, 10, 3], f: [5, 5, 3, 7], strides: 2, pad: "same" },
+  { x: [3, 5, 5, 8], f: [1, 1, 8, 6], strides: 1, pad: "valid" }, // pointwise fast path
+  { x: [2, 6, 6, 4], f: [1, 1, 4, 3], strides: [2, 1], pad: "same" },
+  { x: [1, 12, 12, 40], f: [3, 3, 40, 48], strides: 1, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] }, // student-like
+];
+
+async function withBackends(fn: () => Promise<void>): Promise<void> {
+  await initBackend();
+  const prev = tf.getBackend();
+  registerNativeBackend(blas!);
+  try {
+    await fn();
+  } finally {
+    await tf.setBackend(prev);
+  }
+}
+
+Deno.test({ name: "native conv2d: values and gradients (x, filter) match the cpu backend", ignore, ...opts, fn: () =>
+  withBackends(async () => {
+    for (const c of CASES) {
+      const xs = rand(size(c.x), 1), fs = rand(size(c.f), 2);
+      const compute = () => {
+        const x = tf.tensor4d(xs, c.x), f = tf.tensor4d(fs, c.f);
+        const conv = (a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.strides, c.pad);
+        const y = conv(x, f);
+        const dy = tf.tensor(rand(y.size, 3), y.shape);
+        const [dx, df] = tf.grads(conv)([x, f], dy);
+        return [y, dx, df];
+      };
+      const want = await on("cpu", compute);
+      const got = await on(NATIVE_BACKEND, compute);
+      const what = `x [${c.x}] f [${c.f}] strides ${c.strides} pad ${JSON.stringify(c.pad)}`;
+      ["y", "dx", "dfilter"].forEach((n, i) => assertClose(got[i], want[i], `${what}: ${n}`));
+    }
+  }) });
+
+Deno.test({ name: "native conv2d: dilation 2 forward; fused conv with bias + relu / leakyrelu / sigmoid", ignore, ...opts, fn: () =>
+  withBackends(async () => {
+    const xs = rand(2 * 10 * 9 * 3, 4), fs = rand(3 * 3 * 3 * 4, 5), bs = rand(4, 6);
+    const compute = () => {
+      const x = tf.tensor4d(xs, [2, 10, 9, 3]), f = tf.tensor4d(fs, [3, 3, 3, 4]), b = tf.tensor1d(bs);
+      return [
+        tf.conv2d(x, f, 1, "same", "NHWC", 2),
+        tf.fused.conv2d({ x, filter: f, strides: 1, pad: "same", bias: b, activation: "relu" }),
+        tf.fused.conv2d({ x, filter: f, strides: 2, pad: "valid", bias: b, activation: "leakyrelu", leakyreluAlpha: 0.1 }),
+        tf.fused.conv2d({ x, filter: f, strides: 1, pad: "valid", activation: "sigmoid" }),
+      ];
+    };
+    const want = await on("cpu", compute);
+    const got = await on(NATIVE_BACKEND, compute);
+    ["dilated", "fused relu", "fused leakyrelu", "fused sigmoid"].forEach((n, i) => assertClose(got[i], want[i], n));
+  }) });
+
+Deno.test({ name: "native backend: AST_BACKEND=native trains a student step (subprocess)", ignore, ...opts, fn: async () => {
+  const code = `
+    import * as tf from "@tensorflow/tfjs-core";
+    import { initBackend } from "./lib/backend/backend.ts";
+    import { AsymmetricStudent } from "./lib/models/student.ts";
+    const info = await initBackend();
+    const s = AsymmetricStudent.create({ channels: 6, hidden: 8, nBlocks: 1, leakySlope: 0.01, posEncDim: 0 }, 0);
+    const x = tf.randomNormal([2, 5, 5, 6], 0, 1, "float32", 1);
+    const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(s.forward(x, null, true).out)), [...s.params.trainable.values()]);
+    console.log(JSON.stringify({ name: info.name, loss: (await value.data())[0], grads: Object.keys(grads).length }));
+  `;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--ext=ts", code],
+    cwd: new URL("../..", import.meta.url),
+    env: { AST_BACKEND: "native", AST_THREADS: "1", NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout).trim().split("\n").pop()!;
+  assert(out.success, new TextDecoder().decode(out.stderr));
+  const r = JSON.parse(text);
+  assertEquals(r.name, "native");
+  assert(Number.isFinite(r.loss));
+  assertEquals(r.grads, 12); // weight + bias of conv1, l1, l2, bn1, bn2, conv2
+} });
+
+Deno.test("native: OpenBLAS core type from CPU flags (virtual CPUs report no model)", () => {
+  assertEquals(coreTypeFromFlags(new Set(["avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd"])), "SkylakeX");
+  assertEquals(coreTypeFromFlags(new Set(["avx2", "fma"])), "Haswell");
+  assertEquals(coreTypeFromFlags(new Set(["sse2"])), null);
+});

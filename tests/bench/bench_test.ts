@@ -1,0 +1,87 @@
+/**
+ * `deno task bench` plumbing on tiny workloads (seconds): record shape, --only, files written,
+ * and the analytic FLOP counts. No timing assertions.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { join } from "node:path";
+import { initBackend } from "../../lib/backend/backend.ts";
+import { BenchError, runBench } from "../../lib/bench/bench.ts";
+import type { Workload } from "../../lib/bench/workloads.ts";
+import { defaultWorkloads } from "../../lib/bench/workloads.ts";
+import { effnetB5ForwardFlops, flowForwardFlops, kernelFlops, studentForwardFlops, TRAIN_STEP_FACTOR } from "../../lib/bench/flops.ts";
+import { randomEffnetB5Weights } from "../../lib/bench/effnet_weights.ts";
+import { EfficientNetB5 } from "../../lib/features/efficientnet/model.ts";
+import { assert, assertEquals, assertRejects } from "../assert.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+const FAST = { warmup: 1, minSteps: 2, maxSteps: 2, budgetSeconds: 0 };
+
+function tinyWorkloads(): Workload[] {
+  const train = { batch: 2, side: 4, channels: 6, posEncDim: 4 };
+  return [
+    { kind: "student", name: "student_h256", referenceMs: 881, ...train, hidden: 8, nBlocks: 1 },
+    { kind: "teacher", name: "teacher_h64", referenceMs: 681, ...train, hidden: 8, nBlocks: 2, kernelSizes: [3, 5], clamp: 1.9 },
+    { kind: "effnet", name: "effnet_b5_768", referenceMs: 1720, inputSize: 64, upToBlock: 3, fixtureWeights: false },
+  ];
+}
+
+Deno.test({ name: "bench: tiny workloads give the contract's record, latest.json and a timestamped copy", ...opts, fn: async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { record, paths } = await runBench({ workloads: tinyWorkloads(), outDir: dir, timing: FAST, log: () => {} });
+    const latest = JSON.parse(await Deno.readTextFile(join(dir, "latest.json")));
+    assertEquals(latest, JSON.parse(JSON.stringify(record)));
+    assertEquals(paths.length, 2);
+    const files = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+    assertEquals(files.length, 2);
+    assert(files.some((f) => /^\d{8}T\d{6}Z\.json$/.test(f)), `timestamped copy missing: ${files}`);
+    assertEquals(typeof latest.backend, "string");
+    assert(Number.isInteger(latest.threads) && latest.threads >= 1);
+    assertEquals(latest.demo_seconds, null);
+    assertEquals(latest.workloads.map((w: { name: string }) => w.name), ["student_h256", "teacher_h64", "effnet_b5_768"]);
+    for (const w of latest.workloads) {
+      for (const k of ["ms_per_step", "gflops", "reference_ms", "ratio"]) assertEquals(typeof w[k], "number", `${w.name}.${k}`);
+      assert(w.ms_per_step > 0 && w.gflops > 0, `${w.name}: ${JSON.stringify(w)}`);
+      assertEquals(w.steps_ms.length, 2);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+} });
+
+Deno.test({ name: "bench: --only writes just those workloads; unknown names are refused", ...opts, fn: async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { record } = await runBench({ workloads: tinyWorkloads(), only: ["teacher_h64"], outDir: dir, timing: FAST, log: () => {} });
+    assertEquals(record.workloads.map((w) => w.name), ["teacher_h64"]);
+    await assertRejects(() => runBench({ workloads: tinyWorkloads(), only: ["nope"], outDir: dir, log: () => {} }), BenchError);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+} });
+
+Deno.test("bench FLOPs: the issue's hidden-1024 student is ~2.3 TFLOP per training step", () => {
+  const w = defaultWorkloads().find((w) => w.name === "student_h1024")!;
+  assert(w.kind === "student");
+  const tflop = TRAIN_STEP_FACTOR * studentForwardFlops(w, w.batch, w.side) / 1e12;
+  assert(Math.abs(tflop - 2.283) < 0.01, `${tflop}`);
+  // teacher hidden 64: 4 blocks x 2 subnets, kernels 3,3,3,5
+  const per = (k: number) => 2 * 8 * 576 * k * k * (216 * 64 + 64 * 368) * 2;
+  assertEquals(flowForwardFlops({ channels: 368, hidden: 64, nBlocks: 4, kernelSizes: [3, 3, 3, 5], posEncDim: 32 }, 8, 24), 3 * per(3) + per(5));
+});
+
+Deno.test({ name: "bench FLOPs: EfficientNet-B5 analytic count matches the kernels it runs", ...opts, fn: async () => {
+  await initBackend();
+  const model = EfficientNetB5.fromReferenceWeights(randomEffnetB5Weights(6), { upToBlock: 6 });
+  const x = tf.zeros([1, 64, 64, 3]) as tf.Tensor4D;
+  const profile = await tf.profile(async () => {
+    const out = model.forward(x, [6]);
+    await out.get(6)!.data();
+    tf.dispose([...out.values()]);
+  });
+  const counted = profile.kernels.reduce((s, k) => s + kernelFlops(k.name, k.inputShapes, k.outputShapes), 0);
+  const analytic = effnetB5ForwardFlops(64, 6);
+  assert(Math.abs(counted - analytic) / analytic < 1e-9, `profiled ${counted} vs analytic ${analytic}`);
+  x.dispose();
+  model.dispose();
+} });
