@@ -18,6 +18,7 @@ import { registerTrainingGradients } from "./gradients.ts";
 import { registerWasmTrainingKernels } from "./wasm_kernels.ts";
 import { MAX_WASM_THREADS, useThreadedWasm } from "./wasm_threads.ts";
 import { initNativeBackend } from "./native/backend.ts";
+import { readEnv } from "../util/env.ts";
 
 export type BackendName = "tensorflow" | "tensorflow-gpu" | "wasm" | "cpu" | "webgpu" | "native";
 
@@ -71,14 +72,6 @@ export function initBackend(opts: InitBackendOptions = {}): Promise<BackendInfo>
   return pending;
 }
 
-function readEnv(name: string): string | undefined {
-  try {
-    if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") return undefined;
-    return Deno.env.get(name) || undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 function firstLine(err: unknown): string {
   return String((err as Error)?.message ?? err).split("\n")[0].slice(0, 200);

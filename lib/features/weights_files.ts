@@ -5,20 +5,13 @@
  */
 import { createHash } from "node:crypto";
 import { basename, join, resolve } from "node:path";
+import { readEnv } from "../util/env.ts";
 
 /** Env var naming the folder that holds all backbones' weights (docs/CLI_CONTRACT.md). */
 export const WEIGHTS_DIR_ENV = "AST_WEIGHTS_DIR";
 /** Used when $AST_WEIGHTS_DIR is unset: a project-local folder (not committed). */
 export const DEFAULT_WEIGHTS_DIR = join("data", "weights");
 
-function readEnv(name: string): string | undefined {
-  try {
-    if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") return undefined;
-    return Deno.env.get(name) || undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** The weights root: `$AST_WEIGHTS_DIR`, else `data/weights`. */
 export function weightsRoot(): { dir: string; fromEnv: boolean } {
