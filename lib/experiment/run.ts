@@ -181,7 +181,7 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
   const ckptDir = join(out, RUN_FILES.checkpointDir);
   await Deno.mkdir(ckptDir, { recursive: true });
   const featureDesc = resolved ? `${resolved.backbone.description}${bbInfo?.input_size ? `, ${bbInfo.input_size} px input` : ""}` : backboneName;
-  log(`AST ${cfg.mode} on ${dataset.classDir} (${dataset.layout}): ${dataset.train.length} train, ${dataset.validation.length} validation, ${dataset.test.length} test; backend ${backendInfo.name} x${backendInfo.threads}; features ${backboneName} (${featureDesc})`);
+  log(`AST ${cfg.mode} on ${dataset.classDir} (${dataset.layout}): ${dataset.train.length} train, ${dataset.validation.length} validation, ${dataset.test.length} test; backend ${backendInfo.name} x${backendInfo.threads}; features ${featureDesc === backboneName ? backboneName : `${backboneName} (${featureDesc})`}`);
 
   const useMask = cfg.trainMask || cfg.evalMask;
   // Only pretrained networks are worth caching: the raw-patch embedding costs about a file read.
