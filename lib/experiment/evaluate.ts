@@ -75,11 +75,12 @@ export function computeMetrics(
   gt: Float32Array | null,
   outSize: number,
 ): Metrics {
-  const hasBoth = [...Array.from(labels)].some((l) => l > 0) && [...Array.from(labels)].some((l) => l === 0);
+  const labelList = Array.from(labels);
+  const hasBoth = labelList.some((l) => l > 0) && labelList.some((l) => l === 0);
   const perType: Record<string, number> = {};
   if (hasBoth) {
     for (const type of new Set(defectTypes.filter((t, i) => labels[i] > 0))) {
-      const idx = defectTypes.map((t, i) => i).filter((i) => defectTypes[i] === type || labels[i] === 0);
+      const idx = defectTypes.map((_, i) => i).filter((i) => defectTypes[i] === type || labels[i] === 0);
       perType[type] = auroc(idx.map((i) => results.scoreMax[i]), idx.map((i) => labels[i]));
     }
   }
