@@ -13,7 +13,7 @@ import "../train/register_gradients.ts";
 import { trainLoop } from "../train/engine.ts";
 import { Adam, REFERENCE_ADAM } from "../train/adam.ts";
 import { AsymmetricStudent } from "../models/student.ts";
-import { TeacherFlow } from "../models/teacher_flow.ts";
+import { type FlowConfig, TeacherFlow } from "../models/teacher_flow.ts";
 import { positionalEncoding } from "../models/positional_encoding.ts";
 import { flowNllPerPixel, meanLoss, studentDistancePerPixel } from "../models/losses.ts";
 import type { ParameterStore } from "../models/parameters.ts";
@@ -45,16 +45,11 @@ export interface StudentWorkload extends Base {
   posEncDim: number;
 }
 
-export interface TeacherWorkload extends Base {
+/** A teacher step: the flow's own config plus the batch shape. */
+export interface TeacherWorkload extends Base, FlowConfig {
   kind: "teacher";
   batch: number;
   side: number;
-  channels: number;
-  hidden: number;
-  nBlocks: number;
-  kernelSizes: number[];
-  clamp: number;
-  posEncDim: number;
 }
 
 export interface EffnetWorkload extends Base {

@@ -20,6 +20,7 @@ import { parseArgs } from "node:util";
 import { encodePng } from "../io/images.ts";
 import { encodeXyzTiff } from "../io/tiff.ts";
 import { mulberry32 } from "../util/random.ts";
+import { exists } from "../util/fs.ts";
 
 /** Recorded in dataset.json; bump it whenever the rendering changes so old datasets regenerate. */
 export const GENERATOR_VERSION = "ast-lab-synthetic-v2";
@@ -324,15 +325,6 @@ async function readRecordedConfig(classDir: string): Promise<string | null> {
     return await Deno.readTextFile(join(classDir, "dataset.json"));
   } catch {
     return null;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -5,6 +5,9 @@
  */
 import pl from "nodejs-polars";
 import { join } from "node:path";
+import { exists } from "../util/fs.ts";
+
+export { exists };
 
 export const RUN_FILES = {
   config: "config.json",
@@ -57,11 +60,3 @@ export function readScoresParquet(dir: string): pl.DataFrame {
   return pl.readParquet(join(dir, RUN_FILES.scores));
 }
 
-export async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -17,6 +17,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { normalizeSha256, verifyWeights, WeightsChecksumError, writeChecksumRecord } from "./checksum.ts";
+import { exists } from "../../util/fs.ts";
 
 export { verifyWeights } from "./checksum.ts";
 
@@ -43,15 +44,6 @@ export interface DownloadResult {
   bytes: number;
   /** false when a verified file was already there */
   downloaded: boolean;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function reason(e: unknown): string {
