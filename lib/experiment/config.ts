@@ -168,3 +168,10 @@ export function validateConfig(c: AstConfig): void {
 
 /** What an experiment file in experiments/ exports: any part of the config (top-level keys merged). */
 export type ExperimentConfig = Partial<AstConfig>;
+
+/** A change to a config: top-level keys, nested objects merged one level (teacher, student, adam, ...). */
+export type ConfigPatch = {
+  [K in keyof AstConfig]?: AstConfig[K] extends unknown[] ? AstConfig[K]
+    : AstConfig[K] extends object ? Partial<AstConfig[K]>
+    : AstConfig[K];
+};

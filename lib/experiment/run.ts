@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { join, resolve } from "node:path";
 import { initBackend } from "../backend/backend.ts";
-import { openDataset, type Sample } from "../data/mvtec.ts";
+import { type MvtecDataset, openDataset, type Sample } from "../data/mvtec.ts";
 import { type AstConfig, applyOverrides, type Mode, presetConfig, type PresetName, PRESETS, validateConfig } from "./config.ts";
 import { backboneRecord, type ResolvedBackbone, resolveBackbone } from "../features/backbones.ts";
 import { featureCacheDir } from "../features/feature_cache.ts";
@@ -45,6 +45,10 @@ export interface RunOptions {
   layer?: string;
   /** image-feature cache folder; null disables; default featureCacheDir() */
   featureCache?: string | null;
+  /** the complete effective config (takes the place of preset, configFile, sets, epochs, seed) */
+  configObject?: AstConfig;
+  /** an already opened dataset (e.g. a folder of your own images); else opened from data/className */
+  dataset?: MvtecDataset;
   log?: (line: string) => void;
   onEpoch?: (r: EpochReport) => void;
 }
@@ -69,6 +73,12 @@ export interface RunRecord extends Metrics {
   n_train: number;
   n_test: number;
   validation_scores: ReturnType<typeof summarise> | null;
+  /** the teacher's own NLL as the anomaly score, from the same run (Table 5/6/7 "teacher" rows) */
+  teacher_nll: Metrics | null;
+  /** trainable parameter counts */
+  params: { teacher: number; student: number };
+  /** wall seconds per stage of this invocation; inference = teacher+student scoring per test image, features excluded */
+  timing: { features_s: number; teacher_s: number; student_s: number; evaluate_s: number; inference_ms_per_image: number };
   provenance: Awaited<ReturnType<typeof provenance>>;
 }
 
@@ -118,10 +128,23 @@ interface RunState {
   elapsedBefore: number;
 }
 
+/** The effective config of a new run: preset for the dataset kind, experiment file, --set, flags. */
+export async function resolveRunConfig(o: RunOptions, layout: MvtecDataset["layout"]): Promise<AstConfig> {
+  let cfg = presetConfig(o.preset ?? "demo", o.mode, layout);
+  if (o.configFile) cfg = mergeConfig(cfg, await loadConfigFile(o.configFile));
+  cfg = applyOverrides(cfg, o.sets ?? []);
+  cfg.mode = o.mode;
+  if (o.backbone) cfg.backbone = o.backbone;
+  if (o.seed !== undefined) cfg.seed = o.seed;
+  if (o.epochs !== undefined) cfg.teacher.epochs = cfg.student.epochs = o.epochs;
+  validateConfig(cfg);
+  return cfg;
+}
+
 export async function runExperiment(o: RunOptions): Promise<RunResult> {
   const started = performance.now();
   const log = o.log ?? ((l: string) => console.log(l));
-  const dataset = await openDataset(o.data, o.className);
+  const dataset = o.dataset ?? await openDataset(o.data, o.className);
   if (dataset.layout === "mvtecad" && o.mode !== "rgb") {
     throw new RunError(`${dataset.classDir}: MVTec AD layout has no depth data: use --mode rgb`);
   }
@@ -143,13 +166,7 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
     log(`resuming ${out}`);
   } else {
     if (await exists(out)) throw new RunError(`--out ${out} already exists (run folders are immutable; use --resume to continue an interrupted run)`);
-    cfg = presetConfig(preset, o.mode, dataset.layout);
-    if (o.configFile) cfg = mergeConfig(cfg, await loadConfigFile(o.configFile));
-    cfg = applyOverrides(cfg, o.sets ?? []);
-    cfg.mode = o.mode;
-    if (o.backbone) cfg.backbone = o.backbone;
-    if (o.seed !== undefined) cfg.seed = o.seed;
-    if (o.epochs !== undefined) cfg.teacher.epochs = cfg.student.epochs = o.epochs;
+    cfg = o.configObject ? structuredClone(o.configObject) : await resolveRunConfig(o, dataset.layout);
     validateConfig(cfg);
   }
   if (dataset.layout === "mvtecad" && (cfg.trainMask || cfg.evalMask)) {
@@ -197,6 +214,12 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
       cache: cacheDir ? { dir: cacheDir, data: o.data, className: o.className, split: what, log } : null,
     });
   let train: FeatureSet, validation: FeatureSet | null, test: FeatureSet;
+  const stage = { t: performance.now() };
+  const lap = () => {
+    const now = performance.now(), s = (now - stage.t) / 1000;
+    stage.t = now;
+    return s;
+  };
   try {
     train = await features(dataset.train, "train");
     validation = dataset.validation.length ? await features(dataset.validation, "validation") : null;
@@ -204,6 +227,7 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
   } finally {
     resolved?.backbone.dispose?.(); // features are plain arrays from here on
   }
+  const featuresSeconds = lap();
 
   const pe = cfg.posEnc ? positionalEncoding(cfg.posEncDim, cfg.mapLen) : null;
   const xTrain = tf.tensor4d(train.x, [train.samples.length, train.side, train.side, train.channels]);
@@ -223,6 +247,7 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
     const { z, logDet } = teacher.forward(x, pe);
     return meanLoss(flowNllPerPixel(z, logDet, m));
   });
+  const teacherSeconds = lap();
 
   let student: StudentModel | null = null;
   if (cfg.scoring === "student") {
@@ -237,6 +262,7 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
     });
   }
   tf.dispose([xTrain, mTrain ?? []].flat());
+  const studentSeconds = lap();
 
   log("evaluating");
   const outSize = cfg.mapLen * 8;
@@ -248,12 +274,18 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
     masks: cfg.evalMask ? f.masks : null,
     outSize,
   });
+  const inferStart = performance.now();
   const results = scoreImages(teacher, student, pe, evalInput(test), cfg.batchSize);
+  const inferenceMs = (performance.now() - inferStart) / Math.max(1, test.samples.length);
   const labels = test.samples.map((s) => s.label);
   const types = test.samples.map((s) => s.defectType);
   const gt = dataset.layout === "mvtecad" || test.samples.some((s) => s.maskPath) ? await groundTruth(test.samples, outSize) : null;
   const metrics = computeMetrics(results, labels, types, gt, outSize);
   const validationScores = validation ? scoreImages(teacher, student, pe, evalInput(validation), cfg.batchSize) : null;
+  // The teacher alone is a detector too (its NLL); recording it in every run gives the
+  // paper's "teacher" rows without training the same teacher again.
+  const teacherNll = student ? computeMetrics(scoreImages(teacher, null, pe, evalInput(test), cfg.batchSize), labels, types, gt, outSize) : null;
+  const evaluateSeconds = lap();
 
   await writeScoresParquet(out, test.samples.map((s, i) => ({
     path: s.rgbPath,
@@ -285,6 +317,15 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
     n_train: dataset.train.length,
     n_test: dataset.test.length,
     validation_scores: validationScores ? summarise(validationScores.scoreMax) : null,
+    teacher_nll: teacherNll,
+    params: { teacher: teacher.params.countTrainable(), student: student?.params.countTrainable() ?? 0 },
+    timing: {
+      features_s: featuresSeconds,
+      teacher_s: teacherSeconds,
+      student_s: studentSeconds,
+      evaluate_s: evaluateSeconds,
+      inference_ms_per_image: inferenceMs,
+    },
     provenance: await provenance(backendInfo),
   };
   await writeJsonAtomic(join(out, RUN_FILES.metrics), record);

@@ -9,6 +9,7 @@
  * the checksum must verify; a stale or corrupt entry is reported and rebuilt, never used.
  * Writes go through a temp file + rename, so readers never see a torn file.
  */
+import { projectPath } from "../util/project.ts";
 import { createHash } from "node:crypto";
 import { join, relative, resolve } from "node:path";
 import type { Sample } from "../data/mvtec.ts";
@@ -46,7 +47,7 @@ export interface CacheContext {
   log?: (line: string) => void;
 }
 
-/** `$AST_CACHE_DIR/features`, else `data/cache/features` (relative to the working folder). */
+/** `$AST_CACHE_DIR/features`, else the project's `data/cache/features`. */
 export function featureCacheDir(): string {
   let env: string | undefined;
   try {
@@ -54,7 +55,7 @@ export function featureCacheDir(): string {
   } catch {
     env = undefined;
   }
-  return resolve(env ? join(env, "features") : join("data", "cache", "features"));
+  return env ? resolve(join(env, "features")) : projectPath("data", "cache", "features");
 }
 
 /** Identity of the image files: a regenerated dataset at the same path changes it. */

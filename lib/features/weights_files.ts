@@ -1,8 +1,9 @@
 /**
  * Where pretrained weights live and how they are identified. Without `--weights`, a backbone's
- * weights are looked up under `$AST_WEIGHTS_DIR` (else `data/weights` in the working folder);
+ * weights are looked up under `$AST_WEIGHTS_DIR` (else the project's `data/weights`);
  * every run records the SHA-256 of the files it used, so results name their exact weights.
  */
+import { projectPath } from "../util/project.ts";
 import { createHash } from "node:crypto";
 import { basename, join, resolve } from "node:path";
 import { readEnv } from "../util/env.ts";
@@ -10,10 +11,10 @@ import { readEnv } from "../util/env.ts";
 /** Env var naming the folder that holds all backbones' weights (docs/CLI_CONTRACT.md). */
 export const WEIGHTS_DIR_ENV = "AST_WEIGHTS_DIR";
 /** Used when $AST_WEIGHTS_DIR is unset: a project-local folder (not committed). */
-export const DEFAULT_WEIGHTS_DIR = join("data", "weights");
+export const DEFAULT_WEIGHTS_DIR = projectPath("data", "weights");
 
 
-/** The weights root: `$AST_WEIGHTS_DIR`, else `data/weights`. */
+/** The weights root: `$AST_WEIGHTS_DIR` (relative to the working folder), else the project's `data/weights`. */
 export function weightsRoot(): { dir: string; fromEnv: boolean } {
   const env = readEnv(WEIGHTS_DIR_ENV);
   return env ? { dir: resolve(env), fromEnv: true } : { dir: resolve(DEFAULT_WEIGHTS_DIR), fromEnv: false };

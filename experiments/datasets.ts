@@ -1,0 +1,49 @@
+/**
+ * The datasets experiments run on. `demo` uses the generated synthetic puck (made on first use)
+ * and the shared real data when present; `cpu` and `paper` use the full MVTec AD and MVTec 3D-AD,
+ * which users download (licence: CC BY-NC-SA 4.0) and place under data/ or point to with
+ * $AST_MVTEC_AD / $AST_MVTEC3D.
+ */
+import type { DatasetRef } from "../lib/experiment/grid.ts";
+import { readEnv } from "../lib/util/env.ts";
+
+export const GENERATED_PUCK: DatasetRef = { data: "data/generated", className: "puck", generate: { seed: 0 } };
+
+/** 25 real MVTec AD `grid` training images (shared data of this workplace). */
+export const SHARED_GRID: DatasetRef = {
+  data: "../shared/data",
+  className: "mvtec_ad_grid_subset",
+  optional: true,
+  modes: ["rgb"],
+  howToGet: "the shared data is not on this machine (only used at demo scale, skipped)",
+};
+
+export const MVTEC_AD_CLASSES = [
+  "carpet", "grid", "leather", "tile", "wood",
+  "bottle", "cable", "capsule", "hazelnut", "metal_nut", "pill", "screw", "toothbrush", "transistor", "zipper",
+];
+export const MVTEC_AD_TEXTURES = MVTEC_AD_CLASSES.slice(0, 5);
+
+export const MVTEC3D_CLASSES = [
+  "bagel", "cable_gland", "carrot", "cookie", "dowel", "foam", "peach", "potato", "rope", "tire",
+];
+
+const mvtecAdRoot = () => readEnv("AST_MVTEC_AD") ?? "data/mvtec_anomaly_detection";
+const mvtec3dRoot = () => readEnv("AST_MVTEC3D") ?? "data/mvtec_3d_anomaly_detection";
+
+export function mvtecAd(classes = MVTEC_AD_CLASSES): DatasetRef[] {
+  return classes.map((className) => ({
+    data: mvtecAdRoot(),
+    className,
+    modes: ["rgb"],
+    howToGet: `download MVTec AD (https://www.mvtec.com/company/research/datasets/mvtec-ad), extract it to ${mvtecAdRoot()} or set AST_MVTEC_AD`,
+  }));
+}
+
+export function mvtec3d(classes = MVTEC3D_CLASSES): DatasetRef[] {
+  return classes.map((className) => ({
+    data: mvtec3dRoot(),
+    className,
+    howToGet: `download MVTec 3D-AD (https://www.mvtec.com/company/research/datasets/mvtec-3d-ad), extract it to ${mvtec3dRoot()} or set AST_MVTEC3D`,
+  }));
+}

@@ -1,0 +1,28 @@
+/**
+ * The three scales every experiment comes in, so a table's definition only names what varies.
+ * - paper: the paper's presets (EfficientNet-B5, 768 px, hidden 1024 student, 72/240 epochs),
+ *   3 seeds: for a GPU machine.
+ * - cpu: the `cpu` preset (MobileNetV2 features, hidden 256 student), 1 seed: hours on 2 cores.
+ * - demo: the `demo` preset (16x16 maps, hidden 128 x 2-block student) at DEMO_EPOCHS epochs on
+ *   the generated puck (+ the shared data when present), 1 seed: about a minute per run, so
+ *   every notebook runs headless in CI. Demo numbers show the machinery, not the paper's values.
+ */
+import type { Mode } from "../lib/experiment/config.ts";
+import type { DatasetRef, GridSpec, Scale, Variant } from "../lib/experiment/grid.ts";
+
+export const DEMO_EPOCHS = 10;
+export const PAPER_SEEDS = [0, 1, 2];
+
+export interface ScaleInputs {
+  modes: Mode[];
+  variants: Variant[];
+  datasets: Record<Scale, DatasetRef[]>;
+}
+
+export function scaled({ modes, variants, datasets }: ScaleInputs): Record<Scale, GridSpec> {
+  return {
+    paper: { preset: "paper", datasets: datasets.paper, modes, variants, seeds: PAPER_SEEDS },
+    cpu: { preset: "cpu", datasets: datasets.cpu, modes, variants, seeds: [0] },
+    demo: { preset: "demo", datasets: datasets.demo, modes, variants, seeds: [0], epochs: DEMO_EPOCHS },
+  };
+}

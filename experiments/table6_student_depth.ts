@@ -1,0 +1,23 @@
+/**
+ * Table 6: number of residual blocks in the student (RGB+3D): AUROC, parameters, inference time.
+ * The "teacher only" row is the teacher NLL recorded in the same runs.
+ *   deno task experiment table6_student_depth --scale demo
+ */
+import type { ExperimentDefinition } from "../lib/experiment/grid.ts";
+import { GENERATED_PUCK, mvtec3d } from "./datasets.ts";
+import { scaled } from "./scales.ts";
+
+export const STUDENT_DEPTHS = [1, 2, 4, 8, 12];
+
+const table6: ExperimentDefinition = {
+  name: "table6_student_depth",
+  title: "Student depth: AUROC, parameters, inference time",
+  paper: "Table 6",
+  description: "The asymmetric student with 1-12 residual blocks, RGB+3D.",
+  scales: scaled({
+    modes: ["combi"],
+    variants: STUDENT_DEPTHS.map((n) => ({ name: `n_st_blocks=${n}`, config: { student: { nBlocks: n } } })),
+    datasets: { paper: mvtec3d(), cpu: mvtec3d(), demo: [GENERATED_PUCK] },
+  }),
+};
+export default table6;

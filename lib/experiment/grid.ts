@@ -1,0 +1,250 @@
+/**
+ * Experiment grids: a paper table or ablation as classes x modes x variants x seeds, at one of
+ * three scales (`paper` for a GPU machine, `cpu` for hours on a laptop, `demo` for minutes on the
+ * generated dataset). Each cell is one ordinary run (lib/experiment/run.ts) stored under
+ * `results/runs/<class>-<mode>-<id>/`, where the id hashes everything that determines the result
+ * (data, class, effective config, feature weights). So a cell already recorded by any experiment
+ * is reused, not retrained (Table 4 reads Table 2's and 3's runs), an interrupted cell resumes
+ * from its checkpoint, and a changed config gets a new folder instead of overwriting a record.
+ */
+import { createHash } from "node:crypto";
+import { join, resolve } from "node:path";
+import type { Mode, PresetName } from "./config.ts";
+import { type ConfigPatch, validateConfig } from "./config.ts";
+import { mergeConfig, resolveRunConfig, type RunOptions, type RunRecord, runExperiment } from "./run.ts";
+import { type MvtecDataset, openDataset } from "../data/mvtec.ts";
+import { generateDataset } from "../data/synthetic.ts";
+import { backboneSpec, locateWeights } from "../features/backbones.ts";
+import { weightsChecksum } from "../features/weights_files.ts";
+import { exists, readJson, RUN_FILES, writeJsonAtomic } from "../results/run_files.ts";
+import { projectPath } from "../util/project.ts";
+import { readEnv } from "../util/env.ts";
+
+export type Scale = "paper" | "cpu" | "demo";
+export const SCALES: Scale[] = ["paper", "cpu", "demo"];
+
+/** A class folder to run on. */
+export interface DatasetRef {
+  /** dataset root (`--data`); relative paths are relative to the project root */
+  data: string;
+  className: string;
+  /** the generated synthetic dataset: created (seeded) when missing */
+  generate?: { seed: number };
+  /** absent data is skipped with a note instead of failing (e.g. the shared data) */
+  optional?: boolean;
+  /** how to get the data when it is missing */
+  howToGet?: string;
+  /** run only these of the grid's modes on this dataset (e.g. MVTec AD has no depth) */
+  modes?: Mode[];
+}
+
+export interface Variant {
+  /** short id used in tables, e.g. "ast", "nf-student", "n_st_blocks=8" */
+  name: string;
+  /** merged into the preset's config (top-level keys; nested objects merged one level) */
+  config?: ConfigPatch;
+  /** restrict to these modes (Table 7 varies the mask only where there is depth) */
+  modes?: Mode[];
+}
+
+export interface GridSpec {
+  preset: PresetName;
+  datasets: DatasetRef[];
+  modes: Mode[];
+  variants: Variant[];
+  seeds: number[];
+  /** epochs of teacher and student (else the preset's) */
+  epochs?: number;
+  /** image backbone for rgb/combi (else the preset's) */
+  backbone?: string;
+}
+
+export interface ExperimentDefinition {
+  name: string;
+  title: string;
+  /** which table or figure of the paper */
+  paper: string;
+  description: string;
+  scales: Record<Scale, GridSpec>;
+}
+
+export interface GridCell {
+  experiment: string;
+  scale: Scale;
+  className: string;
+  data: string;
+  mode: Mode;
+  variant: string;
+  seed: number;
+  runDir: string | null;
+  status: "recorded" | "trained" | "resumed" | "failed" | "unavailable" | "planned";
+  message?: string;
+  metrics: RunRecord | null;
+}
+
+export interface GridOptions {
+  /** results root (default: the project's results/) */
+  results?: string;
+  log?: (line: string) => void;
+  /** keep going after a failed cell (default false: the first failure throws) */
+  continueOnError?: boolean;
+  /** override the scale's datasets (e.g. your own classes) */
+  datasets?: DatasetRef[];
+  /** override the scale's seeds */
+  seeds?: number[];
+  /** only list what would run */
+  dryRun?: boolean;
+}
+
+const resolveData = (p: string) => resolve(projectPath(), p);
+
+async function prepareDataset(ref: DatasetRef, log: (l: string) => void): Promise<MvtecDataset | string> {
+  const root = resolveData(ref.data);
+  const classDir = join(root, ref.className);
+  if (ref.generate) {
+    const g = await generateDataset({ root, className: ref.className, seed: ref.generate.seed });
+    if (g.generated) log(`generated the synthetic dataset at ${g.classDir}`);
+  }
+  if (!(await exists(classDir))) {
+    const msg = `${classDir} not found${ref.howToGet ? `: ${ref.howToGet}` : ""}`;
+    if (ref.optional) return msg;
+    throw new Error(msg);
+  }
+  return await openDataset(root, ref.className);
+}
+
+/** What identifies a run's result: data, class, effective config and the feature weights used. */
+async function runKey(ref: DatasetRef, cfgJson: unknown, mode: Mode, backbone: string): Promise<string> {
+  let weights: string | null = null;
+  if (mode !== "depth") {
+    try {
+      const spec = backboneSpec(backbone);
+      const path = await locateWeights(spec);
+      // Which weights were found changes the features (mobilenet_v2 vs raw-patch fallback).
+      weights = path ? await weightsChecksum([path]).catch(() => path) : "none";
+    } catch {
+      weights = "unknown";
+    }
+  }
+  const key = JSON.stringify({ data: resolveData(ref.data), className: ref.className, config: cfgJson, weights });
+  return createHash("sha256").update(key).digest("hex").slice(0, 12);
+}
+
+/** The cells of a grid, in run order: datasets, then modes, then variants, then seeds. */
+export function gridCells(spec: GridSpec, datasets = spec.datasets, seeds = spec.seeds) {
+  const cells: { ref: DatasetRef; mode: Mode; variant: Variant; seed: number }[] = [];
+  for (const ref of datasets) {
+    for (const mode of spec.modes) {
+      if (ref.modes && !ref.modes.includes(mode)) continue;
+      for (const variant of spec.variants) {
+        if (variant.modes && !variant.modes.includes(mode)) continue;
+        for (const seed of seeds) cells.push({ ref, mode, variant, seed });
+      }
+    }
+  }
+  return cells;
+}
+
+/**
+ * Run (or reuse) every cell of an experiment at a scale. Returns one entry per cell and writes
+ * the index `results/experiments/<name>/<scale>.json`.
+ */
+export async function runGrid(def: ExperimentDefinition, scale: Scale, o: GridOptions = {}): Promise<GridCell[]> {
+  const spec = def.scales[scale];
+  if (!spec) throw new Error(`${def.name}: no '${scale}' scale (have ${Object.keys(def.scales).join(", ")})`);
+  const log = o.log ?? ((l: string) => console.log(l));
+  const resultsRoot = resolve(o.results ?? projectPath("results"));
+  const cells = gridCells(spec, o.datasets ?? spec.datasets, o.seeds ?? spec.seeds);
+  log(`${def.name} (${def.paper}) at ${scale} scale: ${cells.length} runs`);
+  const datasets = new Map<DatasetRef, MvtecDataset | string>();
+  const out: GridCell[] = [];
+  let i = 0;
+  for (const { ref, mode, variant, seed } of cells) {
+    i++;
+    const base = {
+      experiment: def.name,
+      scale,
+      className: ref.className,
+      data: resolveData(ref.data),
+      mode,
+      variant: variant.name,
+      seed,
+    };
+    const tag = `[${i}/${cells.length}] ${ref.className} ${mode} ${variant.name} seed ${seed}`;
+    if (!datasets.has(ref)) datasets.set(ref, await prepareDataset(ref, log));
+    const dataset = datasets.get(ref)!;
+    if (typeof dataset === "string") {
+      log(`${tag}: skipped (${dataset})`);
+      out.push({ ...base, runDir: null, status: "unavailable", message: dataset, metrics: null });
+      continue;
+    }
+    const options: RunOptions = {
+      data: resolveData(ref.data),
+      className: ref.className,
+      mode,
+      preset: spec.preset,
+      seed,
+      epochs: spec.epochs,
+      backbone: spec.backbone,
+      dataset,
+    };
+    try {
+      let cfg = await resolveRunConfig(options, dataset.layout);
+      if (variant.config) {
+        cfg = mergeConfig(cfg, variant.config as Record<string, unknown>);
+        // The variant must not undo the cell's own mode/seed.
+        cfg.mode = mode;
+        cfg.seed = seed;
+        if (dataset.layout === "mvtecad") cfg.trainMask = cfg.evalMask = false;
+        validateConfig(cfg);
+      }
+      const id = await runKey(ref, cfg, mode, cfg.backbone);
+      const runDir = join(resultsRoot, "runs", `${ref.className}-${mode}-${id}`);
+      if (await exists(join(runDir, RUN_FILES.metrics))) {
+        log(`${tag}: recorded in ${runDir}`);
+        out.push({ ...base, runDir, status: "recorded", metrics: await readJson<RunRecord>(join(runDir, RUN_FILES.metrics)) });
+        continue;
+      }
+      if (o.dryRun) {
+        log(`${tag}: would run into ${runDir}`);
+        out.push({ ...base, runDir, status: "planned", metrics: null });
+        continue;
+      }
+      const resume = await exists(join(runDir, RUN_FILES.config));
+      log(`${tag}: ${resume ? "resuming" : "training"} -> ${runDir}`);
+      const r = await runExperiment({ ...options, configObject: cfg, out: runDir, resume, log: (l) => log(`  ${l}`) });
+      out.push({ ...base, runDir, status: resume ? "resumed" : "trained", metrics: r.metrics });
+    } catch (e) {
+      const message = (e as Error).message;
+      log(`${tag}: FAILED: ${message}`);
+      out.push({ ...base, runDir: null, status: "failed", message, metrics: null });
+      if (!o.continueOnError) {
+        await writeIndex(resultsRoot, def, scale, out);
+        throw new Error(`${def.name} ${tag}: ${message}`);
+      }
+    }
+  }
+  if (!o.dryRun) await writeIndex(resultsRoot, def, scale, out);
+  return out;
+}
+
+async function writeIndex(root: string, def: ExperimentDefinition, scale: Scale, cells: GridCell[]): Promise<void> {
+  const dir = join(root, "experiments", def.name);
+  await Deno.mkdir(dir, { recursive: true });
+  await writeJsonAtomic(join(dir, `${scale}.json`), {
+    experiment: def.name,
+    title: def.title,
+    paper: def.paper,
+    scale,
+    written: new Date().toISOString(),
+    cells: cells.map(({ metrics: _m, ...c }) => c),
+  });
+}
+
+/** The scale notebooks run at: $AST_SCALE, else demo. */
+export function scaleFromEnv(): Scale {
+  const v = readEnv("AST_SCALE");
+  if (!v) return "demo";
+  if (!SCALES.includes(v as Scale)) throw new Error(`AST_SCALE must be one of ${SCALES.join(", ")}, got '${v}'`);
+  return v as Scale;
+}

@@ -1,0 +1,74 @@
+import { join } from "node:path";
+import { type DatasetRef, type ExperimentDefinition, gridCells, runGrid } from "../../lib/experiment/grid.ts";
+import type { ConfigPatch } from "../../lib/experiment/config.ts";
+import { readJson } from "../../lib/results/run_files.ts";
+import { assert, assertEquals, assertRejects } from "../assert.ts";
+import { tinyMvtec3d } from "./_tiny.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+const quiet = () => {};
+const root3d = await tinyMvtec3d();
+const tiny: ConfigPatch = { mapLen: 8, teacher: { hidden: 8 }, student: { hidden: 8, nBlocks: 1 } };
+
+function definition(variants: ExperimentDefinition["scales"]["demo"]["variants"], datasets: DatasetRef[] = [{ data: root3d, className: "puck" }]): ExperimentDefinition {
+  const spec = { preset: "demo" as const, datasets, modes: ["depth" as const], variants, seeds: [0], epochs: 1 };
+  return { name: "tiny", title: "tiny", paper: "none", description: "test", scales: { demo: spec, cpu: spec, paper: spec } };
+}
+
+Deno.test({ name: "grid: cells run once, are reused when recorded, identical cells share one run", ...opts, fn: async () => {
+  const results = await Deno.makeTempDir();
+  const def = definition([
+    { name: "a", config: tiny },
+    { name: "a-again", config: tiny },
+    { name: "no-pe", config: { ...tiny, posEnc: false } },
+  ]);
+  const first = await runGrid(def, "demo", { results, log: quiet });
+  assertEquals(first.map((c) => c.status), ["trained", "recorded", "trained"]);
+  assertEquals(first[0].runDir, first[1].runDir);
+  assert(first[0].runDir !== first[2].runDir, "a different config must get its own run folder");
+  const m = first[0].metrics!;
+  assert(m.teacher_nll !== null && typeof m.teacher_nll.image_auroc_max === "number", "teacher NLL metrics recorded");
+  assert(m.params.teacher > 0 && m.params.student > 0, "parameter counts recorded");
+  assert(m.timing.inference_ms_per_image > 0, "inference time recorded");
+
+  const again = await runGrid(def, "demo", { results, log: quiet });
+  assertEquals(again.map((c) => c.status), ["recorded", "recorded", "recorded"]);
+  assertEquals(again[2].metrics!.image_auroc_max, first[2].metrics!.image_auroc_max);
+  const index = await readJson<{ cells: { variant: string; runDir: string }[] }>(join(results, "experiments", "tiny", "demo.json"));
+  assertEquals(index.cells.map((c) => c.variant), ["a", "a-again", "no-pe"]);
+}});
+
+Deno.test({ name: "grid: an interrupted cell resumes and gives the recorded result", ...opts, fn: async () => {
+  const results = await Deno.makeTempDir();
+  const def = definition([{ name: "a", config: tiny }]);
+  const [done] = await runGrid(def, "demo", { results, log: quiet });
+  // Simulate an interruption after training: the record is incomplete without metrics.json.
+  await Deno.remove(join(done.runDir!, "metrics.json"));
+  const [resumed] = await runGrid(def, "demo", { results, log: quiet });
+  assertEquals(resumed.status, "resumed");
+  assertEquals(resumed.runDir, done.runDir);
+  assertEquals(resumed.metrics!.image_auroc_max, done.metrics!.image_auroc_max);
+}});
+
+Deno.test({ name: "grid: missing optional data is skipped, missing required data names the fix", ...opts, fn: async () => {
+  const results = await Deno.makeTempDir();
+  const missing = { data: join(results, "nowhere"), className: "x", howToGet: "download it from the moon" };
+  const cells = await runGrid(definition([{ name: "a", config: tiny }], [{ ...missing, optional: true }]), "demo", { results, log: quiet });
+  assertEquals(cells.map((c) => c.status), ["unavailable"]);
+  await assertRejects(() => runGrid(definition([{ name: "a", config: tiny }], [missing]), "demo", { results, log: quiet }), Error, "download it from the moon");
+}});
+
+Deno.test("grid: cells honour per-dataset and per-variant mode restrictions", () => {
+  const spec = {
+    preset: "demo" as const,
+    modes: ["depth" as const, "rgb" as const, "combi" as const],
+    datasets: [{ data: "a", className: "x", modes: ["rgb" as const] }, { data: "b", className: "y" }],
+    variants: [{ name: "v1" }, { name: "v2", modes: ["combi" as const] }],
+    seeds: [0, 1],
+  };
+  const cells = gridCells(spec).map((c) => `${c.ref.className}/${c.mode}/${c.variant.name}/${c.seed}`);
+  assertEquals(cells, [
+    "x/rgb/v1/0", "x/rgb/v1/1",
+    "y/depth/v1/0", "y/depth/v1/1", "y/rgb/v1/0", "y/rgb/v1/1", "y/combi/v1/0", "y/combi/v1/1", "y/combi/v2/0", "y/combi/v2/1",
+  ]);
+});
