@@ -12,7 +12,8 @@ import { join, resolve } from "node:path";
 import type { Mode, PresetName } from "./config.ts";
 import { type ConfigPatch, validateConfig } from "./config.ts";
 import { mergeConfig, resolveRunConfig, type RunOptions, type RunRecord, runExperiment } from "./run.ts";
-import { type MvtecDataset, openDataset } from "../data/mvtec.ts";
+import type { MvtecDataset } from "../data/mvtec.ts";
+import { openAnyDataset } from "../data/open.ts";
 import { generateDataset } from "../data/synthetic.ts";
 import { backboneSpec, locateWeights } from "../features/backbones.ts";
 import { weightsChecksum } from "../features/weights_files.ts";
@@ -92,6 +93,10 @@ export interface GridOptions {
   datasets?: DatasetRef[];
   /** override the scale's seeds */
   seeds?: number[];
+  /** run only these modes of the grid */
+  modes?: Mode[];
+  /** run only these variants (by name) */
+  variants?: string[];
   /** only list what would run */
   dryRun?: boolean;
 }
@@ -110,7 +115,7 @@ async function prepareDataset(ref: DatasetRef, log: (l: string) => void): Promis
     if (ref.optional) return msg;
     throw new Error(msg);
   }
-  return await openDataset(root, ref.className);
+  return await openAnyDataset(root, ref.className);
 }
 
 /** What identifies a run's result: data, class, effective config and the feature weights used. */
@@ -154,7 +159,8 @@ export async function runGrid(def: ExperimentDefinition, scale: Scale, o: GridOp
   if (!spec) throw new Error(`${def.name}: no '${scale}' scale (have ${Object.keys(def.scales).join(", ")})`);
   const log = o.log ?? ((l: string) => console.log(l));
   const resultsRoot = resolve(o.results ?? projectPath("results"));
-  const cells = gridCells(spec, o.datasets ?? spec.datasets, o.seeds ?? spec.seeds);
+  const cells = gridCells(spec, o.datasets ?? spec.datasets, o.seeds ?? spec.seeds)
+    .filter((c) => (!o.modes || o.modes.includes(c.mode)) && (!o.variants || o.variants.includes(c.variant.name)));
   log(`${def.name} (${def.paper}) at ${scale} scale: ${cells.length} runs`);
   const datasets = new Map<DatasetRef, MvtecDataset | string>();
   const out: GridCell[] = [];

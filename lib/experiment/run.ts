@@ -6,7 +6,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { join, resolve } from "node:path";
 import { initBackend } from "../backend/backend.ts";
-import { type MvtecDataset, openDataset, type Sample } from "../data/mvtec.ts";
+import type { MvtecDataset, Sample } from "../data/mvtec.ts";
+import { datasetNotes, hasDefectMasks, openAnyDataset } from "../data/open.ts";
 import { type AstConfig, applyOverrides, type Mode, presetConfig, type PresetName, PRESETS, validateConfig } from "./config.ts";
 import { backboneRecord, type ResolvedBackbone, resolveBackbone } from "../features/backbones.ts";
 import { featureCacheDir } from "../features/feature_cache.ts";
@@ -72,6 +73,8 @@ export interface RunRecord extends Metrics {
   layout: string;
   n_train: number;
   n_test: number;
+  /** what the loader noticed (ignored files, no masks, ...) */
+  dataset_notes?: string[];
   validation_scores: ReturnType<typeof summarise> | null;
   /** the teacher's own NLL as the anomaly score, from the same run (Table 5/6/7 "teacher" rows) */
   teacher_nll: Metrics | null;
@@ -144,7 +147,9 @@ export async function resolveRunConfig(o: RunOptions, layout: MvtecDataset["layo
 export async function runExperiment(o: RunOptions): Promise<RunResult> {
   const started = performance.now();
   const log = o.log ?? ((l: string) => console.log(l));
-  const dataset = o.dataset ?? await openDataset(o.data, o.className);
+  const dataset = o.dataset ?? await openAnyDataset(o.data, o.className);
+  for (const note of datasetNotes(dataset)) log(`note: ${note}`);
+  if (!hasDefectMasks(dataset)) log("note: no defect masks: image-level metrics only (pixel AUROC and AUPRO need masks)");
   if (dataset.layout === "mvtecad" && o.mode !== "rgb") {
     throw new RunError(`${dataset.classDir}: MVTec AD layout has no depth data: use --mode rgb`);
   }
@@ -279,7 +284,9 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
   const inferenceMs = (performance.now() - inferStart) / Math.max(1, test.samples.length);
   const labels = test.samples.map((s) => s.label);
   const types = test.samples.map((s) => s.defectType);
-  const gt = dataset.layout === "mvtecad" || test.samples.some((s) => s.maskPath) ? await groundTruth(test.samples, outSize) : null;
+  const gt = hasDefectMasks(dataset) && (dataset.layout === "mvtecad" || test.samples.some((s) => s.maskPath))
+    ? await groundTruth(test.samples, outSize)
+    : null;
   const metrics = computeMetrics(results, labels, types, gt, outSize);
   const validationScores = validation ? scoreImages(teacher, student, pe, evalInput(validation), cfg.batchSize) : null;
   // The teacher alone is a detector too (its NLL); recording it in every run gives the
@@ -316,6 +323,9 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
     layout: dataset.layout,
     n_train: dataset.train.length,
     n_test: dataset.test.length,
+    ...(datasetNotes(dataset).length || !hasDefectMasks(dataset)
+      ? { dataset_notes: [...datasetNotes(dataset), ...(hasDefectMasks(dataset) ? [] : ["no defect masks: image-level metrics only"])] }
+      : {}),
     validation_scores: validationScores ? summarise(validationScores.scoreMax) : null,
     teacher_nll: teacherNll,
     params: { teacher: teacher.params.countTrainable(), student: student?.params.countTrainable() ?? 0 },

@@ -1,0 +1,234 @@
+/**
+ * Chart builders: pure functions of plain arrays returning Figures (Vega-Lite specs, or SVG for
+ * the image figures). Fixed sizes and inline data, so the same input renders byte-identical SVG.
+ */
+import type { VegaLiteSpec } from "./render.ts";
+import { binHistogram } from "./binning.ts";
+import { thinCurve } from "./curve_thinning.ts";
+import { CHART_HEIGHT, CHART_WIDTH, round6, titleOf, VEGA_LITE_SCHEMA } from "./spec_defaults.ts";
+import { trapezoidUpTo } from "../metrics/trapezoid.ts";
+
+export { projectionChart, type ProjectionChartOptions } from "./projection_chart.ts";
+export { anomalyMapFigure, type AnomalyMapOptions, overlayPng, type OverlayOptions } from "./anomaly_map.ts";
+export { gridFigure, type GridOptions } from "./grid.ts";
+
+/** Data for layers drawn from constants (`datum`/`value` encodings): one mark per row. */
+const SINGLE_ROW = { values: [{}] };
+
+/** Colour scale listing names in input order (vega-lite would sort them alphabetically). */
+function orderedColour(names: string[], title: string | null) {
+  return { field: "name", type: "nominal", title, scale: { domain: names }, sort: names };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface RocCurveInput {
+  name: string;
+  fpr: ArrayLike<number>;
+  tpr: ArrayLike<number>;
+  /** Shown in the legend; computed from the curve (trapezoid) when absent. */
+  auc?: number;
+}
+
+export function rocChart(curves: RocCurveInput[], { title = "ROC curve" }: { title?: string } = {}): VegaLiteSpec {
+  const names = curves.map((c) => `${c.name} (AUC ${(c.auc ?? trapezoidUpTo(c.fpr, c.tpr, 1)).toFixed(3)})`);
+  const values: Record<string, unknown>[] = [];
+  curves.forEach((c, k) => {
+    const thin = thinCurve(c.fpr, c.tpr);
+    thin.x.forEach((fpr, i) => values.push({ name: names[k], i, fpr: round6(fpr), tpr: round6(thin.y[i]) }));
+  });
+  const unit = { domain: [0, 1], nice: false };
+  return {
+    $schema: VEGA_LITE_SCHEMA,
+    title: titleOf(title),
+    width: CHART_WIDTH,
+    height: CHART_HEIGHT,
+    layer: [
+      {
+        // Chance level. A one-row dataset: a layer without data (top level has none) draws nothing.
+        data: SINGLE_ROW,
+        mark: { type: "rule", color: "#9e9e9e", strokeDash: [4, 4] },
+        encoding: { x: { datum: 0 }, y: { datum: 0 }, x2: { datum: 1 }, y2: { datum: 1 } },
+      },
+      {
+        data: { values },
+        mark: { type: "line", strokeWidth: 2 },
+        encoding: {
+          x: { field: "fpr", type: "quantitative", title: "false positive rate", scale: unit },
+          y: { field: "tpr", type: "quantitative", title: "true positive rate", scale: unit },
+          color: orderedColour(names, null),
+          order: { field: "i" }, // draw in curve order, not sorted by x (vertical steps share x)
+        },
+      },
+    ],
+    config: { legend: { orient: "bottom-right", labelLimit: 300 } },
+  } as VegaLiteSpec;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface HistogramGroup {
+  name: string;
+  values: ArrayLike<number>;
+}
+
+export interface HistogramChartOptions {
+  bins?: number;
+  title?: string;
+  xLabel?: string;
+  /** Log-spaced bins and a log x axis; values <= 0 are left out (and counted in the subtitle). */
+  logX?: boolean;
+  /** Normalise each group to unit area, so groups of very different sizes compare. */
+  density?: boolean;
+}
+
+/** Overlaid, semi-transparent histograms on shared bins. */
+export function histogramChart(
+  groups: HistogramGroup[],
+  { bins = 50, title = "Histogram", xLabel = "value", logX = false, density = false }: HistogramChartOptions = {},
+): VegaLiteSpec {
+  const hist = binHistogram(groups.map((g) => g.values), { bins, log: logX });
+  const names = groups.map((g) => g.name);
+  const values: Record<string, unknown>[] = [];
+  groups.forEach((g, k) => {
+    const counts = hist.counts[k];
+    const total = counts.reduce((a, b) => a + b, 0);
+    for (let b = 0; b < bins; b++) {
+      if (counts[b] === 0) continue; // empty bins draw nothing; leaving them out keeps the spec small
+      const lo = hist.edges[b], hi = hist.edges[b + 1];
+      const width = logX ? Math.log10(hi) - Math.log10(lo) : hi - lo;
+      values.push({ name: g.name, lo: round6(lo), hi: round6(hi), value: density ? round6(counts[b] / (total * width)) : counts[b] });
+    }
+  });
+  const excluded = hist.excluded.reduce((a, b) => a + b, 0);
+  const subtitle = excluded ? `${excluded} value(s) left out (${logX ? "non-positive or " : ""}non-finite)` : undefined;
+  const yTitle = density ? (logX ? "density (per decade)" : "density") : "count";
+  return {
+    $schema: VEGA_LITE_SCHEMA,
+    title: titleOf(title, subtitle),
+    width: CHART_WIDTH,
+    height: CHART_HEIGHT,
+    data: { values },
+    mark: { type: "rect", opacity: 0.55 },
+    encoding: {
+      x: { field: "lo", type: "quantitative", title: xLabel, ...(logX ? { scale: { type: "log" }, axis: { grid: false } } : { scale: { zero: false } }) }, // log grids are a thicket
+      x2: { field: "hi" },
+      y: { field: "value", type: "quantitative", title: yTitle, stack: null },
+      y2: { datum: 0 },
+      color: orderedColour(names, null),
+    },
+  } as VegaLiteSpec;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface LineSeries {
+  name: string;
+  x: ArrayLike<number>;
+  y: ArrayLike<number>;
+}
+
+export interface LineChartOptions {
+  title?: string;
+  xLabel?: string;
+  yLabel?: string;
+  /** An x interval drawn as a grey band behind the lines (e.g. the training region). */
+  shade?: [number, number];
+  /** Text written at the top of the band. */
+  shadeLabel?: string;
+}
+
+export function lineChart(
+  series: LineSeries[],
+  { title = "Line chart", xLabel = "x", yLabel = "y", shade, shadeLabel }: LineChartOptions = {},
+): VegaLiteSpec {
+  const values: Record<string, unknown>[] = [];
+  for (const s of series) {
+    if (s.x.length !== s.y.length) throw new Error(`series "${s.name}": x has ${s.x.length} values, y has ${s.y.length}`);
+    for (let i = 0; i < s.x.length; i++) values.push({ name: s.name, i, x: round6(s.x[i]), y: round6(s.y[i]) });
+  }
+  const x = { field: "x", type: "quantitative", title: xLabel, scale: { zero: false } };
+  const layers: unknown[] = [];
+  if (shade) {
+    layers.push({
+      data: SINGLE_ROW,
+      mark: { type: "rect", color: "#000000", opacity: 0.08 },
+      encoding: { x: { datum: shade[0], type: "quantitative" }, x2: { datum: shade[1] } },
+    });
+    if (shadeLabel) {
+      layers.push({
+        data: SINGLE_ROW,
+        mark: { type: "text", align: "center", baseline: "top", dy: 4, color: "#555555" },
+        encoding: { x: { datum: (shade[0] + shade[1]) / 2, type: "quantitative" }, y: { value: 0 }, text: { value: shadeLabel } },
+      });
+    }
+  }
+  layers.push({
+    data: { values },
+    mark: { type: "line", strokeWidth: 2 },
+    encoding: {
+      x,
+      y: { field: "y", type: "quantitative", title: yLabel, scale: { zero: false } },
+      color: orderedColour(series.map((s) => s.name), null),
+      order: { field: "i" },
+    },
+  });
+  return {
+    $schema: VEGA_LITE_SCHEMA,
+    title: titleOf(title),
+    width: CHART_WIDTH,
+    height: CHART_HEIGHT,
+    layer: layers,
+  } as VegaLiteSpec;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface BarRow {
+  group: string;
+  name: string;
+  value: number;
+  /** Error bar (e.g. a 95% interval); drawn when both ends are given. */
+  lo?: number;
+  hi?: number;
+}
+
+export interface BarChartOptions {
+  title?: string;
+  yLabel?: string;
+  /** y-axis range; bars are clipped to it. */
+  domain?: [number, number];
+}
+
+/** Bars grouped along x by `group`, coloured by `name`, with optional error bars. */
+export function barChart(rows: BarRow[], { title = "Bar chart", yLabel = "value", domain }: BarChartOptions = {}): VegaLiteSpec {
+  const groups = [...new Set(rows.map((r) => r.group))];
+  const names = [...new Set(rows.map((r) => r.name))];
+  const values = rows.map((r) => ({
+    group: r.group,
+    name: r.name,
+    value: round6(r.value),
+    ...(r.lo !== undefined && r.hi !== undefined ? { lo: round6(r.lo), hi: round6(r.hi) } : {}),
+  }));
+  const x = { field: "group", type: "nominal", title: null, sort: groups, axis: { labelAngle: 0 } };
+  const xOffset = { field: "name", type: "nominal", sort: names, scale: { domain: names } };
+  const y = { type: "quantitative", title: yLabel, ...(domain ? { scale: { domain, zero: false } } : {}) };
+  return {
+    $schema: VEGA_LITE_SCHEMA,
+    title: titleOf(title),
+    width: CHART_WIDTH,
+    height: CHART_HEIGHT,
+    data: { values },
+    layer: [
+      {
+        mark: { type: "bar", clip: true },
+        encoding: { x, xOffset, y: { ...y, field: "value" }, color: orderedColour(names, null) },
+      },
+      {
+        transform: [{ filter: "isValid(datum.lo) && isValid(datum.hi)" }],
+        mark: { type: "rule", color: "#222222", strokeWidth: 1.5, clip: true },
+        encoding: { x, xOffset, y: { ...y, field: "lo" }, y2: { field: "hi" } },
+      },
+    ],
+  } as VegaLiteSpec;
+}
