@@ -13,6 +13,7 @@ export const GENERATED_PUCK: DatasetRef = { data: "data/generated", className: "
 export const SHARED_GRID: DatasetRef = {
   data: "../shared/data",
   className: "mvtec_ad_grid_subset",
+  paperClass: "grid",
   optional: true,
   modes: ["rgb"],
   howToGet: "the shared data is not on this machine (only used at demo scale, skipped)",

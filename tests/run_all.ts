@@ -1,9 +1,23 @@
 /**
- * The project's test command (`deno task test`): runs the whole suite with Deno's runner and
- * ends with the plain line CI reads, `N passed, N failed, N skipped`. Exit code is Deno's.
- * Extra arguments are passed to `deno test` (e.g. a path or `--filter`).
+ * The project's test command (`deno task test`): runs the whole suite with Deno's runner, then
+ * the notebook stage, and ends with the plain line CI reads, `N passed, N failed, N skipped`.
+ * Extra arguments are passed to `deno test` (e.g. a path or `--filter`) and skip the notebook
+ * stage, as do `--quick` and AST_SKIP_NOTEBOOKS=1.
+ *
+ * Notebook stage: every notebooks/*.ipynb is executed on the Deno kernel, its outputs checked,
+ * exported to HTML and rendered in headless Chromium (lib/notebook/). Two tests per notebook:
+ * execution (+ output checks) and HTML (+ page check). Missing Jupyter, kernel or Chromium
+ * skips them with a message, except under CI (env CI set), where they fail.
  */
-const args = ["test", "-A", "--no-check=remote", ...(Deno.args.length ? Deno.args : ["tests/"])];
+interface Counts {
+  passed: number;
+  failed: number;
+  skipped: number;
+}
+
+const quick = Deno.args.includes("--quick");
+const testArgs = Deno.args.filter((a) => a !== "--quick");
+const args = ["test", "-A", "--no-check=remote", ...(testArgs.length ? testArgs : ["tests/"])];
 // Pretrained weights for the backbone tests: $AST_WEIGHTS_DIR, else ../shared/weights when present.
 const env: Record<string, string> = { NO_COLOR: "1" };
 const sharedWeights = new URL("../../shared/weights", import.meta.url).pathname;
@@ -28,9 +42,42 @@ for await (const chunk of child.stdout) {
 }
 const status = await child.status;
 const m = tail.match(/(ok|FAILED) \| (\d+) passed(?: \((\d+) steps?\))? \| (\d+) failed(?: \| (\d+) ignored)?/);
-if (m) {
-  console.log(`${m[2]} passed, ${m[4]} failed, ${m[5] ?? 0} skipped`);
-} else {
-  console.log(`0 passed, 1 failed (the test runner printed no summary; exit code ${status.code})`);
+const unit: Counts = m ? { passed: Number(m[2]), failed: Number(m[4]), skipped: Number(m[5] ?? 0) } : { passed: 0, failed: 1, skipped: 0 };
+if (!m) console.log(`the unit test runner printed no summary (exit code ${status.code}): counted as 1 failed`);
+
+const skipNotebooks = quick
+  ? "--quick"
+  : testArgs.length
+  ? "test arguments given"
+  : Deno.env.get("AST_SKIP_NOTEBOOKS") === "1"
+  ? "AST_SKIP_NOTEBOOKS=1"
+  : null;
+let notebooks: Counts = { passed: 0, failed: 0, skipped: 0 };
+if (skipNotebooks) console.log(`\nnotebooks: stage skipped (${skipNotebooks})`);
+else notebooks = await notebookStage();
+
+const total: Counts = {
+  passed: unit.passed + notebooks.passed,
+  failed: unit.failed + notebooks.failed,
+  skipped: unit.skipped + notebooks.skipped,
+};
+console.log(`${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
+Deno.exit(total.failed === 0 && status.success && m ? 0 : status.code || 1);
+
+/** CI sets CI (to "true"); a missing tool there is a failure, not a skip. */
+function inCI(): boolean {
+  const v = Deno.env.get("CI");
+  return !!v && v !== "false" && v !== "0";
 }
-Deno.exit(status.success && m ? 0 : status.code || 1);
+
+/** The notebook stage (lib/notebook/execute.ts), loaded here so a broken module cannot stop the unit tests. */
+async function notebookStage(): Promise<Counts> {
+  console.log("\n== notebooks");
+  try {
+    const { notebookStage } = await import("../lib/notebook/mod.ts");
+    return await notebookStage({ ci: inCI() });
+  } catch (e) {
+    console.log(`notebooks: FAILED: ${(e as Error).stack ?? e}`);
+    return { passed: 0, failed: 1, skipped: 0 };
+  }
+}

@@ -5,14 +5,19 @@
  *   deno task bench                                # all workloads (~10-15 min on wasm, 2 cores)
  *   deno task bench --only student_h256,teacher_h64
  *   deno task bench --demo                         # also the wall time of `deno task demo` (~7 min)
- *   options: --out DIR  --budget SECONDS  --min-steps N  --max-steps N  --warmup N
+ *   deno task bench --only score_demo,score_paper --merge   # replace just those rows in latest.json
+ *   options: --out DIR  --budget SECONDS  --min-steps N  --max-steps N  --warmup N  --merge
+ *
+ * --merge: the new rows (and skips) replace those of the same name in the existing latest.json,
+ * the others are kept (listed under `merged_from` with their run's date and load); refused when
+ * that file is from another backend or thread count.
  */
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { join, resolve } from "node:path";
 import { initBackend } from "../backend/backend.ts";
 import { DEFAULT_TIMING, defaultWorkloads, measureWorkload, type TimingOptions, type Workload } from "./workloads.ts";
-import { type BenchRecord, formatTable, loadAverage, makeRow, writeRecord } from "./report.ts";
+import { type BenchRecord, formatTable, loadAverage, makeRow, mergeRecords, writeRecord } from "./report.ts";
 
 const PROJECT_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 
@@ -25,6 +30,8 @@ export interface BenchOptions {
   demo?: boolean;
   /** default results/bench under the project */
   outDir?: string;
+  /** merge into the existing `<outDir>/latest.json` instead of replacing it */
+  merge?: boolean;
   timing?: Partial<TimingOptions>;
   log?: (line: string) => void;
 }
@@ -45,6 +52,22 @@ async function timeDemo(log: (s: string) => void): Promise<{ seconds: number | n
   return status.success ? { seconds } : { seconds: null, reason: `deno task demo exited with code ${status.code}` };
 }
 
+/** The record to merge into: `<dir>/latest.json` if any; it must be from this backend and thread count. */
+async function previousRecord(dir: string, backend: string, threads: number): Promise<BenchRecord | null> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(join(dir, "latest.json"));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+  const prev = JSON.parse(text) as BenchRecord;
+  if (prev.backend !== backend || prev.threads !== threads) {
+    throw new BenchError(`--merge: ${join(dir, "latest.json")} is from ${prev.backend} x${prev.threads}, this run is ${backend} x${threads}; not merging`);
+  }
+  return prev;
+}
+
 /** Runs the selected workloads (then the demo if asked), writes the record, returns it. */
 export async function runBench(o: BenchOptions = {}): Promise<{ record: BenchRecord; paths: string[] }> {
   const log = o.log ?? console.log;
@@ -62,6 +85,9 @@ export async function runBench(o: BenchOptions = {}): Promise<{ record: BenchRec
   };
 
   const info = await initBackend();
+  const outDir = o.outDir ?? join(PROJECT_ROOT, "results", "bench");
+  // Read (and check) before the run: a refused merge should not cost the workloads' time.
+  const previous = o.merge ? await previousRecord(outDir, info.name, info.threads) : null;
   const record: BenchRecord = {
     backend: info.name,
     threads: info.threads,
@@ -82,9 +108,10 @@ export async function runBench(o: BenchOptions = {}): Promise<{ record: BenchRec
         log(`  ${w.name}: skipped (${r.skipped})`);
         continue;
       }
-      const row = makeRow(w.name, r.msPerStep, r.flops, w.referenceMs, r.stepsMs, r.note);
+      const row = makeRow(w.name, r.msPerStep, r.flops, w.referenceMs, r.stepsMs, r.note, r.perImage);
       record.workloads.push(row);
-      log(`  ${w.name}: ${row.ms_per_step} ms, ${row.gflops} GFLOP/s (steps ${row.steps_ms.join(", ")}; load ${loadAverage()})`);
+      const rate = row.images_per_s == null ? "" : `, ${row.images_per_s} images/s`;
+      log(`  ${w.name}: ${row.ms_per_step} ms${rate}, ${row.gflops} GFLOP/s (steps ${row.steps_ms.join(", ")}; load ${loadAverage()})`);
     } catch (err) {
       // One failing workload (e.g. out of memory) must not lose the others' numbers.
       const reason = `failed: ${String((err as Error)?.message ?? err).split("\n")[0]}`;
@@ -98,8 +125,9 @@ export async function runBench(o: BenchOptions = {}): Promise<{ record: BenchRec
     if (d.reason) record.skipped.push({ name: "demo", reason: d.reason });
   }
   record.loadavg.end = loadAverage();
-  const paths = await writeRecord(o.outDir ?? join(PROJECT_ROOT, "results", "bench"), record, timestamp());
-  return { record, paths };
+  const written = previous ? mergeRecords(previous, record) : record;
+  const paths = await writeRecord(outDir, written, timestamp());
+  return { record: written, paths };
 }
 
 function positiveInt(v: string | undefined, name: string): number | undefined {
@@ -120,6 +148,7 @@ export async function main(argv: string[]): Promise<void> {
       "min-steps": { type: "string" },
       "max-steps": { type: "string" },
       warmup: { type: "string" },
+      merge: { type: "boolean", default: false },
     },
     strict: true,
   });
@@ -134,6 +163,7 @@ export async function main(argv: string[]): Promise<void> {
     only,
     demo: values.demo || (only?.includes("demo") ?? false),
     outDir: values.out,
+    merge: values.merge,
     timing,
   });
   console.log("\n" + formatTable(record));

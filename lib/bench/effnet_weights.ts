@@ -5,7 +5,7 @@
  */
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type NamedArray, readSafetensors } from "../io/safetensors.ts";
+import { type NamedArray, readSafetensors, writeSafetensors } from "../io/safetensors.ts";
 import { B5_BLOCKS, B5_STEM_CHANNELS } from "../features/efficientnet/architecture.ts";
 import { mulberry32 } from "../util/random.ts";
 
@@ -64,4 +64,20 @@ export async function effnetB5BenchWeights(
   const path = preferFixture ? fixtureWeightsPath() : null;
   if (path) return { tensors: (await readSafetensors(path)).tensors, source: path };
   return { tensors: randomEffnetB5Weights(upToBlock), source: "random" };
+}
+
+/**
+ * The same stand-in as a weights file, for code that loads weights by path (the real backbone
+ * loader): the fixture file itself, or the seeded random weights written into `dir`.
+ */
+export async function effnetB5BenchWeightsFile(
+  upToBlock: number,
+  dir: string,
+  preferFixture = true,
+): Promise<{ path: string; source: string }> {
+  const fixture = preferFixture ? fixtureWeightsPath() : null;
+  if (fixture) return { path: fixture, source: fixture };
+  const path = join(dir, "efficientnet_b5_random.safetensors");
+  await writeSafetensors(path, randomEffnetB5Weights(upToBlock));
+  return { path, source: "random" };
 }

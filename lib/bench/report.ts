@@ -17,6 +17,15 @@ export interface WorkloadRow {
   /** timed steps, ms (the median is ms_per_step) */
   steps_ms: number[];
   note?: string;
+  /** scoring workloads (one step = one image): 1000 / ms_per_step */
+  images_per_s?: number;
+}
+
+/** Rows a `--merge` run kept from an earlier run, and that run's date and load. */
+export interface MergedFrom {
+  date: string;
+  loadavg: { start: string; end: string };
+  workloads: string[];
 }
 
 export interface BenchRecord {
@@ -31,6 +40,8 @@ export interface BenchRecord {
   /** /proc/loadavg at start and end: other processes share these 2 cores */
   loadavg: { start: string; end: string };
   date: string;
+  /** present after `--merge`: where the rows not measured by this run come from */
+  merged_from?: MergedFrom[];
 }
 
 export function loadAverage(): string {
@@ -43,7 +54,15 @@ export function loadAverage(): string {
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 
-export function makeRow(name: string, msPerStep: number, flops: number, referenceMs: number | null, stepsMs: number[], note?: string): WorkloadRow {
+export function makeRow(
+  name: string,
+  msPerStep: number,
+  flops: number,
+  referenceMs: number | null,
+  stepsMs: number[],
+  note?: string,
+  perImage = false,
+): WorkloadRow {
   return {
     name,
     ms_per_step: round(msPerStep, 1),
@@ -52,6 +71,31 @@ export function makeRow(name: string, msPerStep: number, flops: number, referenc
     ratio: referenceMs ? round(msPerStep / referenceMs, 3) : null,
     steps_ms: stepsMs.map((x) => round(x, 1)),
     ...(note ? { note } : {}),
+    ...(perImage ? { images_per_s: round(1000 / msPerStep, 3) } : {}),
+  };
+}
+
+/**
+ * `current` merged into `previous` (the caller checks they share backend and threads): a name
+ * that `current` measured or skipped replaces every earlier row or skip of that name; the other
+ * earlier rows stay, in their order, with the new ones after them. Top-level date and load are
+ * `current`'s; `merged_from` says which rows are older and from when.
+ */
+export function mergeRecords(previous: BenchRecord, current: BenchRecord): BenchRecord {
+  const fresh = new Set([...current.workloads.map((w) => w.name), ...current.skipped.map((s) => s.name)]);
+  const kept = previous.workloads.filter((w) => !fresh.has(w.name));
+  const keptNames = kept.map((w) => w.name);
+  // An earlier merge's provenance carries over for the rows still kept.
+  const older = (previous.merged_from ?? []).map((m) => ({ ...m, workloads: m.workloads.filter((n) => keptNames.includes(n)) }));
+  const fromOlder = new Set(older.flatMap((m) => m.workloads));
+  const own = keptNames.filter((n) => !fromOlder.has(n));
+  const mergedFrom = [...older, { date: previous.date, loadavg: previous.loadavg, workloads: own }].filter((m) => m.workloads.length > 0);
+  return {
+    ...current,
+    workloads: [...kept, ...current.workloads],
+    demo_seconds: current.demo_seconds ?? (fresh.has("demo") ? null : previous.demo_seconds),
+    skipped: [...previous.skipped.filter((s) => !fresh.has(s.name)), ...current.skipped],
+    ...(mergedFrom.length ? { merged_from: mergedFrom } : {}),
   };
 }
 
@@ -76,7 +120,8 @@ export function formatTable(r: BenchRecord): string {
   for (const w of r.workloads) {
     lines.push(
       `${w.name.padEnd(16)} ${w.ms_per_step.toFixed(1).padStart(10)} ${w.gflops.toFixed(1).padStart(8)} ` +
-        `${(w.reference_ms == null ? "-" : String(w.reference_ms)).padStart(10)} ${(w.ratio == null ? "-" : w.ratio.toFixed(2)).padStart(6)}`,
+        `${(w.reference_ms == null ? "-" : String(w.reference_ms)).padStart(10)} ${(w.ratio == null ? "-" : w.ratio.toFixed(2)).padStart(6)}` +
+        (w.images_per_s == null ? "" : `  ${w.images_per_s} images/s`),
     );
   }
   for (const s of r.skipped) lines.push(`${s.name.padEnd(16)} skipped: ${s.reason}`);

@@ -4,7 +4,9 @@
  *  - training steps run through the engine's own `trainLoop` (tf.variableGrads + Adam.apply +
  *    BatchNorm running-stat updates) on a data set of exactly one batch, so one epoch = one
  *    step and the engine's per-epoch `seconds` is the step time;
- *  - extraction runs one image per call and reads the result back.
+ *  - extraction runs one image per call and reads the result back;
+ *  - scoring (score_workload.ts) runs one new image per call through features + teacher +
+ *    student + anomaly map, results read back.
  * Each workload: warm-up step(s), then as many timed steps as fit a time budget (bounded below
  * and above); the reported time is the median.
  */
@@ -21,6 +23,7 @@ import { EfficientNetB5 } from "../features/efficientnet/model.ts";
 import { backboneSpec, locateWeights, missingWeightsMessage } from "../features/backbones.ts";
 import { syntheticImage } from "../features/measure.ts";
 import { effnetB5BenchWeights } from "./effnet_weights.ts";
+import { prepareScore, type ScoreWorkload } from "./score_workload.ts";
 import {
   effnetB5ForwardFlops,
   flowForwardFlops,
@@ -66,7 +69,8 @@ export interface MobilenetWorkload extends Base {
   mapLen: number;
 }
 
-export type Workload = StudentWorkload | TeacherWorkload | EffnetWorkload | MobilenetWorkload;
+export type { ScoreWorkload };
+export type Workload = StudentWorkload | TeacherWorkload | EffnetWorkload | MobilenetWorkload | ScoreWorkload;
 
 /** RGB+3D training input of the issue's table: 368 channels, batch 8, 24x24, PE 32. */
 const TRAIN = { batch: 8, side: 24, channels: 368, posEncDim: 32 } as const;
@@ -81,6 +85,8 @@ export function defaultWorkloads(): Workload[] {
     { kind: "teacher", name: "teacher_h1024", referenceMs: 13_900, ...TRAIN, ...FLOW, kernelSizes: [...FLOW.kernelSizes], hidden: 1024 },
     { kind: "effnet", name: "effnet_b5_768", referenceMs: 1720, inputSize: 768, upToBlock: 35, fixtureWeights: true },
     { kind: "mobilenet", name: "mobilenet_v2", referenceMs: null, mapLen: 24 },
+    { kind: "score", name: "score_demo", referenceMs: null, preset: "demo", imageSize: 200, fixtureWeights: true },
+    { kind: "score", name: "score_paper", referenceMs: null, preset: "paper", imageSize: 800, fixtureWeights: true },
   ];
 }
 
@@ -104,6 +110,8 @@ export interface Measured {
   /** all timed steps, ms */
   stepsMs: number[];
   note?: string;
+  /** one step = one image scored (the record adds images/s) */
+  perImage?: boolean;
 }
 
 export type Outcome = Measured | { skipped: string };
@@ -246,12 +254,31 @@ async function measureMobilenet(w: MobilenetWorkload, t: TimingOptions): Promise
     const step = async () => void await backbone.extract(image, w.mapLen);
     await step(); // build/pack before profiling
     // The graph comes from a layers model: count its conv/matmul FLOPs from the kernels it runs.
-    const profile = await tf.profile(step);
-    const flops = profile.kernels.reduce((s, k) => s + kernelFlops(k.name, k.inputShapes, k.outputShapes), 0);
+    const flops = await profiledFlops(step);
     const stepsMs = await timeCalls(step, t);
     return { msPerStep: median(stepsMs), stepsMs, flops, note: `${side}x${side} input, ${backbone.layer}; includes resize/normalise` };
   } finally {
     backbone.dispose?.();
+  }
+}
+
+/** FLOPs of one call, counted from the conv/matmul kernels it runs (kernelFlops). */
+async function profiledFlops(step: () => Promise<void>): Promise<number> {
+  const profile = await tf.profile(step);
+  return profile.kernels.reduce((s, k) => s + kernelFlops(k.name, k.inputShapes, k.outputShapes), 0);
+}
+
+async function measureScore(w: ScoreWorkload, t: TimingOptions): Promise<Measured> {
+  const bench = await prepareScore(w);
+  try {
+    await bench.step(); // build/pack before profiling
+    // Backbone + teacher + student convs (plus the map's bicubic matmuls, <0.1%); the JS image/depth
+    // preprocessing does no tfjs kernels and is not counted.
+    const flops = await profiledFlops(bench.step);
+    const stepsMs = await timeCalls(bench.step, t);
+    return { msPerStep: median(stepsMs), stepsMs, flops, note: bench.note, perImage: true };
+  } finally {
+    await bench.dispose();
   }
 }
 
@@ -266,5 +293,7 @@ export function measureWorkload(w: Workload, t: TimingOptions = DEFAULT_TIMING):
       return measureEffnet(w, t);
     case "mobilenet":
       return measureMobilenet(w, t);
+    case "score":
+      return measureScore(w, t);
   }
 }

@@ -3,6 +3,8 @@
  *   run  --data ROOT --class NAME --mode depth|rgb|combi [--preset demo|cpu|paper|reference-small]
  *        [--epochs N] [--seed N] [--out DIR] [--resume] [--set key=value]... [--config FILE]
  *        [--backbone NAME [--weights PATH] [--layer NAME]] [--no-feature-cache]
+ *   score --model RUN_DIR (--image FILE [--depth XYZ.tiff] | --folder DIR) [--out DIR]
+ *        [--threshold fpr:F|quantile:Q] [--weights PATH]
  *   extract --backbone NAME [--weights PATH] [--layer NAME] --image IMG --out OUT.safetensors
  *        [--size PX | --map-len N]
  * Errors are one line on stderr and a non-zero exit (2 for usage errors).
@@ -11,6 +13,7 @@ import { runExperiment } from "../experiment/run.ts";
 import type { Mode, PresetName } from "../experiment/config.ts";
 import { intOption, parseOptions, UsageError } from "./args.ts";
 import { EXTRACT_USAGE, extractCommand } from "./extract.ts";
+import { SCORE_USAGE, scoreCommand } from "./score.ts";
 
 export { UsageError };
 
@@ -18,6 +21,7 @@ const USAGE = `usage: deno task ast run --data ROOT --class NAME --mode depth|rg
          [--preset demo|cpu|paper|reference-small] [--epochs N] [--seed N] [--out DIR] [--resume]
          [--set key=value]... [--config FILE] [--backbone NAME [--weights PATH] [--layer NAME]]
          [--no-feature-cache]
+       ${SCORE_USAGE.replace(/^usage: /, "")}
        ${EXTRACT_USAGE.replace(/^usage: /, "")}`;
 
 export async function main(argv: string[]): Promise<number> {
@@ -27,7 +31,8 @@ export async function main(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   if (command === "extract") return await extractCommand(rest);
-  if (command !== "run") throw new UsageError(`unknown command '${command}' (expected: run, extract)`);
+  if (command === "score") return await scoreCommand(rest);
+  if (command !== "run") throw new UsageError(`unknown command '${command}' (expected: run, score, extract)`);
   const v = parseOptions(rest, {
     data: { type: "string" },
     class: { type: "string" },
@@ -82,7 +87,7 @@ if (import.meta.main) {
   } catch (e) {
     const msg = (e as Error).message?.split("\n")[0] ?? String(e);
     console.error(`ast: error: ${msg}`);
-    if (e instanceof UsageError) console.error((Deno.args[0] === "extract" ? EXTRACT_USAGE : USAGE).split("\n")[0]);
+    if (e instanceof UsageError) console.error((Deno.args[0] === "extract" ? EXTRACT_USAGE : Deno.args[0] === "score" ? SCORE_USAGE : USAGE).split("\n")[0]);
     if (Deno.env.get("AST_DEBUG")) console.error(e);
     Deno.exit(e instanceof UsageError ? 2 : 1);
   }

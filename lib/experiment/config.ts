@@ -4,6 +4,7 @@
  * calibration configuration of docs/REFERENCE_RESULTS.md (`reference-small`).
  */
 import type { AdamConfig } from "../train/adam.ts";
+import { parseThresholdRule } from "./threshold.ts";
 
 export type Mode = "depth" | "rgb" | "combi";
 export type PresetName = "demo" | "cpu" | "paper" | "reference-small";
@@ -40,6 +41,13 @@ export interface AstConfig {
   preprocess: { fills: number; bgThresh: number; dilateSize: number };
   /** write a resumable checkpoint every N epochs */
   checkpointEvery: number;
+  /**
+   * Fraction of train/good held apart as normal images for score statistics and the decision
+   * threshold when the dataset has no validation split (MVTec AD); 0 trains on all of them.
+   */
+  holdoutFraction: number;
+  /** how the decision threshold is chosen from held-apart normal scores: "fpr:F" or "quantile:Q" */
+  threshold: string;
 }
 
 const ADAM: AdamConfig = { lr: 2e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-5 };
@@ -66,6 +74,8 @@ function base(mode: Mode, dataset: DatasetKind): AstConfig {
     adam: { ...ADAM },
     preprocess: { fills: 3, bgThresh: 7e-3, dilateSize: 8 },
     checkpointEvery: 1,
+    holdoutFraction: 0.1,
+    threshold: "fpr:0.05",
   };
 }
 
@@ -76,6 +86,8 @@ export function presetConfig(preset: PresetName, mode: Mode, dataset: DatasetKin
   switch (preset) {
     case "paper":
       c.checkpointEvery = 4;
+      // The paper trains on every train/good image; a threshold then needs validation data.
+      c.holdoutFraction = 0;
       return c;
     case "cpu":
       // Hours on a 2-core CPU: the paper's teacher at 3D size, a 4x narrower student.
@@ -164,6 +176,12 @@ export function validateConfig(c: AstConfig): void {
   if (!["asymmetric", "flow"].includes(c.student.kind)) bad(`student.kind must be asymmetric or flow`);
   if (!["student", "teacher-nll"].includes(c.scoring)) bad(`scoring must be student or teacher-nll`);
   if (!(c.adam.lr > 0)) bad(`adam.lr must be > 0`);
+  if (!(c.holdoutFraction >= 0 && c.holdoutFraction < 1)) bad(`holdoutFraction must be in [0, 1), got ${c.holdoutFraction}`);
+  try {
+    parseThresholdRule(c.threshold);
+  } catch (e) {
+    bad((e as Error).message);
+  }
 }
 
 /** What an experiment file in experiments/ exports: any part of the config (top-level keys merged). */

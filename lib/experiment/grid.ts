@@ -35,6 +35,8 @@ export interface DatasetRef {
   optional?: boolean;
   /** how to get the data when it is missing */
   howToGet?: string;
+  /** the class's name in the paper's tables, when it differs from the folder name */
+  paperClass?: string;
   /** run only these of the grid's modes on this dataset (e.g. MVTec AD has no depth) */
   modes?: Mode[];
 }
@@ -73,6 +75,8 @@ export interface GridCell {
   experiment: string;
   scale: Scale;
   className: string;
+  /** the class's name in the paper's tables (className unless the dataset says otherwise) */
+  paperClass: string;
   data: string;
   mode: Mode;
   variant: string;
@@ -171,6 +175,7 @@ export async function runGrid(def: ExperimentDefinition, scale: Scale, o: GridOp
       experiment: def.name,
       scale,
       className: ref.className,
+      paperClass: ref.paperClass ?? ref.className,
       data: resolveData(ref.data),
       mode,
       variant: variant.name,

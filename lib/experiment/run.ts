@@ -24,7 +24,11 @@ import { type CheckpointMeta, loadCheckpoint, saveCheckpoint } from "../train/ch
 import { computeMetrics, type Metrics, scoreImages } from "./evaluate.ts";
 import { exists, readJson, RUN_FILES, writeJsonAtomic, writeScoresParquet } from "../results/run_files.ts";
 import { provenance } from "../results/provenance.ts";
-import { deriveSeed } from "../util/random.ts";
+import { deriveSeed, mulberry32, permutation } from "../util/random.ts";
+import { readImage } from "../io/images.ts";
+import { readXyzTiff } from "../io/tiff.ts";
+import { type InputSpec, MODEL_CARD_FILE, MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelCard, normalScores, writeModelCard } from "./model_card.ts";
+import { chooseThreshold, evaluateThreshold, parseThresholdRule, type Threshold, type ThresholdReport } from "./threshold.ts";
 
 export interface RunOptions {
   data: string;
@@ -76,6 +80,12 @@ export interface RunRecord extends Metrics {
   /** what the loader noticed (ignored files, no masks, ...) */
   dataset_notes?: string[];
   validation_scores: ReturnType<typeof summarise> | null;
+  /** decision threshold from held-apart normal scores (null without them), and what it means */
+  threshold: Threshold | null;
+  /** precision / recall / FPR at that threshold on the labelled test images, and the F1-max threshold */
+  threshold_report: ThresholdReport | null;
+  /** where the held-apart normal images came from */
+  normal_source: string | null;
   /** the teacher's own NLL as the anomaly score, from the same run (Table 5/6/7 "teacher" rows) */
   teacher_nll: Metrics | null;
   /** trainable parameter counts */
@@ -147,7 +157,7 @@ export async function resolveRunConfig(o: RunOptions, layout: MvtecDataset["layo
 export async function runExperiment(o: RunOptions): Promise<RunResult> {
   const started = performance.now();
   const log = o.log ?? ((l: string) => console.log(l));
-  const dataset = o.dataset ?? await openAnyDataset(o.data, o.className);
+  let dataset = o.dataset ?? await openAnyDataset(o.data, o.className);
   for (const note of datasetNotes(dataset)) log(`note: ${note}`);
   if (!hasDefectMasks(dataset)) log("note: no defect masks: image-level metrics only (pixel AUROC and AUPRO need masks)");
   if (dataset.layout === "mvtecad" && o.mode !== "rgb") {
@@ -176,6 +186,22 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
   }
   if (dataset.layout === "mvtecad" && (cfg.trainMask || cfg.evalMask)) {
     throw new RunError("foreground masks need 3D data: MVTec AD runs use no mask");
+  }
+
+  // Held-apart normal images for score statistics and the decision threshold: the validation
+  // split, else a seeded fraction of train/good (cfg.holdoutFraction; same split on --resume).
+  let normalSource: string | null = dataset.validation.length ? ((dataset as { source?: string }).source === "folder" ? "folder-holdout" : "validation") : null;
+  if (!dataset.validation.length && cfg.holdoutFraction > 0 && dataset.train.length >= 2) {
+    const n = dataset.train.length;
+    const k = Math.min(n - 1, Math.max(1, Math.round(cfg.holdoutFraction * n)));
+    const held = new Set(Array.from(permutation(n, mulberry32(deriveSeed(cfg.seed, "holdout"))).slice(0, k)));
+    dataset = {
+      ...dataset,
+      train: dataset.train.filter((_, i) => !held.has(i)),
+      validation: dataset.train.filter((_, i) => held.has(i)).map((s) => ({ ...s, split: "validation" as const })),
+    };
+    normalSource = "train-holdout";
+    log(`holding apart ${k} of ${n} train/good images as normal references for the threshold (holdoutFraction ${cfg.holdoutFraction})`);
   }
 
   const backendInfo = await initBackend();
@@ -291,7 +317,10 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
   const validationScores = validation ? scoreImages(teacher, student, pe, evalInput(validation), cfg.batchSize) : null;
   // The teacher alone is a detector too (its NLL); recording it in every run gives the
   // paper's "teacher" rows without training the same teacher again.
-  const teacherNll = student ? computeMetrics(scoreImages(teacher, null, pe, evalInput(test), cfg.batchSize), labels, types, gt, outSize) : null;
+  const threshold = validationScores ? chooseThreshold(validationScores.scoreMax, parseThresholdRule(cfg.threshold)) : null;
+  const thresholdReport = threshold ? evaluateThreshold(results.scoreMax, labels, threshold.value) : null;
+  const teacherScores = student ? scoreImages(teacher, null, pe, evalInput(test), cfg.batchSize) : null;
+  const teacherNll = teacherScores ? computeMetrics(teacherScores, labels, types, gt, outSize) : null;
   const evaluateSeconds = lap();
 
   await writeScoresParquet(out, test.samples.map((s, i) => ({
@@ -300,10 +329,32 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
     label: s.label,
     score_max: results.scoreMax[i],
     score_mean: results.scoreMean[i],
+    ...(teacherScores ? { teacher_nll_max: teacherScores.scoreMax[i], teacher_nll_mean: teacherScores.scoreMean[i] } : {}),
   })));
   await writeSafetensors(join(out, RUN_FILES.maps), {
     anomaly_maps: { shape: [test.samples.length, outSize, outSize], data: results.maps, dtype: "F16" },
   }, { layout: "N,H,W", note: "bicubic-upsampled student-teacher distance maps of the test images, in scores.parquet order" });
+  const card: ModelCard = {
+    format: MODEL_FORMAT,
+    version: MODEL_FORMAT_VERSION,
+    created: new Date().toISOString(),
+    class: o.className,
+    mode: cfg.mode,
+    layout: dataset.layout,
+    features: {
+      backbone: backboneName,
+      ...(bbInfo?.layer ? { layer: String(bbInfo.layer) } : {}),
+      ...(bbInfo?.weights_sha256 ? { weights_sha256: String(bbInfo.weights_sha256) } : {}),
+      ...(bbInfo?.input_size ? { input_size: Number(bbInfo.input_size) } : {}),
+    },
+    input: await inputSpec(dataset.train[0], cfg.mode),
+    pos_enc: cfg.posEnc,
+    foreground_mask: cfg.evalMask,
+    map_side: outSize,
+    normal_scores: validationScores && normalSource ? normalScores(validationScores.scoreMax, normalSource as "validation") : null,
+    threshold,
+  };
+  await writeModelCard(out, card);
   const seconds = state.elapsedBefore + (performance.now() - started) / 1000;
   const record: RunRecord = {
     ...metrics,
@@ -327,6 +378,9 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
       ? { dataset_notes: [...datasetNotes(dataset), ...(hasDefectMasks(dataset) ? [] : ["no defect masks: image-level metrics only"])] }
       : {}),
     validation_scores: validationScores ? summarise(validationScores.scoreMax) : null,
+    threshold,
+    threshold_report: thresholdReport,
+    normal_source: normalSource,
     teacher_nll: teacherNll,
     params: { teacher: teacher.params.countTrainable(), student: student?.params.countTrainable() ?? 0 },
     timing: {
@@ -385,6 +439,17 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
     await writeSafetensors(finalPath, await stateDict(params), { phase, epochs: String(epochs), format: "AST state dict (PyTorch layout)" });
     optimizer.dispose();
   }
+}
+
+/** What the model expects as input (checked when scoring new images). */
+async function inputSpec(sample: Sample, mode: Mode): Promise<InputSpec> {
+  const img = await readImage(sample.rgbPath);
+  const spec: InputSpec = { width: img.width, height: img.height, channels: img.channels };
+  if (mode !== "rgb" && sample.xyzPath) {
+    const xyz = await readXyzTiff(sample.xyzPath);
+    spec.depth = { width: xyz.width, height: xyz.height };
+  }
+  return spec;
 }
 
 function summarise(v: Float32Array) {

@@ -58,9 +58,12 @@ export interface ComparisonRow {
   boot?: number[] | null;
 }
 
-const SCORE_COLUMN: Record<string, "score_max" | "score_mean"> = {
+/** The scores.parquet column behind each image-AUROC column of `runs` (for the bootstrap). */
+const SCORE_COLUMN: Record<string, string> = {
   image_auroc_max: "score_max",
   image_auroc_mean: "score_mean",
+  teacher_nll_image_auroc_max: "teacher_nll_max",
+  teacher_nll_image_auroc_mean: "teacher_nll_mean",
 };
 
 function defaultOurs(metric: string): string {
@@ -117,12 +120,15 @@ export function compareWithPaper(runs: pl.DataFrame, spec: CompareSpec): pl.Data
  */
 function pooledReplicates(
   runs: Record<string, unknown>[],
-  scoreColumn: "score_max" | "score_mean",
+  scoreColumn: string,
   groupId: string,
   options: BootstrapOptions,
 ): { replicates: Float64Array; nImages: number } | null {
-  const sets = runs.map((r) => {
-    const df = readScoresParquet(String(r.run_dir)).sort("path");
+  const frames = runs.map((r) => readScoresParquet(String(r.run_dir)).sort("path"));
+  // Runs recorded before the teacher's per-image scores were kept have no interval for them.
+  if (frames.some((df) => !df.columns.includes(scoreColumn))) return null;
+  const sets = runs.map((r, i) => {
+    const df = frames[i];
     return {
       run_dir: String(r.run_dir),
       paths: df.getColumn("path").toArray() as string[],

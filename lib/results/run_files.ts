@@ -40,6 +40,9 @@ export interface ScoreRow {
   label: number;
   score_max: number;
   score_mean: number;
+  /** the teacher's NLL as the image score (max / mean over the map), when the run has a student */
+  teacher_nll_max?: number;
+  teacher_nll_mean?: number;
 }
 
 export async function writeScoresParquet(dir: string, rows: ScoreRow[]): Promise<void> {
@@ -49,6 +52,12 @@ export async function writeScoresParquet(dir: string, rows: ScoreRow[]): Promise
     pl.Series("label", rows.map((r) => r.label), pl.Int32),
     pl.Series("score_max", rows.map((r) => r.score_max), pl.Float64),
     pl.Series("score_mean", rows.map((r) => r.score_mean), pl.Float64),
+    ...(rows.length && rows.every((r) => r.teacher_nll_max !== undefined)
+      ? [
+        pl.Series("teacher_nll_max", rows.map((r) => r.teacher_nll_max!), pl.Float64),
+        pl.Series("teacher_nll_mean", rows.map((r) => r.teacher_nll_mean!), pl.Float64),
+      ]
+      : []),
   ]);
   const path = join(dir, RUN_FILES.scores);
   const tmp = `${path}.tmp-${Deno.pid}`;

@@ -55,6 +55,13 @@ const COLUMNS: ColumnSpec[] = [
   { name: "pixel_auroc", type: "float", pick: m("pixel_auroc") },
   { name: "aupro", type: "float", pick: m("aupro") },
   { name: "f1_max", type: "float", pick: m("f1_max") },
+  // The teacher's NLL as the score, from the same run (the paper's "teacher" rows).
+  { name: "teacher_nll_image_auroc_max", type: "float", pick: m("teacher_nll.image_auroc_max") },
+  { name: "teacher_nll_image_auroc_mean", type: "float", pick: m("teacher_nll.image_auroc_mean") },
+  { name: "teacher_nll_pixel_auroc", type: "float", pick: m("teacher_nll.pixel_auroc") },
+  { name: "params_teacher", type: "int", pick: m("params.teacher") },
+  { name: "params_student", type: "int", pick: m("params.student") },
+  { name: "inference_ms_per_image", type: "float", pick: m("timing.inference_ms_per_image") },
   { name: "validation_mean", type: "float", pick: m("validation_scores.mean") },
   { name: "validation_std", type: "float", pick: m("validation_scores.std") },
   { name: "validation_q99", type: "float", pick: m("validation_scores.q99") },

@@ -6,6 +6,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { join } from "node:path";
 import { initBackend } from "../../lib/backend/backend.ts";
 import { BenchError, runBench } from "../../lib/bench/bench.ts";
+import { type BenchRecord, mergeRecords } from "../../lib/bench/report.ts";
 import type { Workload } from "../../lib/bench/workloads.ts";
 import { defaultWorkloads } from "../../lib/bench/workloads.ts";
 import { effnetB5ForwardFlops, flowForwardFlops, kernelFlops, studentForwardFlops, TRAIN_STEP_FACTOR } from "../../lib/bench/flops.ts";
@@ -59,6 +60,74 @@ Deno.test({ name: "bench: --only writes just those workloads; unknown names are 
     await Deno.remove(dir, { recursive: true });
   }
 } });
+
+Deno.test("bench: the default workloads include end-to-end scoring at the demo and paper presets", () => {
+  const score = defaultWorkloads().filter((w) => w.kind === "score");
+  assertEquals(score.map((w) => w.name), ["score_demo", "score_paper"]);
+  for (const w of score) assertEquals(w.referenceMs, null);
+});
+
+/** The score workloads at toy sizes: 64 px images, maps of 4 (raw patches) and 2 (EfficientNet-B5 at 64 px). */
+function tinyScoreWorkloads(): Workload[] {
+  const tiny = ["teacher.hidden=8", "student.hidden=8", "student.nBlocks=1", "posEncDim=4"];
+  return [
+    { kind: "score", name: "score_demo", referenceMs: null, preset: "demo", imageSize: 64, fixtureWeights: false, overrides: [...tiny, "mapLen=4", "backbone=raw-patch"] },
+    // fixtureWeights false: exercises the seeded-random stand-in file when real weights are absent
+    { kind: "score", name: "score_paper", referenceMs: null, preset: "paper", imageSize: 64, fixtureWeights: false, overrides: [...tiny, "mapLen=2"] },
+  ];
+}
+
+Deno.test({ name: "bench: score workloads time features + scoring per image, report images/s and leak no tensors", ...opts, fn: async () => {
+  await initBackend();
+  const dir = await Deno.makeTempDir();
+  try {
+    const before = tf.memory().numTensors;
+    const { record } = await runBench({ workloads: tinyScoreWorkloads(), outDir: dir, timing: FAST, log: () => {} });
+    assertEquals(tf.memory().numTensors, before);
+    assertEquals(record.skipped, []);
+    assertEquals(record.workloads.map((w) => w.name), ["score_demo", "score_paper"]);
+    for (const w of record.workloads) {
+      assert(w.ms_per_step > 0 && w.gflops > 0, JSON.stringify(w));
+      assertEquals([w.reference_ms, w.ratio], [null, null]);
+      assert(Math.abs(w.images_per_s! - 1000 / w.ms_per_step) / w.images_per_s! < 0.01, JSON.stringify(w));
+    }
+    assert(record.workloads[0].note!.includes("raw-patch at 16 px"), record.workloads[0].note!);
+    assert(record.workloads[1].note!.includes("efficientnet-b5 block35 at 64 px, 368 ch"), record.workloads[1].note!);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+} });
+
+Deno.test({ name: "bench: --merge replaces the rows it ran and keeps the others with their provenance", ...opts, fn: async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const first = (await runBench({ workloads: tinyWorkloads(), outDir: dir, timing: FAST, log: () => {} })).record;
+    const { record } = await runBench({ workloads: tinyWorkloads(), only: ["teacher_h64"], merge: true, outDir: dir, timing: FAST, log: () => {} });
+    assertEquals(record.workloads.map((w) => w.name), ["student_h256", "effnet_b5_768", "teacher_h64"]);
+    assertEquals(record.workloads[0], first.workloads[0]);
+    assertEquals(record.merged_from, [{ date: first.date, loadavg: first.loadavg, workloads: ["student_h256", "effnet_b5_768"] }]);
+    assertEquals(JSON.parse(await Deno.readTextFile(join(dir, "latest.json"))), JSON.parse(JSON.stringify(record)));
+    // a record from another backend is not merged into
+    await Deno.writeTextFile(join(dir, "latest.json"), JSON.stringify({ ...first, backend: "other" }));
+    await assertRejects(() => runBench({ workloads: tinyWorkloads(), only: ["teacher_h64"], merge: true, outDir: dir, log: () => {} }), BenchError);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+} });
+
+Deno.test("bench: mergeRecords carries earlier provenance and lets a new skip replace an old row", () => {
+  const row = (name: string) => ({ name, ms_per_step: 1, gflops: 1, reference_ms: null, ratio: null, steps_ms: [1] });
+  const rec = (date: string, names: string[], extra: Partial<BenchRecord> = {}): BenchRecord => ({
+    backend: "wasm", threads: 2, workloads: names.map(row), demo_seconds: null, skipped: [], loadavg: { start: date, end: date }, date, ...extra,
+  });
+  const a = mergeRecords(rec("d1", ["x", "y", "z"], { demo_seconds: 5 }), rec("d2", ["y"]));
+  const b = mergeRecords(a, rec("d3", [], { skipped: [{ name: "x", reason: "failed" }] }));
+  assertEquals(b.workloads.map((w) => w.name), ["z", "y"]);
+  assertEquals(b.skipped, [{ name: "x", reason: "failed" }]);
+  assertEquals(b.merged_from!.map((m) => [m.date, m.workloads]), [["d1", ["z"]], ["d2", ["y"]]]);
+  assertEquals(b.demo_seconds, 5);
+  assertEquals(b.date, "d3");
+});
 
 Deno.test("bench FLOPs: the issue's hidden-1024 student is ~2.3 TFLOP per training step", () => {
   const w = defaultWorkloads().find((w) => w.name === "student_h1024")!;

@@ -131,7 +131,9 @@ Deno.test({
     const r = await ast(sharedEnv(), ...args, "--out", out, ...sets);
     assertEquals(r.code, 0, r.stderr);
     const m = JSON.parse(await Deno.readTextFile(join(out, "metrics.json")));
-    assertEquals([m.backbone, m.backbone_layer, m.backbone_input_size, m.n_train, m.n_test], ["mobilenet_v2", "block_12_add", 128, 25, 14]);
+    // 25 train/good images, 3 (holdoutFraction 0.1, rounded) held apart as normal references
+    assertEquals([m.backbone, m.backbone_layer, m.backbone_input_size, m.n_train, m.n_test], ["mobilenet_v2", "block_12_add", 128, 22, 14]);
+    assertEquals([m.normal_source, m.threshold.n_normal], ["train-holdout", 3]);
     assert(/^[0-9a-f]{64}$/.test(m.backbone_weights_sha256));
     for (const k of ["image_auroc_max", "image_auroc_mean", "pixel_auroc"]) assert(m[k] >= 0 && m[k] <= 1, `${k} ${m[k]}`);
     assert(/stored in cache/.test(r.stdout), r.stdout);

@@ -27,7 +27,7 @@ Deno.test({ name: "registry: demo/cpu presets fall back to raw-patch with a note
     for (const preset of ["demo", "cpu", "reference-small"]) {
       const r = await resolveBackbone({ name: "mobilenet_v2", explicit: false, preset });
       assertEquals(r.backbone.name, "raw-patch");
-      assert(/mobilenet_v2 weights not found at .*mobilenet_v2_0\.35_224.*raw-pixel patch embedding/.test(r.note!), r.note);
+      assert(/mobilenet_v2 weights not found at .*mobilenet_v2_0\.35_224.*raw-pixel patch embedding/.test(r.note!), r.note ?? "no note");
     }
   });
 } });

@@ -1,0 +1,91 @@
+/**
+ * `model.json`: what a run folder needs, beside the weights and config.json, to score new images
+ * on its own: the input the model expects (image size, channels, depth), the image features
+ * (backbone, layer, weights checksum), and the scores of held-apart normal images with the
+ * decision threshold chosen from them. Written by training, read by scoring; versioned so a
+ * folder from an incompatible version is refused with a clear message.
+ */
+import { join } from "node:path";
+import { exists, readJson, writeJsonAtomic } from "../results/run_files.ts";
+import type { Mode } from "./config.ts";
+import { chooseThreshold, type Threshold, type ThresholdRule } from "./threshold.ts";
+
+export const MODEL_CARD_FILE = "model.json";
+export const MODEL_FORMAT = "ast-lab-model";
+export const MODEL_FORMAT_VERSION = 1;
+
+export interface InputSpec {
+  /** size and channels of the training images (RGB files; for depth mode the RGB beside the xyz) */
+  width: number;
+  height: number;
+  channels: number;
+  /** xyz point-map size, for depth and combi models */
+  depth?: { width: number; height: number };
+}
+
+export interface NormalScores {
+  /** where the held-apart normal images came from */
+  source: "validation" | "train-holdout" | "folder-holdout";
+  n: number;
+  /** image scores (max of the anomaly map) of those images */
+  values: number[];
+  mean: number;
+  std: number;
+}
+
+export interface ModelCard {
+  format: typeof MODEL_FORMAT;
+  version: number;
+  created: string;
+  class: string;
+  mode: Mode;
+  /** MVTec layout the model was trained on ("mvtec3d" | "mvtecad") */
+  layout: string;
+  features: { backbone: string; layer?: string; weights_sha256?: string; input_size?: number };
+  input: InputSpec;
+  pos_enc: boolean;
+  foreground_mask: boolean;
+  map_side: number;
+  normal_scores: NormalScores | null;
+  threshold: Threshold | null;
+}
+
+export class ModelCardError extends Error {}
+
+export function normalScores(values: ArrayLike<number>, source: NormalScores["source"]): NormalScores {
+  const v = Array.from(values);
+  const mean = v.reduce((a, b) => a + b, 0) / v.length;
+  const std = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, v.length - 1));
+  return { source, n: v.length, values: v, mean, std };
+}
+
+/** The threshold for a card's normal scores under a rule (null without normal images). */
+export function cardThreshold(normal: NormalScores | null, rule: ThresholdRule): Threshold | null {
+  return normal && normal.n ? chooseThreshold(normal.values, rule) : null;
+}
+
+/** (score - mean of normal scores) / their std: how many normal spreads above normal. */
+export function normalisedScore(score: number, normal: NormalScores | null): number | null {
+  if (!normal || normal.n < 2 || !(normal.std > 0)) return null;
+  return (score - normal.mean) / normal.std;
+}
+
+export async function writeModelCard(runDir: string, card: ModelCard): Promise<void> {
+  await writeJsonAtomic(join(runDir, MODEL_CARD_FILE), card);
+}
+
+export async function readModelCard(runDir: string): Promise<ModelCard> {
+  const path = join(runDir, MODEL_CARD_FILE);
+  if (!(await exists(path))) {
+    throw new ModelCardError(
+      `${runDir}: no ${MODEL_CARD_FILE}: not a finished model folder, or one from an incompatible (older) version; retrain it with this version (deno task ast run ...)`,
+    );
+  }
+  const card = await readJson<ModelCard>(path);
+  if (card.format !== MODEL_FORMAT || card.version !== MODEL_FORMAT_VERSION) {
+    throw new ModelCardError(
+      `${path}: model format ${card.format ?? "?"} v${card.version ?? "?"}, this version reads ${MODEL_FORMAT} v${MODEL_FORMAT_VERSION}; retrain with this version`,
+    );
+  }
+  return card;
+}

@@ -1,0 +1,120 @@
+/**
+ * From an experiment's grid cells to the tables the notebooks show: the runs as a polars frame
+ * (one row per cell, with its variant), and "ours vs the paper" comparisons with bootstrap
+ * intervals. A class the paper does not have (the generated puck at demo scale) is compared with
+ * the paper's mean over its classes, and the `compared_with` column says so.
+ */
+import pl from "nodejs-polars";
+import type { GridCell } from "../experiment/grid.ts";
+import { loadRuns } from "../results/store.ts";
+import { compareWithPaper } from "../results/compare.ts";
+import { loadPaperNumbers, type PaperKey, type PaperMetric, paperValue, variantName } from "../results/paper_numbers.ts";
+import { projectPath } from "../util/project.ts";
+
+/** The runs of the cells (complete ones), with experiment, variant and paper_class columns. */
+export function cellRuns(cells: GridCell[], resultsRoot = projectPath("results")): pl.DataFrame {
+  const done = cells.filter((c) => c.runDir && c.metrics);
+  if (!done.length) throw new Error("no finished runs among the cells (did the grid run?)");
+  const { runs } = loadRuns(resultsRoot);
+  const cellFrame = pl.DataFrame({
+    run_dir: done.map((c) => c.runDir!),
+    experiment: done.map((c) => c.experiment),
+    variant: done.map((c) => c.variant),
+    paper_class: done.map((c) => c.paperClass),
+  });
+  return cellFrame.join(runs, { on: "run_dir", how: "inner" });
+}
+
+/** "pos_enc=yes,mask=no" -> {pos_enc: "yes", mask: "no"}; "ast" -> {} */
+function settingsOf(variant: string): Record<string, string> {
+  return Object.fromEntries(variant.split(",").filter((p) => p.includes("=")).map((p) => p.split("=") as [string, string]));
+}
+
+export interface PaperComparisonOptions {
+  table: string;
+  metric?: PaperMetric;
+  /** whose score: the student-teacher distance (ast) or the teacher's own NLL */
+  method?: "ast" | "teacher-nll";
+  /** the paper's variant name for a grid variant (default: method + the variant's key=value settings, or the variant itself for ast/nf-student...) */
+  paperVariant?: (variant: string, method: string) => string;
+  bootstrap?: false | { resamples?: number; seed?: number };
+}
+
+const DEFAULT_OURS: Record<string, Record<string, string>> = {
+  "ast": { image_auroc: "image_auroc_max", pixel_auroc: "pixel_auroc" },
+  "teacher-nll": { image_auroc: "teacher_nll_image_auroc_max", pixel_auroc: "teacher_nll_pixel_auroc" },
+};
+
+function defaultPaperVariant(variant: string, method: string): string {
+  const settings = settingsOf(variant);
+  if (Object.keys(settings).length) return variantName(method, settings);
+  return method === "teacher-nll" ? "teacher-nll" : variant;
+}
+
+/** Ours vs the paper for the runs of one table (see compareWithPaper for the columns). */
+export function paperComparison(runs: pl.DataFrame, o: PaperComparisonOptions): pl.DataFrame {
+  const metric = o.metric ?? "image_auroc";
+  const method = o.method ?? "ast";
+  const paper = loadPaperNumbers();
+  const toVariant = o.paperVariant ?? defaultPaperVariant;
+  const ourClasses = new Map<string, Set<string>>();
+  const table = compareWithPaper(runs, {
+    ours: DEFAULT_OURS[method][metric],
+    bootstrap: o.bootstrap === false ? false : { resamples: o.bootstrap?.resamples ?? 1000, seed: o.bootstrap?.seed ?? 0 },
+    key: (run) => {
+      const base = { table: o.table, mode: String(run.mode) as PaperKey["mode"], variant: toVariant(String(run.variant), method), metric };
+      const own: PaperKey = { ...base, class: String(run.paper_class) };
+      const key = paperValue(own, paper) ? own : { ...base, class: "mean" };
+      const id = `${key.class}|${key.mode}|${key.variant}`;
+      if (!ourClasses.has(id)) ourClasses.set(id, new Set());
+      ourClasses.get(id)!.add(String(run.class));
+      return key;
+    },
+  });
+  const comparedWith = table.toRecords().map((r) => {
+    const ours = [...(ourClasses.get(`${r.class}|${r.mode}|${r.variant}`) ?? [])].join(", ");
+    return r.class === "mean" ? `ours: ${ours}; paper: mean over its classes` : `ours: ${ours}`;
+  });
+  return table.withColumn(pl.Series("compared_with", comparedWith, pl.Utf8));
+}
+
+/** A compact table for display: rounded numbers, the interval as text. */
+export function displayComparison(t: pl.DataFrame, digits = 3): Record<string, unknown>[] {
+  const f = (v: unknown) => (typeof v === "number" ? v.toFixed(digits) : v ?? "");
+  // Modes in their order of appearance; variants in natural order (n_st_blocks=2 before =12).
+  const modes = [...new Set(t.getColumn("mode").toArray() as string[])];
+  const records = t.toRecords().sort((a, b) =>
+    modes.indexOf(String(a.mode)) - modes.indexOf(String(b.mode)) ||
+    String(a.variant).localeCompare(String(b.variant), "en", { numeric: true }) ||
+    String(a.class).localeCompare(String(b.class))
+  );
+  return records.map((r) => ({
+    mode: r.mode,
+    variant: r.variant,
+    class: r.class,
+    ours: f(r.ours),
+    "95% CI": typeof r.ci_lo === "number" ? `[${(r.ci_lo as number).toFixed(digits)}, ${(r.ci_hi as number).toFixed(digits)}]` : "",
+    paper: f(r.paper),
+    mark: r.paper_mark ?? "",
+    delta: f(r.delta),
+    seeds: r.n_seeds,
+    images: r.n_images ?? "",
+    "compared with": r.compared_with,
+  }));
+}
+
+/** Bars for a comparison table: ours (with its interval) next to the paper, grouped per row. */
+export function comparisonBars(
+  t: pl.DataFrame,
+  group: (row: Record<string, unknown>) => string = (r) => `${r.mode} ${r.variant}`,
+): { group: string; name: string; value: number; lo?: number; hi?: number }[] {
+  return t.toRecords().flatMap((r) => {
+    const g = group(r);
+    const bars: { group: string; name: string; value: number; lo?: number; hi?: number }[] = [];
+    if (typeof r.ours === "number") {
+      bars.push({ group: g, name: "ours", value: r.ours, ...(typeof r.ci_lo === "number" ? { lo: r.ci_lo, hi: r.ci_hi as number } : {}) });
+    }
+    if (typeof r.paper === "number") bars.push({ group: g, name: `paper${r.class === "mean" ? " (mean)" : ""}`, value: r.paper });
+    return bars;
+  });
+}

@@ -1,0 +1,98 @@
+/**
+ * Figures of one finished run folder, for notebooks and reports: loss curves (history.json),
+ * image-level ROC (scores.parquet) and anomaly maps over the input images (maps.safetensors).
+ */
+import { join } from "node:path";
+import { loadMask } from "../data/mvtec.ts";
+import { readImage } from "../io/images.ts";
+import { readSafetensors } from "../io/safetensors.ts";
+import { auroc, rocCurve } from "../metrics/index.ts";
+import { readJson, readScoresParquet, RUN_FILES } from "../results/run_files.ts";
+import type { EpochReport } from "../train/engine.ts";
+import { anomalyMapFigure, gridFigure, lineChart, type VegaLiteSpec } from "../viz/mod.ts";
+
+/** Teacher and student training loss per epoch (two charts: their scales differ). */
+export async function lossCurves(runDir: string): Promise<VegaLiteSpec[]> {
+  const { epochs } = await readJson<{ epochs: EpochReport[] }>(join(runDir, RUN_FILES.history));
+  return (["teacher", "student"] as const).flatMap((phase) => {
+    const rows = epochs.filter((e) => e.phase === phase);
+    if (!rows.length) return [];
+    return [lineChart([{ name: `${phase} loss`, x: rows.map((r) => r.epoch), y: rows.map((r) => r.loss) }], {
+      title: phase === "teacher" ? "Teacher: negative log-likelihood per pixel" : "Student: distance to the teacher",
+      xLabel: "epoch",
+      yLabel: "training loss",
+    })];
+  });
+}
+
+/** Image-level ROC curve of a run (max of the anomaly map as the image score). */
+export function imageRoc(runDir: string, name: string, column: "score_max" | "score_mean" | "teacher_nll_max" = "score_max") {
+  const df = readScoresParquet(runDir);
+  const scores = df.getColumn(column).toArray() as number[];
+  const labels = (df.getColumn("label").toArray() as number[]).map(Number);
+  const c = rocCurve(scores, labels);
+  return { name, fpr: c.fpr, tpr: c.tpr, auc: auroc(scores, labels) };
+}
+
+export interface MapPick {
+  /** how many images (spread over good and each defect type, highest scores first within a type) */
+  count?: number;
+  /** only these defect types */
+  types?: string[];
+  columns?: number;
+}
+
+/** Anomaly maps of a run's test images over the inputs, with the ground-truth contour. */
+export async function anomalyMapGrid(runDir: string, { count = 4, types, columns = 2 }: MapPick = {}): Promise<string> {
+  const df = readScoresParquet(runDir);
+  const paths = df.getColumn("path").toArray() as string[];
+  const defectTypes = df.getColumn("defect_type").toArray() as string[];
+  const scoreMax = df.getColumn("score_max").toArray() as number[];
+  const maps = (await readSafetensors(join(runDir, RUN_FILES.maps))).tensors.get("anomaly_maps");
+  if (!maps) throw new Error(`${runDir}/${RUN_FILES.maps}: no anomaly_maps tensor`);
+  const [, side] = maps.shape;
+  // One image per type in turn (good first), so a few panels show normal and defective parts.
+  const byType = new Map<string, number[]>();
+  defectTypes.forEach((t, i) => {
+    if (types && !types.includes(t)) return;
+    if (!byType.has(t)) byType.set(t, []);
+    byType.get(t)!.push(i);
+  });
+  for (const list of byType.values()) list.sort((a, b) => scoreMax[b] - scoreMax[a]);
+  const order = [...byType.keys()].sort((a, b) => (a === "good" ? -1 : b === "good" ? 1 : a < b ? -1 : 1));
+  const picked: number[] = [];
+  for (let round = 0; picked.length < count && round < paths.length; round++) {
+    for (const t of order) if (picked.length < count && byType.get(t)![round] !== undefined) picked.push(byType.get(t)![round]);
+  }
+  // One colour range for all panels so they can be compared.
+  let vmax = 0;
+  for (const i of picked) for (let k = 0; k < side * side; k++) vmax = Math.max(vmax, maps.data[i * side * side + k]);
+  const figs: string[] = [];
+  for (const i of picked) {
+    const image = await readImage(paths[i]);
+    const maskPath = gtMaskPath(paths[i], defectTypes[i]);
+    const gt = maskPath ? await loadMask(maskPath, side) : undefined;
+    figs.push(anomalyMapFigure(
+      { data: image.data, width: image.width, height: image.height, channels: image.channels as 1 | 3 | 4 },
+      { data: Float32Array.from(maps.data.subarray(i * side * side, (i + 1) * side * side)), width: side, height: side },
+      { title: `${defectTypes[i]} (score ${scoreMax[i].toFixed(3)})`, vmin: 0, vmax, gtMask: gt, panelSize: 200 },
+    ));
+  }
+  return await gridFigure(figs, { columns });
+}
+
+/** The mask file of a test image in MVTec AD / 3D-AD layout, or null (good, or not found). */
+function gtMaskPath(imagePath: string, defectType: string): string | null {
+  if (defectType === "good") return null;
+  const candidates = [
+    imagePath.replace(/\/rgb\/([^/]+)$/, "/gt/$1"), // MVTec 3D-AD
+    imagePath.replace(/\/test\/([^/]+)\/([^/]+)\.(png|jpe?g)$/i, "/ground_truth/$1/$2_mask.png"), // MVTec AD
+  ];
+  for (const c of candidates) {
+    if (c === imagePath) continue;
+    try {
+      if (Deno.statSync(c).isFile) return c;
+    } catch { /* try the next layout */ }
+  }
+  return null;
+}
