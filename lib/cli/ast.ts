@@ -78,6 +78,17 @@ export async function main(argv: string[]): Promise<number> {
   console.log(
     `done: image AUROC max ${f(metrics.image_auroc_max)}, mean ${f(metrics.image_auroc_mean)}, pixel AUROC ${f(metrics.pixel_auroc)}, AUPRO ${f(metrics.aupro)}, ${metrics.seconds.toFixed(1)} s -> ${out}`,
   );
+  if (metrics.threshold) {
+    console.log(`threshold ${metrics.threshold.value.toPrecision(5)} (${metrics.threshold.meaning})`);
+    const r = metrics.threshold_report;
+    if (r) {
+      console.log(`  on the labelled test images: precision ${f(r.precision)}, recall ${f(r.recall)}, false-positive rate ${f(r.false_positive_rate)}; ` +
+        `the F1-max threshold would be ${r.f1_max.threshold.toPrecision(5)} (F1 ${f(r.f1_max.f1)}, fitted on test: for reference only)`);
+    }
+  } else {
+    console.log("no threshold: no held-apart normal images (validation/good, or holdoutFraction > 0)");
+  }
+  console.log(`score new images: deno task ast score --model ${out} --image FILE${metrics.mode === "rgb" ? "" : " --depth XYZ.tiff"}`);
   return 0;
 }
 

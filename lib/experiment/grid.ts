@@ -122,6 +122,11 @@ async function prepareDataset(ref: DatasetRef, log: (l: string) => void): Promis
   return await openAnyDataset(root, ref.className);
 }
 
+/** Open a dataset reference as a grid would (the synthetic dataset is generated when missing). */
+export async function openDatasetRef(ref: DatasetRef, log: (l: string) => void = () => {}): Promise<MvtecDataset> {
+  return await prepareDataset({ ...ref, optional: false }, log) as MvtecDataset;
+}
+
 /** What identifies a run's result: data, class, effective config and the feature weights used. */
 async function runKey(ref: DatasetRef, cfgJson: unknown, mode: Mode, backbone: string): Promise<string> {
   let weights: string | null = null;

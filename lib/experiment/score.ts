@@ -4,6 +4,7 @@
  * trained on (image size, channels, depth present) with one-line errors naming file and fix.
  * Writing results goes anywhere but the model folder.
  */
+import * as tf from "@tensorflow/tfjs-core";
 import { basename, extname, join, relative, resolve } from "node:path";
 import type { Sample } from "../data/mvtec.ts";
 import { readImage } from "../io/images.ts";
@@ -253,4 +254,29 @@ export async function writeScoreOutputs(outDir: string, m: ScoringModel, scored:
   });
   files.push(join(outDir, "scores.json"));
   return { files };
+}
+
+export interface ScoreImageResult extends ScoredImage {
+  /** the anomaly map as a tensor [side, side] (the caller disposes it) */
+  mapTensor: tf.Tensor2D;
+  threshold: Threshold | null;
+  /** the map over the input image with a colour bar, as SVG and PNG */
+  svg: string;
+  png: Uint8Array;
+}
+
+/**
+ * One call for notebooks: score one image file with a model folder and get the numbers, the map
+ * as a tensor and the figure. Opens and releases the model each time; for many images use
+ * openScoringModel + scoreInputs.
+ */
+export async function scoreImageFile(runDir: string, input: ScoreInput, o: { rule?: ThresholdRule; weights?: string } = {}): Promise<ScoreImageResult> {
+  const m = await openScoringModel(runDir, o);
+  try {
+    const [s] = await scoreInputs(m, [input]);
+    const svg = await scoredFigure(s, m.threshold);
+    return { ...s, mapTensor: tf.tensor2d(s.map, [s.side, s.side]), threshold: m.threshold, svg, png: svgToPng(svg) };
+  } finally {
+    m.dispose();
+  }
 }

@@ -85,11 +85,11 @@ export async function loadTrainedModel(runDir: string, o: { weights?: string } =
   };
   const channels = featureChannels(cfg.mode, backbone);
   const teacher = createTeacher(cfg, channels, deriveSeed(cfg.seed, "teacher"));
-  await loadCheckpoint(teacherPath, teacher.params, null);
+  await loadWeights(teacherPath, teacher.params);
   let student: StudentModel | null = null;
   if (cfg.scoring === "student") {
     student = createStudent(cfg, channels, deriveSeed(cfg.seed, "student"));
-    await loadCheckpoint(studentPath, student.params, null);
+    await loadWeights(studentPath, student.params);
   }
   const pe = cfg.posEnc ? positionalEncoding(cfg.posEncDim, cfg.mapLen) : null;
   const metricsPath = join(runDir, RUN_FILES.metrics);
@@ -120,6 +120,16 @@ export async function loadTrainedModel(runDir: string, o: { weights?: string } =
       backbone?.dispose?.();
     },
   };
+}
+
+/** Trained weights into a model; a damaged file is one line naming it and the fix. */
+async function loadWeights(path: string, params: TeacherFlow["params"]): Promise<void> {
+  try {
+    await loadCheckpoint(path, params, null);
+  } catch (e) {
+    const why = (e as Error).message.split("\n")[0].replace(`${path}: `, "");
+    throw new ModelFolderError(`${path}: cannot load the trained weights (${why}); the file is damaged or from another model: restore it or retrain`);
+  }
 }
 
 export interface PixelOutputs {

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { openDataset } from "../../lib/data/mvtec.ts";
 import { runExperiment } from "../../lib/experiment/run.ts";
 import { readModelCard } from "../../lib/experiment/model_card.ts";
-import { folderInputs, openScoringModel, ScoreInputError, scoreInputs, writeScoreOutputs } from "../../lib/experiment/score.ts";
+import { folderInputs, openScoringModel, ScoreInputError, scoreImageFile, scoreInputs, writeScoreOutputs } from "../../lib/experiment/score.ts";
 import { main as astMain } from "../../lib/cli/ast.ts";
 import { readSafetensors } from "../../lib/io/safetensors.ts";
 import { decodePng, readImage, writePng } from "../../lib/io/images.ts";
@@ -103,4 +103,28 @@ Deno.test({ name: "score: CLI on a folder of an MVTec AD-trained RGB model (held
   assertEquals(lines.filter((l) => /score [0-9.e-]+\s+normalised/.test(l)).length, 3);
   const summary = JSON.parse(await Deno.readTextFile(join(out, "scores.json")));
   assertEquals(summary.images.length, 3);
+}});
+
+Deno.test({ name: "score: one call from lib returns numbers, the map as a tensor and the figure", ...opts, fn: async () => {
+  const s = ds3d.test[ds3d.test.length - 1];
+  const r = await scoreImageFile(model3d, { image: s.rgbPath, depth: s.xyzPath });
+  assertEquals(r.mapTensor.shape, [r.side, r.side]);
+  assertClose(r.mapTensor.dataSync(), r.map, { atol: 0 });
+  assertClose([r.mapTensor.max().dataSync()[0]], [r.score], { atol: 1e-6, rtol: 1e-6, what: "image score = max of the map" });
+  r.mapTensor.dispose();
+  assert(r.svg.startsWith("<svg") && r.svg.includes("<image"), "an SVG with the input image");
+  assert(decodePng(r.png).width > 100, "a PNG rendering");
+}});
+
+Deno.test({ name: "score: damaged weights and an incompatible model folder are clear errors", ...opts, fn: async () => {
+  const copy = join(base, "damaged");
+  await Deno.mkdir(copy);
+  for (const e of Deno.readDirSync(model3d)) if (e.isFile) await Deno.copyFile(join(model3d, e.name), join(copy, e.name));
+  const bytes = await Deno.readFile(join(copy, "student.safetensors"));
+  await Deno.writeFile(join(copy, "student.safetensors"), bytes.slice(0, 100));
+  await assertRejects(() => openScoringModel(copy), Error, "student.safetensors: cannot load the trained weights");
+  await Deno.copyFile(join(model3d, "student.safetensors"), join(copy, "student.safetensors"));
+  const card = JSON.parse(await Deno.readTextFile(join(copy, "model.json")));
+  await Deno.writeTextFile(join(copy, "model.json"), JSON.stringify({ ...card, version: 99 }));
+  await assertRejects(() => openScoringModel(copy), Error, "retrain with this version");
 }});
