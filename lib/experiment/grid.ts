@@ -16,7 +16,7 @@ import type { MvtecDataset } from "../data/mvtec.ts";
 import { openAnyDataset } from "../data/open.ts";
 import { generateDataset } from "../data/synthetic.ts";
 import { backboneSpec, locateWeights } from "../features/backbones.ts";
-import { weightsChecksum } from "../features/weights_files.ts";
+import { weightsChecksumAt } from "../features/weights_files.ts";
 import { exists, readJson, RUN_FILES, writeJsonAtomic } from "../results/run_files.ts";
 import { projectPath } from "../util/project.ts";
 import { readEnv } from "../util/env.ts";
@@ -134,8 +134,9 @@ async function runKey(ref: DatasetRef, cfgJson: unknown, mode: Mode, backbone: s
     try {
       const spec = backboneSpec(backbone);
       const path = await locateWeights(spec);
-      // Which weights were found changes the features (mobilenet_v2 vs raw-patch fallback).
-      weights = path ? await weightsChecksum([path]).catch(() => path) : "none";
+      // Which weights were found changes the features (mobilenet_v2 vs raw-patch fallback);
+      // their contents, not their location, identify them.
+      weights = path ? await weightsChecksumAt(path) : "none";
     } catch {
       weights = "unknown";
     }

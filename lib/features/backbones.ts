@@ -16,7 +16,7 @@ import type { DecodedImage } from "../io/images.ts";
 import { RAW_PATCH_FACTOR, rawPatchEmbedding } from "./raw_patch.ts";
 import { MOBILENET_V2_DEFAULT_LAYER, MOBILENET_V2_PREPROCESS, mobileNetV2Backbone } from "./mobilenet_v2.ts";
 import { efficientNetB5Backbone, strideAtBlock } from "./efficientnet/backbone.ts";
-import { pathKind, WEIGHTS_DIR_ENV, weightsChecksum, weightsRoot } from "./weights_files.ts";
+import { pathKind, weightFilesAt, WEIGHTS_DIR_ENV, weightsChecksum, weightsRoot } from "./weights_files.ts";
 
 export interface Backbone {
   name: string;
@@ -223,18 +223,13 @@ async function withSpecDefaults(b: Backbone, spec: BackboneSpec, path: string | 
   out.stride = b.stride ?? spec.stride;
   out.inputSize = b.inputSize ?? spec.inputSize;
   if (!b.weightsChecksum && path) {
-    const files = (await pathKind(path)) === "file" ? [path] : await filesIn(path);
+    const files = await weightFilesAt(path);
     out.weightsFiles = files;
     out.weightsChecksum = await weightsChecksum(files);
   }
   return out;
 }
 
-async function filesIn(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for await (const e of Deno.readDir(dir)) if (e.isFile) out.push(join(dir, e.name));
-  return out.sort();
-}
 
 /** Read-only description of a resolved backbone, for run records and file metadata. */
 export function backboneRecord(b: Backbone, mapLen: number): Record<string, string | number> {

@@ -54,3 +54,16 @@ export async function weightsChecksum(paths: string[]): Promise<string> {
   lines.sort((a, b) => (a.slice(66) < b.slice(66) ? -1 : a.slice(66) > b.slice(66) ? 1 : 0));
   return createHash("sha256").update(lines.join("")).digest("hex") as string;
 }
+
+/** The weight files at a path: the file itself, or the files directly in a folder (sorted). */
+export async function weightFilesAt(path: string): Promise<string[]> {
+  if ((await pathKind(path)) === "file") return [path];
+  const out: string[] = [];
+  for await (const e of Deno.readDir(path)) if (e.isFile) out.push(join(path, e.name));
+  return out.sort();
+}
+
+/** weightsChecksum of a weights file or folder: depends on the contents only, not on where they are. */
+export async function weightsChecksumAt(path: string): Promise<string> {
+  return await weightsChecksum(await weightFilesAt(path));
+}

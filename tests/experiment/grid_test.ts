@@ -72,3 +72,32 @@ Deno.test("grid: cells honour per-dataset and per-variant mode restrictions", ()
     "y/depth/v1/0", "y/depth/v1/1", "y/rgb/v1/0", "y/rgb/v1/1", "y/combi/v1/0", "y/combi/v1/1", "y/combi/v2/0", "y/combi/v2/1",
   ]);
 });
+
+Deno.test({ name: "grid: a cell's identity depends on the feature weights' contents, not on where they are", ...opts, fn: async () => {
+  const results = await Deno.makeTempDir();
+  const weightsRoot = async (content: string) => {
+    const root = await Deno.makeTempDir();
+    const dir = join(root, "mobilenet_v2_0.35_224");
+    await Deno.mkdir(dir);
+    await Deno.writeTextFile(join(dir, "model.json"), content);
+    await Deno.writeTextFile(join(dir, "weights.bin"), "w");
+    return root;
+  };
+  const def = definition([{ name: "a", config: { ...tiny, backbone: "mobilenet_v2" } }]);
+  def.scales.demo = { ...def.scales.demo, modes: ["rgb"] };
+  const runDirWith = async (root: string) => {
+    const before = Deno.env.get("AST_WEIGHTS_DIR");
+    Deno.env.set("AST_WEIGHTS_DIR", root);
+    try {
+      return (await runGrid(def, "demo", { results, log: quiet, dryRun: true }))[0].runDir;
+    } finally {
+      if (before === undefined) Deno.env.delete("AST_WEIGHTS_DIR");
+      else Deno.env.set("AST_WEIGHTS_DIR", before);
+    }
+  };
+  const a = await runDirWith(await weightsRoot("same"));
+  const b = await runDirWith(await weightsRoot("same"));
+  const c = await runDirWith(await weightsRoot("other"));
+  assertEquals(a, b);
+  assert(a !== c, "other weights, other cell");
+}});
