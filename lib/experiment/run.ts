@@ -90,6 +90,8 @@ export interface RunRecord extends Metrics {
   teacher_nll: Metrics | null;
   /** trainable parameter counts */
   params: { teacher: number; student: number };
+  /** resident memory (MB) over the training epochs: peak, and first vs last epoch of each phase */
+  memory: ReturnType<typeof memorySummary>;
   /** wall seconds per stage of this invocation; inference = teacher+student scoring per test image, features excluded */
   timing: { features_s: number; teacher_s: number; student_s: number; evaluate_s: number; inference_ms_per_image: number };
   provenance: Awaited<ReturnType<typeof provenance>>;
@@ -266,8 +268,10 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
   const history: EpochReport[] = await readJson<{ epochs: EpochReport[] }>(join(out, RUN_FILES.history))
     .then((h) => h.epochs).catch(() => []);
   const onEpoch = async (r: EpochReport) => {
-    log(`${r.phase} epoch ${r.epoch}/${r.epochs}  loss ${r.loss.toFixed(5)}  ${r.seconds.toFixed(1)} s`);
-    history.push(r);
+    // Resident memory per epoch: it should stay flat over a run (tensors are disposed per step).
+    const rssMb = Math.round(Deno.memoryUsage().rss / 2 ** 20);
+    log(`${r.phase} epoch ${r.epoch}/${r.epochs}  loss ${r.loss.toFixed(5)}  ${r.seconds.toFixed(1)} s  rss ${rssMb} MB`);
+    history.push({ ...r, rss_mb: rssMb });
     await writeJsonAtomic(join(out, RUN_FILES.history), { epochs: history });
     await writeJsonAtomic(join(out, "state.json"), { elapsedBefore: state.elapsedBefore + (performance.now() - started) / 1000 });
     o.onEpoch?.(r);
@@ -383,6 +387,7 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
     normal_source: normalSource,
     teacher_nll: teacherNll,
     params: { teacher: teacher.params.countTrainable(), student: student?.params.countTrainable() ?? 0 },
+    memory: memorySummary(history),
     timing: {
       features_s: featuresSeconds,
       teacher_s: teacherSeconds,
@@ -439,6 +444,16 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
     await writeSafetensors(finalPath, await stateDict(params), { phase, epochs: String(epochs), format: "AST state dict (PyTorch layout)" });
     optimizer.dispose();
   }
+}
+
+function memorySummary(history: EpochReport[]) {
+  const rss = (r: EpochReport) => r.rss_mb;
+  const phase = (name: string) => {
+    const rows = history.filter((r) => r.phase === name && rss(r) !== undefined);
+    return rows.length ? { first_epoch_mb: rss(rows[0])!, last_epoch_mb: rss(rows[rows.length - 1])!, peak_mb: Math.max(...rows.map((r) => rss(r)!)) } : null;
+  };
+  const all = history.map(rss).filter((v): v is number => v !== undefined);
+  return { rss_peak_mb: all.length ? Math.max(...all) : null, teacher: phase("teacher"), student: phase("student") };
 }
 
 /** What the model expects as input (checked when scoring new images). */

@@ -20,6 +20,8 @@ export interface EpochReport {
   seconds: number;
   /** live tensors after the epoch: flat across epochs when nothing leaks */
   numTensors: number;
+  /** resident memory of the process after the epoch, MB (added by the run that records it) */
+  rss_mb?: number;
 }
 
 export interface TrainData {

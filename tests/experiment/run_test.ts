@@ -138,3 +138,12 @@ Deno.test({ name: "run: --config loads a typed experiment file from experiments/
     /--config \/nope.ts: file not found/,
   );
 } });
+
+Deno.test({ name: "run: resident memory is recorded per epoch and summarised", ...opts, fn: async () => {
+  const out = join(await Deno.makeTempDir(), "mem");
+  const { metrics } = await runExperiment({ data: root3d, className: "puck", mode: "depth", epochs: 3, out, sets: TINY_SETS, log: quiet });
+  const history = JSON.parse(await Deno.readTextFile(join(out, "history.json"))).epochs;
+  assert(history.every((r: { rss_mb?: number }) => typeof r.rss_mb === "number" && r.rss_mb > 0), "rss per epoch");
+  assertEquals(metrics.memory.rss_peak_mb, Math.max(...history.map((r: { rss_mb: number }) => r.rss_mb)));
+  assertEquals(metrics.memory.teacher!.first_epoch_mb, history[0].rss_mb);
+}});
