@@ -5,7 +5,7 @@
  * anomaly map (`<stem>.map.safetensors`, float32) and an overlay PNG (`<stem>.overlay.png`),
  * plus scores.json, under --out (default results/scores/<model>-<time>; never the model folder).
  */
-import { basename, join, resolve } from "node:path";
+import { basename, resolve } from "node:path";
 import { folderInputs, openScoringModel, type ScoreInput, scoreInputs, writeScoreOutputs } from "../experiment/score.ts";
 import { parseThresholdRule } from "../experiment/threshold.ts";
 import { projectPath } from "../util/project.ts";
@@ -35,7 +35,7 @@ export async function scoreCommand(args: string[], log: (l: string) => void = co
   }
   const m = await openScoringModel(v.model, { rule, weights: v.weights });
   try {
-    const inputs: ScoreInput[] = v.image ? [{ image: v.image, ...(v.depth ? { depth: v.depth } : {}) }] : await folderInputs(v.folder!, m.card);
+    const inputs: ScoreInput[] = v.image ? [{ image: v.image, ...(v.depth ? { depth: v.depth } : {}) }] : folderInputs(v.folder!, m.card);
     const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
     const out = resolve(v.out ?? projectPath("results", "scores", `${basename(resolve(v.model))}-${stamp}`));
     if (m.threshold) log(`threshold ${m.threshold.value.toPrecision(5)}: ${m.threshold.meaning}`);

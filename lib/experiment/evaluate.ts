@@ -79,7 +79,7 @@ export function computeMetrics(
   const hasBoth = labelList.some((l) => l > 0) && labelList.some((l) => l === 0);
   const perType: Record<string, number> = {};
   if (hasBoth) {
-    for (const type of new Set(defectTypes.filter((t, i) => labels[i] > 0))) {
+    for (const type of new Set(defectTypes.filter((_, i) => labels[i] > 0))) {
       const idx = defectTypes.map((_, i) => i).filter((i) => defectTypes[i] === type || labels[i] === 0);
       perType[type] = auroc(idx.map((i) => results.scoreMax[i]), idx.map((i) => labels[i]));
     }

@@ -27,7 +27,7 @@ import { provenance } from "../results/provenance.ts";
 import { deriveSeed, mulberry32, permutation } from "../util/random.ts";
 import { readImage } from "../io/images.ts";
 import { readXyzTiff } from "../io/tiff.ts";
-import { type InputSpec, MODEL_CARD_FILE, MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelCard, normalScores, writeModelCard } from "./model_card.ts";
+import { type InputSpec, MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelCard, normalScores, writeModelCard } from "./model_card.ts";
 import { chooseThreshold, evaluateThreshold, parseThresholdRule, type Threshold, type ThresholdReport } from "./threshold.ts";
 
 export interface RunOptions {

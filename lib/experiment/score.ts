@@ -62,7 +62,7 @@ const IMAGE_EXT = new Set([".png", ".jpg", ".jpeg"]);
 const needsDepth = (card: ModelCard) => card.mode !== "rgb";
 
 /** The inputs of a folder: images directly in it, or `rgb/` + `xyz/` pairs by file stem (3D). */
-export async function folderInputs(dir: string, card: ModelCard): Promise<ScoreInput[]> {
+export function folderInputs(dir: string, card: ModelCard): ScoreInput[] {
   const list = (d: string) => {
     try {
       return [...Deno.readDirSync(d)].filter((e) => e.isFile).map((e) => e.name).sort();

@@ -88,7 +88,7 @@ Deno.test({ name: "score: CLI on a folder of an MVTec AD-trained RGB model (held
   assertEquals(card.normal_scores!.source, "train-holdout");
   assert(metrics.n_train < 8, "some training images were held apart");
   assert(metrics.threshold_report !== null && metrics.threshold_report !== undefined, "precision/recall at the threshold on labelled test data");
-  const inputs = await folderInputs(join(rootAd, "tex", "test", "blob"), card);
+  const inputs = folderInputs(join(rootAd, "tex", "test", "blob"), card);
   assertEquals(inputs.length, 3);
   const out = join(base, "cli-out");
   const lines: string[] = [];

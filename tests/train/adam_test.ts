@@ -9,7 +9,8 @@ Deno.test("Adam: PyTorch update rule with coupled weight decay, checked by hand 
   const p = tf.variable(tf.tensor1d([1.0, -2.0]));
   const opt = new Adam(cfg, new Map([["w", p]]));
   // plain-number reference, written out independently
-  let w = [1.0, -2.0], m = [0, 0], v = [0, 0];
+  let w = [1.0, -2.0];
+  const m = [0, 0], v = [0, 0];
   const grads = [[0.5, -1.0], [0.1, 0.2], [-0.3, 0.4]];
   for (let t = 1; t <= 3; t++) {
     const g = tf.tensor1d(grads[t - 1]);
