@@ -113,6 +113,8 @@ export function presetConfig(preset: PresetName, mode: Mode, dataset: DatasetKin
       c.student.hidden = 256;
       c.student.nBlocks = 4;
       c.teacher.epochs = c.student.epochs = 24;
+      // Like the official code (and `paper`): every train/good image is trained on.
+      c.holdoutFraction = 0;
       return c;
   }
 }
