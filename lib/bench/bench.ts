@@ -13,13 +13,13 @@
  * that file is from another backend or thread count.
  */
 import { parseArgs } from "node:util";
-import { fileURLToPath } from "node:url";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { PROJECT_ROOT } from "../util/project.ts";
 import { initBackend } from "../backend/backend.ts";
 import { DEFAULT_TIMING, defaultWorkloads, measureWorkload, type TimingOptions, type Workload } from "./workloads.ts";
 import { type BenchRecord, formatTable, loadAverage, makeRow, mergeRecords, writeRecord } from "./report.ts";
 
-const PROJECT_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+
 
 export interface BenchOptions {
   /** default: defaultWorkloads() */

@@ -6,7 +6,7 @@
  * plus scores.json, under --out (default results/scores/<model>-<time>; never the model folder).
  */
 import { basename, resolve } from "node:path";
-import { folderInputs, openScoringModel, type ScoreInput, scoreInputs, writeScoreOutputs } from "../experiment/score.ts";
+import { checkOutDir, folderInputs, openScoringModel, type ScoreInput, scoreInputs, writeScoreOutputs } from "../experiment/score.ts";
 import { parseThresholdRule } from "../experiment/threshold.ts";
 import { projectPath } from "../util/project.ts";
 import { parseOptions, UsageError } from "./args.ts";
@@ -38,6 +38,7 @@ export async function scoreCommand(args: string[], log: (l: string) => void = co
     const inputs: ScoreInput[] = v.image ? [{ image: v.image, ...(v.depth ? { depth: v.depth } : {}) }] : folderInputs(v.folder!, m.card);
     const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
     const out = resolve(v.out ?? projectPath("results", "scores", `${basename(resolve(v.model))}-${stamp}`));
+    checkOutDir(out, m.model.runDir); // before any work
     if (m.threshold) log(`threshold ${m.threshold.value.toPrecision(5)}: ${m.threshold.meaning}`);
     else log("no threshold: the model has no held-apart normal scores (verdicts are not given)");
     const scored = await scoreInputs(m, inputs, (done, total) => {

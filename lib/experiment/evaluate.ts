@@ -8,6 +8,8 @@ import type { StudentModel } from "../models/student_model.ts";
 import { flowNllPerPixel, studentDistancePerPixel } from "../models/losses.ts";
 import { imageScores } from "../models/scoring.ts";
 import { auroc, aupro, f1Max } from "../metrics/index.ts";
+import type { FeatureSet } from "../features/feature_set.ts";
+import type { AstConfig } from "./config.ts";
 
 export interface EvaluationInput {
   /** [N,H,W,C] */
@@ -19,6 +21,21 @@ export interface EvaluationInput {
   masks: Float32Array | null;
   /** anomaly-map side (8 * side) */
   outSize: number;
+}
+
+/** Anomaly maps are upsampled to 8x the feature-map side (the paper's input / feature stride). */
+export const mapOutSize = (mapLen: number) => mapLen * 8;
+
+/** A feature set as scoring input under a run's config (the mask only where evaluation uses it). */
+export function evaluationInput(f: FeatureSet, cfg: Pick<AstConfig, "evalMask" | "mapLen">): EvaluationInput {
+  return {
+    x: f.x,
+    n: f.samples.length,
+    side: f.side,
+    channels: f.channels,
+    masks: cfg.evalMask ? f.masks : null,
+    outSize: mapOutSize(cfg.mapLen),
+  };
 }
 
 export interface ImageResults {

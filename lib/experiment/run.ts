@@ -21,7 +21,7 @@ import { writeSafetensors } from "../io/safetensors.ts";
 import { Adam } from "../train/adam.ts";
 import { type EpochReport, trainLoop } from "../train/engine.ts";
 import { type CheckpointMeta, loadCheckpoint, saveCheckpoint } from "../train/checkpoint.ts";
-import { computeMetrics, type Metrics, scoreImages } from "./evaluate.ts";
+import { computeMetrics, evaluationInput, mapOutSize, type Metrics, scoreImages } from "./evaluate.ts";
 import { exists, readJson, RUN_FILES, writeJsonAtomic, writeScoresParquet } from "../results/run_files.ts";
 import { provenance } from "../results/provenance.ts";
 import { deriveSeed, mulberry32, permutation } from "../util/random.ts";
@@ -300,15 +300,8 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
   const studentSeconds = lap();
 
   log("evaluating");
-  const outSize = cfg.mapLen * 8;
-  const evalInput = (f: FeatureSet) => ({
-    x: f.x,
-    n: f.samples.length,
-    side: f.side,
-    channels: f.channels,
-    masks: cfg.evalMask ? f.masks : null,
-    outSize,
-  });
+  const outSize = mapOutSize(cfg.mapLen);
+  const evalInput = (f: FeatureSet) => evaluationInput(f, cfg);
   const inferStart = performance.now();
   const results = scoreImages(teacher, student, pe, evalInput(test), cfg.batchSize);
   const inferenceMs = (performance.now() - inferStart) / Math.max(1, test.samples.length);

@@ -14,6 +14,7 @@ import { anomalyMapFigure, svgToPng } from "../viz/mod.ts";
 import { writeJsonAtomic } from "../results/run_files.ts";
 import { cardThreshold, type ModelCard, normalisedScore, readModelCard } from "./model_card.ts";
 import { loadTrainedModel, type TrainedModel } from "./trained_model.ts";
+import { mapOutSize } from "./evaluate.ts";
 import type { Threshold, ThresholdRule } from "./threshold.ts";
 
 export class ScoreInputError extends Error {}
@@ -134,7 +135,7 @@ export async function scoreInputs(
   for (const input of inputs) await checkInput(input, m.card);
   const out: ScoredImage[] = [];
   const cfg = m.model.config;
-  const side = cfg.mapLen * 8;
+  const side = mapOutSize(cfg.mapLen);
   // Batches keep memory flat on large folders.
   const batch = 8;
   for (let b = 0; b < inputs.length; b += batch) {
@@ -200,12 +201,22 @@ function upsampleNearest(mask: Uint8Array, from: number, to: number): Uint8Array
   return out;
 }
 
-/** Refuse to write results into (or above) the model folder: scoring never alters a model. */
+/**
+ * Refuse an output folder inside the model folder (scoring never alters a model) or one that
+ * already holds results (earlier scores are never overwritten).
+ */
 export function checkOutDir(outDir: string, modelDir: string): void {
   const rel = relative(resolve(modelDir), resolve(outDir));
   if (rel === "" || (!rel.startsWith("..") && !rel.startsWith("/"))) {
     throw new ScoreInputError(`--out ${outDir} is inside the model folder ${modelDir}; scoring never writes there: choose another folder`);
   }
+  let entries: Deno.DirEntry[] = [];
+  try {
+    entries = [...Deno.readDirSync(outDir)];
+  } catch {
+    return; // absent: it will be created
+  }
+  if (entries.length) throw new ScoreInputError(`--out ${outDir} already holds results; choose a new folder (earlier scores are never overwritten)`);
 }
 
 /** Per image: `<stem>.map.safetensors` (float32 map + scores) and `<stem>.overlay.png`; plus scores.json. */

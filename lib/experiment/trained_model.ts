@@ -18,7 +18,7 @@ import { loadCheckpoint } from "../train/checkpoint.ts";
 import { exists, readJson, RUN_FILES } from "../results/run_files.ts";
 import { deriveSeed } from "../util/random.ts";
 import type { AstConfig } from "./config.ts";
-import { type ImageResults, scoreImages } from "./evaluate.ts";
+import { evaluationInput, type ImageResults, scoreImages } from "./evaluate.ts";
 import type { RunRecord } from "./run.ts";
 
 export interface RunConfigFile {
@@ -104,15 +104,7 @@ export async function loadTrainedModel(runDir: string, o: { weights?: string } =
     pe,
     features: (samples, onProgress) =>
       buildFeatures(samples, { ...featureOptions, onProgress: onProgress ? (d, t) => onProgress(d, t) : undefined }),
-    score: (f) =>
-      scoreImages(teacher, student, pe, {
-        x: f.x,
-        n: f.samples.length,
-        side: f.side,
-        channels: f.channels,
-        masks: cfg.evalMask ? f.masks : null,
-        outSize: cfg.mapLen * 8,
-      }, cfg.batchSize),
+    score: (f) => scoreImages(teacher, student, pe, evaluationInput(f, cfg), cfg.batchSize),
     dispose() {
       teacher.dispose();
       student?.dispose();

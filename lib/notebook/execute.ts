@@ -13,13 +13,13 @@
  * `$AST_NOTEBOOKS_OUT` override the folders, `$CHROMIUM` the browser.
  */
 import { basename, dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { checkOutputs, formatProblem, type Notebook, notebookStats } from "./check_outputs.ts";
 import { exportHtml } from "./export_html.ts";
 import { checkPage, findChromium } from "./chromium.ts";
 import { readEnv } from "../util/env.ts";
+import { PROJECT_ROOT, sharedDir } from "../util/project.ts";
 
-export const PROJECT_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+export { PROJECT_ROOT };
 /** The notebooks folder; `$AST_NOTEBOOKS_DIR` overrides. */
 export const NOTEBOOKS_DIR = readEnv("AST_NOTEBOOKS_DIR") ?? join(PROJECT_ROOT, "notebooks");
 /** Where executed notebooks, HTML, screenshots and summary.json go; `$AST_NOTEBOOKS_OUT` overrides. */
@@ -180,8 +180,8 @@ export function notebookEnv(): Record<string, string> {
     DENO_NO_UPDATE_CHECK: "1",
     AST_SCALE: Deno.env.get("AST_SCALE") || "demo",
   };
-  const shared = join(PROJECT_ROOT, "..", "shared", "weights");
-  if (!Deno.env.get("AST_WEIGHTS_DIR") && isDir(shared)) env.AST_WEIGHTS_DIR = shared;
+  const shared = sharedDir();
+  if (!Deno.env.get("AST_WEIGHTS_DIR") && shared && isDir(join(shared, "weights"))) env.AST_WEIGHTS_DIR = join(shared, "weights");
   return env;
 }
 

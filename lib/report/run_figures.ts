@@ -2,7 +2,8 @@
  * Figures of one finished run folder, for notebooks and reports: loss curves (history.json),
  * image-level ROC (scores.parquet) and anomaly maps over the input images (maps.safetensors).
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { openAnyDataset } from "../data/open.ts";
 import { loadMask } from "../data/mvtec.ts";
 import { readImage } from "../io/images.ts";
 import { readSafetensors } from "../io/safetensors.ts";
@@ -67,10 +68,11 @@ export async function anomalyMapGrid(runDir: string, { count = 4, types, columns
   // One colour range for all panels so they can be compared.
   let vmax = 0;
   for (const i of picked) for (let k = 0; k < side * side; k++) vmax = Math.max(vmax, maps.data[i * side * side + k]);
+  const masks = await testMaskPaths(runDir);
   const figs: string[] = [];
   for (const i of picked) {
     const image = await readImage(paths[i]);
-    const maskPath = gtMaskPath(paths[i], defectTypes[i]);
+    const maskPath = masks.get(resolve(paths[i]));
     const gt = maskPath ? await loadMask(maskPath, side) : undefined;
     figs.push(anomalyMapFigure(
       { data: image.data, width: image.width, height: image.height, channels: image.channels as 1 | 3 | 4 },
@@ -81,18 +83,9 @@ export async function anomalyMapGrid(runDir: string, { count = 4, types, columns
   return await gridFigure(figs, { columns });
 }
 
-/** The mask file of a test image in MVTec AD / 3D-AD layout, or null (good, or not found). */
-function gtMaskPath(imagePath: string, defectType: string): string | null {
-  if (defectType === "good") return null;
-  const candidates = [
-    imagePath.replace(/\/rgb\/([^/]+)$/, "/gt/$1"), // MVTec 3D-AD
-    imagePath.replace(/\/test\/([^/]+)\/([^/]+)\.(png|jpe?g)$/i, "/ground_truth/$1/$2_mask.png"), // MVTec AD
-  ];
-  for (const c of candidates) {
-    if (c === imagePath) continue;
-    try {
-      if (Deno.statSync(c).isFile) return c;
-    } catch { /* try the next layout */ }
-  }
-  return null;
+/** Mask files of a run's test images by (resolved) image path, from the dataset the run recorded. */
+async function testMaskPaths(runDir: string): Promise<Map<string, string>> {
+  const rec = await readJson<{ data: string; class: string }>(join(runDir, RUN_FILES.config));
+  const ds = await openAnyDataset(rec.data, rec.class);
+  return new Map(ds.test.filter((t) => t.maskPath).map((t) => [resolve(t.rgbPath), t.maskPath!]));
 }

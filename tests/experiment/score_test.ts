@@ -60,6 +60,7 @@ Deno.test({ name: "score: scoring test images reproduces the run's recorded scor
   const png = decodePng(await Deno.readFile(join(out, `${samples[0].stem}.overlay.png`)));
   assert(png.width > 200 && png.height > 100, `overlay ${png.width}x${png.height}`);
   await assertRejects(() => writeScoreOutputs(join(model3d, "scores"), m, scored), ScoreInputError, "never writes there");
+  await assertRejects(() => writeScoreOutputs(out, m, scored), ScoreInputError, "already holds results");
   m.dispose();
   assertEquals(listing(model3d), before, "the model folder is unchanged");
 }});
