@@ -1,6 +1,6 @@
 /**
  * Decides and prepares the tfjs backend for the whole program (call once, early):
- *   tfjs-node-gpu -> tfjs-node -> wasm (training kernels + threads) -> cpu.
+ *   tfjs-node-gpu -> tfjs-node -> wasm (training kernels + threads + OpenBLAS convolutions) -> cpu.
  *
  * Choice: `opts.prefer` > env `AST_BACKEND` > that order. Threads: `opts.threads` > env
  * `AST_THREADS` > all logical cores. A requested backend that cannot load falls back along the
@@ -16,11 +16,13 @@ import "@tensorflow/tfjs-backend-cpu";
 import * as tfwasm from "@tensorflow/tfjs-backend-wasm";
 import { registerTrainingGradients } from "./gradients.ts";
 import { registerWasmTrainingKernels } from "./wasm_kernels.ts";
+import { registerWasmFastKernels } from "./wasm_fast_kernels.ts";
+import { registerReplicatePad } from "./replicate_pad.ts";
 import { MAX_WASM_THREADS, useThreadedWasm } from "./wasm_threads.ts";
-import { initNativeBackend } from "./native/backend.ts";
+import { enableNativeConvolutions } from "./native/backend.ts";
 import { readEnv } from "../util/env.ts";
 
-export type BackendName = "tensorflow" | "tensorflow-gpu" | "wasm" | "cpu" | "webgpu" | "native";
+export type BackendName = "tensorflow" | "tensorflow-gpu" | "wasm" | "cpu" | "webgpu";
 
 export interface BackendInfo {
   name: BackendName;
@@ -28,6 +30,11 @@ export interface BackendInfo {
   threads: number;
   /** wasm only: SIMD build in use. */
   simd?: boolean;
+  /**
+   * wasm only: the library computing convolutions when not the backend's own (e.g. "OpenBLAS
+   * 0.3.21 SkylakeX"). On by default where OpenBLAS loads; AST_NATIVE_CONV=0 turns it off.
+   */
+  convolutions?: string;
   /** Why the result differs from what was asked (fallbacks, thread caps). */
   note?: string;
 }
@@ -38,11 +45,8 @@ export interface InitBackendOptions {
   threads?: number;
 }
 
-const BACKEND_NAMES: readonly BackendName[] = ["tensorflow-gpu", "tensorflow", "wasm", "cpu", "webgpu", "native"];
-/**
- * The automatic order; webgpu is opt-in (software adapters are slower than wasm), and so is
- * native (cpu backend + OpenBLAS convolutions through FFI, lib/backend/native/).
- */
+const BACKEND_NAMES: readonly BackendName[] = ["tensorflow-gpu", "tensorflow", "wasm", "cpu", "webgpu"];
+/** The automatic order; webgpu is opt-in (software adapters are slower than wasm). */
 const AUTO_ORDER: readonly BackendName[] = ["tensorflow-gpu", "tensorflow", "wasm", "cpu"];
 const OPTIONAL_PACKAGES: Partial<Record<BackendName, string>> = {
   "tensorflow-gpu": "@tensorflow/tfjs-node-gpu",
@@ -84,6 +88,7 @@ interface Attempt {
 
 async function chooseAndInit(opts: InitBackendOptions): Promise<BackendInfo> {
   await registerTrainingGradients();
+  registerReplicatePad();
   const notes: string[] = [];
 
   const requested = opts.prefer ?? readEnv("AST_BACKEND");
@@ -130,10 +135,6 @@ async function tryBackend(name: BackendName, threads: number): Promise<Attempt> 
         return await tryTfjsNode(name);
       case "webgpu":
         return await tryWebgpu();
-      case "native": {
-        const r = await initNativeBackend(threads);
-        return r.ok ? { info: { name: "native", threads: r.threads, note: `OpenBLAS ${r.library}` } } : { failure: r.reason };
-      }
       case "wasm":
         return await tryWasm(threads);
       case "cpu":
@@ -176,6 +177,7 @@ async function tryWebgpu(): Promise<Attempt> {
 
 async function tryWasm(threads: number): Promise<Attempt> {
   registerWasmTrainingKernels(); // before init: replaced kernels keep the shipped setupFunc
+  registerWasmFastKernels();
   const notes: string[] = [];
   const wanted = Math.min(threads, MAX_WASM_THREADS);
   if (threads > MAX_WASM_THREADS) notes.push(`threads capped at ${MAX_WASM_THREADS} (tfjs-wasm pool size)`);
@@ -195,5 +197,13 @@ async function tryWasm(threads: number): Promise<Attempt> {
   const actual = tfwasm.getThreadsCount();
   if (threaded && actual !== wanted) notes.push(`asked ${wanted} threads, wasm runs ${actual}`);
   const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT") as boolean;
-  return { info: { name: "wasm", threads: actual, simd, ...(notes.length ? { note: notes.join("; ") } : {}) } };
+  let convolutions: string | undefined;
+  if (readEnv("AST_NATIVE_CONV") !== "0") {
+    const native = enableNativeConvolutions(threads);
+    if (native.ok) convolutions = `${native.library}, ${native.threads} threads`;
+    else notes.push(`convolutions: wasm's own (${native.reason})`);
+  }
+  return {
+    info: { name: "wasm", threads: actual, simd, ...(convolutions ? { convolutions } : {}), ...(notes.length ? { note: notes.join("; ") } : {}) },
+  };
 }

@@ -49,6 +49,18 @@ function registerExtraGradients(): string[] {
   }
   // tfjs's own Maximum/Minimum gradients return dy's broadcast shape for a broadcast input
   // ("gradient of input 'b' has shape ..."): replaced by ones that sum over broadcast axes.
+  // dx = dy * (x > 0 ? 1 : alpha): Step computes exactly that factor in one kernel, where the
+  // shipped gradient uses Greater + Select (both scalar and slow on wasm).
+  tf.registerGradient({
+    kernelName: "LeakyRelu",
+    inputsToSave: ["x"],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved;
+      const { alpha } = attrs as unknown as tf.LeakyReluAttrs;
+      return { x: () => tf.mul(dy as tf.Tensor, tf.step(x, alpha)) };
+    },
+  });
+  added.push("LeakyRelu (replaced)");
   tf.registerGradient(broadcastSelectGradient("Maximum", tf.greaterEqual, tf.less));
   tf.registerGradient(broadcastSelectGradient("Minimum", tf.lessEqual, tf.greater));
   added.push("Maximum (broadcast-aware)", "Minimum (broadcast-aware)");

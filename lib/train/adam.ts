@@ -4,6 +4,7 @@
  * State is kept per parameter name so it can be checkpointed and resumed.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { adamStepKernel } from "./adam_kernel.ts";
 
 export interface AdamConfig {
   lr: number;
@@ -19,6 +20,8 @@ export class Adam {
   step = 0;
   readonly m = new Map<string, tf.Variable>();
   readonly v = new Map<string, tf.Variable>();
+  /** one fused kernel per parameter where the backend has it (adam_kernel.ts); false: composed ops */
+  useKernel = true;
 
   constructor(readonly cfg: AdamConfig, readonly params: Map<string, tf.Variable>) {
     for (const [name, p] of params) {
@@ -37,9 +40,17 @@ export class Adam {
     for (const [name, p] of this.params) {
       const g0 = get(name);
       if (!g0) continue;
+      const m = this.m.get(name)!, v = this.v.get(name)!;
+      const fused = this.useKernel ? adamStepKernel(p, g0, m, v, { stepSize, bc2Sqrt, beta1, beta2, eps, weightDecay }) : null;
+      if (fused) {
+        p.assign(fused[0]);
+        m.assign(fused[1]);
+        v.assign(fused[2]);
+        tf.dispose(fused);
+        continue;
+      }
       tf.tidy(() => {
         const g = weightDecay ? tf.add(g0, tf.mul(p, weightDecay)) : g0;
-        const m = this.m.get(name)!, v = this.v.get(name)!;
         m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
         v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
         const denom = tf.add(tf.div(tf.sqrt(v), bc2Sqrt), eps);

@@ -5,6 +5,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../../lib/backend/backend.ts";
 import { assertClose } from "../assert.ts";
+import { loadOpenBlas } from "../../lib/backend/native/openblas.ts";
+import { nativeConvolutionsActive, restoreWasmConvolutions, useNativeConvolutions } from "../../lib/backend/native/kernels.ts";
 
 /** Workers of the threaded wasm build live for the whole process: tests opt out of sanitizers. */
 export const WASM_TEST = { sanitizeOps: false, sanitizeResources: false } as const;
@@ -91,4 +93,25 @@ export async function compareWithCpu(
   };
   check(got.out, ref.out, "value");
   got.grads.forEach((g, i) => check(g, ref.grads[i], `grad of input ${i}`));
+}
+
+/**
+ * Runs fn with the wasm backend's convolutions as `impl`: "openblas" (the default where the
+ * library loads; returns false, without running, where it does not) or "wasm" (its own XNNPACK
+ * kernels). The previous state is restored after.
+ */
+export async function withConvolutions(impl: "openblas" | "wasm", fn: () => Promise<void>): Promise<boolean> {
+  await setup();
+  const { blas } = loadOpenBlas();
+  if (impl === "openblas" && !blas) return false;
+  const wasActive = nativeConvolutionsActive();
+  if (impl === "openblas") useNativeConvolutions(blas!);
+  else restoreWasmConvolutions();
+  try {
+    await fn();
+  } finally {
+    if (wasActive && blas) useNativeConvolutions(blas);
+    else restoreWasmConvolutions();
+  }
+  return true;
 }

@@ -1,11 +1,12 @@
 /**
  * conv2d / conv2dTranspose / depthwiseConv2d on wasm (added Conv2DBackpropFilter,
- * Depthwise*Backprop*, replaced Conv2DBackpropInput) against cpu: values and gradients w.r.t.
+ * Depthwise*Backprop*, replaced Conv2DBackpropInput; conv2d both with OpenBLAS and with the
+ * backend's own kernels) against cpu: values and gradients w.r.t.
  * input and filter. Tolerance: 1e-5 x max|cpu| absolute or 1e-4 relative (float32 sums of up
  * to a few hundred products, accumulated in a different order).
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { compareWithCpu, WASM_TEST } from "./_helpers.ts";
+import { compareWithCpu, WASM_TEST, withConvolutions } from "./_helpers.ts";
 
 type Pad = "same" | "valid" | number[][];
 
@@ -18,43 +19,53 @@ const EXPLICIT_PADS: Record<number, number[][]> = {
 /** [batch, height, width, inChannels, outChannels]: batch 1/3, odd/even sizes and channels. */
 const SHAPES: [number, number, number, number, number][] = [[1, 8, 8, 4, 6], [3, 7, 9, 3, 5]];
 
-for (const k of [1, 3, 5]) {
-  for (const stride of [1, 2]) {
-    for (const pad of ["same", "valid", EXPLICIT_PADS[k]] as Pad[]) {
-      Deno.test({
-        name: `conv2d k${k} s${stride} pad ${JSON.stringify(pad)}: value, dx, dW match cpu`,
-        ...WASM_TEST,
-        fn: async () => {
-          for (const [b, h, w, ci, co] of SHAPES) {
-            await compareWithCpu(
-              `conv2d [${b},${h},${w},${ci}]->${co} k${k} s${stride} ${JSON.stringify(pad)}`,
-              (x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, stride, pad as "same"),
-              [{ shape: [b, h, w, ci] }, { shape: [k, k, ci, co] }],
-              { seed: 11 * k + stride },
-            );
-          }
-        },
-      });
+// Both convolution implementations of the wasm backend: OpenBLAS (lib/backend/native/, the
+// default where the library loads) and its own XNNPACK-based kernels (AST_NATIVE_CONV=0).
+for (const impl of ["openblas", "wasm"] as const) {
+  for (const k of [1, 3, 5]) {
+    for (const stride of [1, 2]) {
+      for (const pad of ["same", "valid", EXPLICIT_PADS[k]] as Pad[]) {
+        Deno.test({
+          name: `conv2d (${impl}) k${k} s${stride} pad ${JSON.stringify(pad)}: value, dx, dW match cpu`,
+          ...WASM_TEST,
+          fn: async () => {
+            const ran = await withConvolutions(impl, async () => {
+              for (const [b, h, w, ci, co] of SHAPES) {
+                await compareWithCpu(
+                  `conv2d (${impl}) [${b},${h},${w},${ci}]->${co} k${k} s${stride} ${JSON.stringify(pad)}`,
+                  (x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, stride, pad as "same"),
+                  [{ shape: [b, h, w, ci] }, { shape: [k, k, ci, co] }],
+                  { seed: 11 * k + stride },
+                );
+              }
+            });
+            if (!ran) console.warn(`SKIP: ${impl} convolutions unavailable (OpenBLAS not loadable)`);
+          },
+        });
+      }
     }
   }
 }
 
-Deno.test({
-  name: "conv2d with rectangular kernel and strides [2,1]",
-  ...WASM_TEST,
-  fn: async () => {
+for (const impl of ["openblas", "wasm"] as const) {
+  const both = (name: string, fn: () => Promise<void>) =>
+    Deno.test({
+      name: `${name} (${impl})`,
+      ...WASM_TEST,
+      fn: async () => {
+        if (!(await withConvolutions(impl, fn))) console.warn(`SKIP: ${impl} convolutions unavailable (OpenBLAS not loadable)`);
+      },
+    });
+
+  both("conv2d with rectangular kernel and strides [2,1]", async () => {
     await compareWithCpu(
       "conv2d 3x2 s[2,1]",
       (x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, [2, 1], "same"),
       [{ shape: [2, 9, 6, 3] }, { shape: [3, 2, 3, 4] }],
     );
-  },
-});
+  });
 
-Deno.test({
-  name: "conv2dTranspose (Conv2DBackpropInput forward) s1/s2, same/valid: value and grads",
-  ...WASM_TEST,
-  fn: async () => {
+  both("conv2dTranspose (Conv2DBackpropInput forward) s1/s2, same/valid: value and grads", async () => {
     for (const [stride, pad, inHW, outHW] of [[1, "same", 6, 6], [2, "same", 5, 10], [2, "valid", 5, 11], [2, "valid", 4, 10]] as const) {
       await compareWithCpu(
         `conv2dTranspose s${stride} ${pad} ${inHW}->${outHW}`,
@@ -62,20 +73,22 @@ Deno.test({
         [{ shape: [2, inHW, inHW, 5] }, { shape: [3, 3, 3, 5] }],
       );
     }
-  },
-});
+  });
 
-Deno.test({
-  name: "fused conv2d (bias + relu) gradients",
-  ...WASM_TEST,
-  fn: async () => {
+  both("fused conv2d (bias + relu / leakyrelu) gradients", async () => {
     await compareWithCpu(
-      "fused.conv2d",
+      "fused.conv2d relu",
       (x, f, bias) => tf.fused.conv2d({ x: x as tf.Tensor4D, filter: f as tf.Tensor4D, strides: 1, pad: "same", bias, activation: "relu" }),
       [{ shape: [2, 6, 6, 3] }, { shape: [3, 3, 3, 4] }, { shape: [4] }],
     );
-  },
-});
+    await compareWithCpu(
+      "fused.conv2d leakyrelu",
+      (x, f, bias) =>
+        tf.fused.conv2d({ x: x as tf.Tensor4D, filter: f as tf.Tensor4D, strides: 1, pad: "valid", bias, activation: "leakyrelu", leakyreluAlpha: 0.1 }),
+      [{ shape: [2, 6, 6, 3] }, { shape: [3, 3, 3, 4] }, { shape: [4] }],
+    );
+  });
+}
 
 for (const stride of [1, 2]) {
   for (const pad of ["same", "valid"] as const) {

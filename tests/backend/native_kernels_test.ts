@@ -1,12 +1,12 @@
 /**
- * The `native` backend's convolutions (OpenBLAS via FFI, lib/backend/native/) against the plain
- * cpu backend: values and gradients over shapes, strides, paddings, dilations, fused bias +
- * activation. Skipped when OpenBLAS is absent (lib/backend/native/install.sh installs it).
+ * The wasm backend with OpenBLAS convolutions (FFI, lib/backend/native/) against the plain cpu
+ * backend: values and gradients over shapes, strides, paddings, dilations, fused bias +
+ * activation. Skipped when OpenBLAS is absent (.ci/run and lib/backend/native/install.sh install it).
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../../lib/backend/backend.ts";
 import { loadOpenBlas } from "../../lib/backend/native/openblas.ts";
-import { NATIVE_BACKEND, registerNativeBackend } from "../../lib/backend/native/kernels.ts";
+import { nativeConvolutionsActive, restoreWasmConvolutions, useNativeConvolutions } from "../../lib/backend/native/kernels.ts";
 import { coreTypeFromFlags } from "../../lib/backend/native/openblas.ts";
 import { mulberry32 } from "../../lib/util/random.ts";
 import { assert, assertEquals } from "../assert.ts";
@@ -59,18 +59,22 @@ const CASES: Case[] = [
   { x: [1, 12, 12, 40], f: [3, 3, 40, 48], strides: 1, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] }, // student-like
 ];
 
+/** Runs fn with the wasm backend's convolutions switched to OpenBLAS; restores both after. */
 async function withBackends(fn: () => Promise<void>): Promise<void> {
-  await initBackend();
+  const info = await initBackend({ prefer: "wasm" });
+  assertEquals(info.name, "wasm", "these tests need the wasm backend");
   const prev = tf.getBackend();
-  registerNativeBackend(blas!);
+  const wasActive = nativeConvolutionsActive();
+  useNativeConvolutions(blas!);
   try {
     await fn();
   } finally {
+    if (!wasActive) restoreWasmConvolutions();
     await tf.setBackend(prev);
   }
 }
 
-Deno.test({ name: "native conv2d: values and gradients (x, filter) match the cpu backend", ignore, ...opts, fn: () =>
+Deno.test({ name: "wasm + OpenBLAS conv2d: values and gradients (x, filter) match the cpu backend", ignore, ...opts, fn: () =>
   withBackends(async () => {
     for (const c of CASES) {
       const xs = rand(size(c.x), 1), fs = rand(size(c.f), 2);
@@ -83,13 +87,13 @@ Deno.test({ name: "native conv2d: values and gradients (x, filter) match the cpu
         return [y, dx, df];
       };
       const want = await on("cpu", compute);
-      const got = await on(NATIVE_BACKEND, compute);
+      const got = await on("wasm", compute);
       const what = `x [${c.x}] f [${c.f}] strides ${c.strides} pad ${JSON.stringify(c.pad)}`;
       ["y", "dx", "dfilter"].forEach((n, i) => assertClose(got[i], want[i], `${what}: ${n}`));
     }
   }) });
 
-Deno.test({ name: "native conv2d: dilation 2 forward; fused conv with bias + relu / leakyrelu / sigmoid", ignore, ...opts, fn: () =>
+Deno.test({ name: "wasm + OpenBLAS conv2d: dilation 2 forward; fused conv with bias + relu / leakyrelu / sigmoid", ignore, ...opts, fn: () =>
   withBackends(async () => {
     const xs = rand(2 * 10 * 9 * 3, 4), fs = rand(3 * 3 * 3 * 4, 5), bs = rand(4, 6);
     const compute = () => {
@@ -102,11 +106,11 @@ Deno.test({ name: "native conv2d: dilation 2 forward; fused conv with bias + rel
       ];
     };
     const want = await on("cpu", compute);
-    const got = await on(NATIVE_BACKEND, compute);
+    const got = await on("wasm", compute);
     ["dilated", "fused relu", "fused leakyrelu", "fused sigmoid"].forEach((n, i) => assertClose(got[i], want[i], n));
   }) });
 
-Deno.test({ name: "native backend: AST_BACKEND=native trains a student step (subprocess)", ignore, ...opts, fn: async () => {
+Deno.test({ name: "wasm backend: OpenBLAS convolutions on by default, AST_NATIVE_CONV=0 turns them off; same training step (subprocess)", ignore, ...opts, fn: async () => {
   const code = `
     import * as tf from "@tensorflow/tfjs-core";
     import { initBackend } from "./lib/backend/backend.ts";
@@ -115,21 +119,28 @@ Deno.test({ name: "native backend: AST_BACKEND=native trains a student step (sub
     const s = AsymmetricStudent.create({ channels: 6, hidden: 8, nBlocks: 1, leakySlope: 0.01, posEncDim: 0 }, 0);
     const x = tf.randomNormal([2, 5, 5, 6], 0, 1, "float32", 1);
     const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(s.forward(x, null, true).out)), [...s.params.trainable.values()]);
-    console.log(JSON.stringify({ name: info.name, loss: (await value.data())[0], grads: Object.keys(grads).length }));
+    const norms = await Promise.all(Object.values(grads).map((g) => tf.norm(g).data()));
+    console.log(JSON.stringify({ name: info.name, convolutions: info.convolutions ?? null, loss: (await value.data())[0], norms: norms.map((n) => n[0]) }));
   `;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--ext=ts", code],
-    cwd: new URL("../..", import.meta.url),
-    env: { AST_BACKEND: "native", AST_THREADS: "1", NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout).trim().split("\n").pop()!;
-  assert(out.success, new TextDecoder().decode(out.stderr));
-  const r = JSON.parse(text);
-  assertEquals(r.name, "native");
-  assert(Number.isFinite(r.loss));
-  assertEquals(r.grads, 12); // weight + bias of conv1, l1, l2, bn1, bn2, conv2
+  const run = async (env: Record<string, string>) => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--ext=ts", code],
+      cwd: new URL("../..", import.meta.url),
+      env: { AST_BACKEND: "wasm", AST_THREADS: "1", NO_COLOR: "1", ...env },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert(out.success, new TextDecoder().decode(out.stderr));
+    return JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!);
+  };
+  const native = await run({});
+  const own = await run({ AST_NATIVE_CONV: "0" });
+  assertEquals([native.name, own.name], ["wasm", "wasm"]);
+  assert(String(native.convolutions).startsWith("OpenBLAS"), `convolutions: ${native.convolutions}`);
+  assertEquals(own.convolutions, null);
+  assert(Math.abs(native.loss - own.loss) <= 1e-5 * Math.max(1, Math.abs(own.loss)), `loss ${native.loss} vs ${own.loss}`);
+  assertEquals(native.norms.length, 12); // weight + bias of conv1, l1, l2, bn1, bn2, conv2
+  native.norms.forEach((n: number, i: number) => assert(Math.abs(n - own.norms[i]) <= 1e-4 * Math.max(1, own.norms[i]), `grad ${i}: ${n} vs ${own.norms[i]}`));
 } });
 
 Deno.test("native: OpenBLAS core type from CPU flags (virtual CPUs report no model)", () => {

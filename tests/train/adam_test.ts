@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { Adam } from "../../lib/train/adam.ts";
-import { assertClose } from "../assert.ts";
+import { assertClose, assertEquals } from "../assert.ts";
 
 Deno.test("Adam: PyTorch update rule with coupled weight decay, checked by hand over 3 steps", async () => {
   await tf.setBackend("cpu");
@@ -28,4 +28,39 @@ Deno.test("Adam: PyTorch update rule with coupled weight decay, checked by hand 
   assertClose(p.dataSync(), w, { atol: 1e-6, rtol: 1e-6, what: "weights after 3 steps" });
   opt.dispose();
   p.dispose();
+});
+
+Deno.test({
+  name: "Adam: the fused kernel (wasm and cpu) = the composed ops over 4 steps: weights and both moments",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const { initBackend } = await import("../../lib/backend/backend.ts");
+    const { randn } = await import("../backend/_helpers.ts");
+    const main = (await initBackend()).name;
+    for (const backend of [main, "cpu"]) {
+      await tf.setBackend(backend);
+      const run = (useKernel: boolean) => {
+        const p = tf.tidy(() => tf.variable(tf.tensor2d(randn(300, 1), [20, 15])));
+        const opt = new Adam({ lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-3 }, new Map([["w", p]]));
+        opt.useKernel = useKernel;
+        for (let t = 0; t < 4; t++) {
+          const g = tf.tensor2d(randn(300, 10 + t), [20, 15]);
+          opt.apply({ w: g });
+          g.dispose();
+        }
+        const out = [p, opt.m.get("w")!, opt.v.get("w")!].map((t) => t.dataSync() as Float32Array);
+        opt.dispose();
+        p.dispose();
+        return out;
+      };
+      const before = tf.memory().numTensors;
+      const fused = run(true), composed = run(false);
+      assertEquals(tf.memory().numTensors, before, `${backend}: tensors leaked`);
+      for (const [i, name] of ["weights", "m", "v"].entries()) {
+        assertClose(fused[i], Array.from(composed[i]), { atol: 1e-6, rtol: 1e-5, what: `${backend} ${name}` });
+      }
+    }
+    await tf.setBackend(main);
+  },
 });

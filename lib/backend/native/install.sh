@@ -1,7 +1,7 @@
 #!/bin/sh
-# Installs the native libraries the optional `native` tfjs backend loads through Deno FFI
-# (OpenBLAS sgemm, pthread build). Debian/Ubuntu only; run as root (CI runs as root).
-# Without them, AST_BACKEND=native falls back to the plain cpu kernels and its tests skip.
+# Installs the native library the wasm backend's convolutions load through Deno FFI (OpenBLAS,
+# pthread build). Debian/Ubuntu only; run as root (.ci/run installs it too).
+# Without it the wasm backend keeps its own convolutions and the OpenBLAS tests skip.
 set -eu
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

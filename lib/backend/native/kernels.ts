@@ -1,139 +1,212 @@
 /**
- * The `native` tfjs backend: the plain cpu backend (tensors are JS typed arrays, so FFI calls
- * read and write them in place, no copies) with its convolution kernels replaced by OpenBLAS
- * im2col + SGEMM (conv.ts): Conv2D, FusedConv2D, Conv2DBackpropInput, Conv2DBackpropFilter.
- * Every other kernel is the cpu backend's own. Cases the native path does not cover (NCHW,
- * non-float32) run the cpu kernels. The `cpu` backend itself is left unchanged, so tests can
- * compare the two in one process.
+ * OpenBLAS kernels for the tfjs wasm backend. Conv2D, FusedConv2D, Conv2DBackpropInput and
+ * Conv2DBackpropFilter are replaced by im2col + SGEMM (conv.ts), and Sum / Mean over leading or
+ * trailing axes by SGEMV, through Deno FFI, reading and
+ * writing the tensors in place in the wasm heap (no copies). Every other kernel stays the wasm
+ * backend's own. Cases the native path does not cover (NCHW, non-float32) call the kernel that
+ * was registered before.
+ *
+ * Why: XNNPACK-in-wasm reaches ~35-45 GFLOP/s on the student's 3x3 convolutions on 2 cores,
+ * OpenBLAS' AVX-512 SGEMM ~150-300 (lib/backend/native/measure.ts).
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type { Blas } from "./openblas.ts";
 import { type ConvGeometry, conv2dBackpropFilter, conv2dBackpropInput, conv2dForward } from "./conv.ts";
 
-export const NATIVE_BACKEND = "native";
-
+const WASM = "wasm";
 type Info = tf.TensorInfo;
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: MathBackendCPU; attrs?: tf.NamedAttrMap };
+type Conv4 = [number, number, number, number];
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs?: tf.NamedAttrMap };
 
-function values(backend: MathBackendCPU, t: Info): Float32Array {
-  const v = backend.data.get(t.dataId).values;
-  return v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>);
+/** Allocates the float32 output in the wasm heap. Views are taken after it: allocation can grow (and detach) the heap. */
+function alloc(backend: BackendWasm, shape: number[]): Info {
+  return backend.makeOutput(shape, "float32");
 }
 
-function cpuKernel(name: string): tf.KernelFunc {
-  const k = tf.getKernel(name, "cpu");
-  if (!k) throw new Error(`cpu kernel ${name} missing`);
-  return k.kernelFunc;
+function view(backend: BackendWasm, t: Info): Float32Array {
+  return backend.typedArrayFromHeap(t) as Float32Array;
 }
 
 function usable(dataFormat: unknown, ...ts: Info[]): boolean {
   return (dataFormat == null || dataFormat === "NHWC") && ts.every((t) => t.dtype === "float32");
 }
 
-function conv2dKernel(blas: Blas): tf.KernelFunc {
-  const fallback = cpuKernel("Conv2D");
+function geometry(
+  xShape: Conv4, filterShape: Conv4, strides: number | [number, number], dilations: number | [number, number],
+  pad: tf.Conv2DAttrs["pad"], dimRoundingMode: tf.Conv2DAttrs["dimRoundingMode"],
+): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(xShape, filterShape, strides, dilations, pad, dimRoundingMode, false, "channelsLast");
+}
+
+function conv2dKernel(blas: Blas, previous: tf.KernelFunc): tf.KernelFunc {
   return (args) => {
     const { inputs, backend, attrs } = args as unknown as KernelArgs;
     const { x, filter } = inputs as { x: Info; filter: Info };
     const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs as unknown as tf.Conv2DAttrs;
-    if (!usable(dataFormat, x, filter)) return fallback(args);
-    const info = tf.backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
-      strides, dilations, pad, dimRoundingMode, false, "channelsLast",
-    );
-    const y = conv2dForward(blas, values(backend, x), values(backend, filter), info as ConvGeometry);
-    return backend.makeTensorInfo(info.outShape, "float32", y);
+    if (!usable(dataFormat, x, filter)) return previous(args);
+    const info = geometry(x.shape as Conv4, filter.shape as Conv4, strides, dilations, pad, dimRoundingMode);
+    const out = alloc(backend, info.outShape);
+    if (info.outShape.every((d) => d > 0)) {
+      conv2dForward(blas, view(backend, x), view(backend, filter), info as ConvGeometry, view(backend, out));
+    }
+    return out;
   };
 }
 
-/** Conv natively, then the cpu backend's own bias add and activation (as its FusedConv2D does). */
-function fusedConv2dKernel(blas: Blas): tf.KernelFunc {
-  const fallback = cpuKernel("FusedConv2D");
-  const conv = conv2dKernel(blas);
-  const add = cpuKernel("Add");
-  const activations: Record<string, (x: Info, backend: MathBackendCPU, alpha?: Info, leak?: number) => Info> = {
-    linear: (x, backend) => cpuKernel("Identity")({ inputs: { x }, backend }) as Info,
-    relu: (x, backend) => cpuKernel("Relu")({ inputs: { x }, backend }) as Info,
-    relu6: (x, backend) => cpuKernel("Relu6")({ inputs: { x }, backend }) as Info,
-    elu: (x, backend) => cpuKernel("Elu")({ inputs: { x }, backend }) as Info,
-    sigmoid: (x, backend) => cpuKernel("Sigmoid")({ inputs: { x }, backend }) as Info,
-    prelu: (x, backend, alpha) => cpuKernel("Prelu")({ inputs: { x, alpha: alpha! }, backend }) as Info,
-    leakyrelu: (x, backend, _a, leak) => cpuKernel("LeakyRelu")({ inputs: { x }, backend, attrs: { alpha: leak ?? 0.2 } }) as Info,
+type Activation = (x: Info, backend: BackendWasm, alpha?: Info, leak?: number) => Info;
+
+function wasmKernel(name: string): tf.KernelFunc {
+  const k = tf.getKernel(name, WASM);
+  if (!k) throw new Error(`wasm kernel ${name} missing`);
+  return k.kernelFunc;
+}
+
+/** Conv natively, then the wasm backend's own bias add and activation. */
+function fusedConv2dKernel(conv: tf.KernelFunc, previous: tf.KernelFunc): tf.KernelFunc {
+  const unary = (name: string): Activation => (x, backend) => wasmKernel(name)({ inputs: { x }, backend }) as Info;
+  const activations: Record<string, Activation> = {
+    relu: unary("Relu"),
+    relu6: unary("Relu6"),
+    elu: unary("Elu"),
+    sigmoid: unary("Sigmoid"),
+    prelu: (x, backend, alpha) => wasmKernel("Prelu")({ inputs: { x, alpha: alpha! }, backend }) as Info,
+    leakyrelu: (x, backend, _a, leak) => wasmKernel("LeakyRelu")({ inputs: { x }, backend, attrs: { alpha: leak ?? 0.2 } }) as Info,
   };
   return (args) => {
     const { inputs, backend, attrs } = args as unknown as KernelArgs;
     const { x, filter, bias, preluActivationWeights } = inputs as Record<string, Info | undefined>;
     const a = attrs as unknown as tf.FusedConv2DAttrs;
-    if (!usable(a.dataFormat, x!, filter!) || (a.activation && !(a.activation in activations))) return fallback(args);
+    const act = a.activation && a.activation !== "linear" ? a.activation : null;
+    if (!usable(a.dataFormat, x!, filter!) || (act && !(act in activations))) return previous(args);
     let result = conv({ inputs: { x: x!, filter: filter! }, backend, attrs: attrs as tf.NamedAttrMap }) as Info;
     if (bias) {
       const old = result;
-      result = add({ inputs: { a: result, b: bias }, backend }) as Info;
-      backend.disposeIntermediateTensorInfo(old);
+      result = wasmKernel("Add")({ inputs: { a: result, b: bias }, backend }) as Info;
+      backend.disposeData(old.dataId);
     }
-    if (a.activation) {
+    if (act) {
       const old = result;
-      result = activations[a.activation](result, backend, preluActivationWeights, a.leakyreluAlpha);
-      backend.disposeIntermediateTensorInfo(old);
+      result = activations[act](result, backend, preluActivationWeights, a.leakyreluAlpha);
+      backend.disposeData(old.dataId);
     }
     return result;
   };
 }
 
-function backpropInputKernel(blas: Blas): tf.KernelFunc {
-  const fallback = cpuKernel("Conv2DBackpropInput");
+function backpropInputKernel(blas: Blas, previous: tf.KernelFunc): tf.KernelFunc {
   return (args) => {
     const { inputs, backend, attrs } = args as unknown as KernelArgs;
     const { dy, filter } = inputs as { dy: Info; filter: Info };
     const { inputShape, strides, pad, dataFormat, dimRoundingMode } = attrs as unknown as tf.Conv2DBackpropInputAttrs;
-    if (!usable(dataFormat, dy, filter)) return fallback(args);
-    const info = tf.backend_util.computeConv2DInfo(
-      inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, "channelsLast",
-    );
-    const dx = conv2dBackpropInput(blas, values(backend, dy), values(backend, filter), info as ConvGeometry);
-    return backend.makeTensorInfo(info.inShape, "float32", dx);
+    if (!usable(dataFormat, dy, filter)) return previous(args);
+    const info = geometry(inputShape, filter.shape as Conv4, strides, 1, pad, dimRoundingMode);
+    const out = alloc(backend, info.inShape);
+    const dx = view(backend, out);
+    if (dy.shape.every((d) => d > 0)) conv2dBackpropInput(blas, view(backend, dy), view(backend, filter), info as ConvGeometry, dx);
+    else dx.fill(0);
+    return out;
   };
 }
 
-function backpropFilterKernel(blas: Blas): tf.KernelFunc {
-  const fallback = cpuKernel("Conv2DBackpropFilter");
+function backpropFilterKernel(blas: Blas, previous: tf.KernelFunc): tf.KernelFunc {
   return (args) => {
     const { inputs, backend, attrs } = args as unknown as KernelArgs;
     const { x, dy } = inputs as { x: Info; dy: Info };
     const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
-    if (!usable(dataFormat, x, dy)) return fallback(args);
-    const info = tf.backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, "channelsLast",
-    );
-    const dw = conv2dBackpropFilter(blas, values(backend, x), values(backend, dy), info as ConvGeometry);
-    return backend.makeTensorInfo(filterShape, "float32", dw);
+    if (!usable(dataFormat, x, dy)) return previous(args);
+    const info = geometry(x.shape as Conv4, filterShape, strides, 1, pad, dimRoundingMode);
+    const out = alloc(backend, filterShape);
+    const dw = view(backend, out);
+    if (dy.shape.every((d) => d > 0)) conv2dBackpropFilter(blas, view(backend, x), view(backend, dy), info as ConvGeometry, dw);
+    else dw.fill(0);
+    return out;
   };
 }
 
-let registered = false;
+/**
+ * Sum / Mean over a leading or a trailing run of axes (bias and BatchNorm gradients reduce
+ * [N,H,W,C] over N,H,W) as one SGEMV with a constant vector: the shipped wasm reduction
+ * transposes first and is ~20x slower there. Other axis sets, and non-float32, use `previous`.
+ */
+let weightsVector = new Float32Array(0);
+function constantVector(n: number, value: number): Float32Array {
+  if (weightsVector.length < n) weightsVector = new Float32Array(n);
+  const v = weightsVector.subarray(0, n);
+  v.fill(value);
+  return v;
+}
+
+function reduceKernel(blas: Blas, previous: tf.KernelFunc, mean: boolean): tf.KernelFunc {
+  return (args) => {
+    const { inputs, backend, attrs } = args as unknown as KernelArgs;
+    const x = inputs.x as Info;
+    const { axis, keepDims } = attrs as unknown as tf.SumAttrs;
+    if (x.dtype !== "float32" || x.shape.length === 0) return previous(args);
+    const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+    const r = x.shape.length, k = axes.length;
+    const leading = k > 0 && axes.every((a, i) => a === i);
+    const trailing = k > 0 && axes.every((a, i) => a === r - k + i);
+    if (!leading && !trailing) return previous(args);
+    const [outShape, reduceShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes);
+    const count = tf.util.sizeFromShape(reduceShape);
+    const kept = tf.util.sizeFromShape(outShape);
+    const out = alloc(backend, keepDims ? tf.backend_util.expandShapeToKeepDim(outShape, axes) : outShape);
+    const y = view(backend, out);
+    if (count === 0) y.fill(mean ? NaN : 0);
+    else if (kept > 0) {
+      const ones = constantVector(count, mean ? 1 / count : 1);
+      // leading: x is [count, kept], y = x^T ones; trailing: x is [kept, count], y = x ones
+      if (leading) blas.sgemv(true, count, kept, view(backend, x), ones, y);
+      else blas.sgemv(false, kept, count, view(backend, x), ones, y);
+    }
+    return out;
+  };
+}
+
+const REPLACED = ["Conv2D", "FusedConv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "Sum", "Mean"] as const;
+let saved: tf.KernelConfig[] | null = null;
+
+/** True while the wasm backend's convolutions are the OpenBLAS ones. */
+export function nativeConvolutionsActive(): boolean {
+  return saved != null;
+}
 
 /**
- * Registers the `native` backend (idempotent): a MathBackendCPU with every cpu kernel plus the
- * native convolutions. Gradients are per kernel name, so autodiff works unchanged.
+ * Replaces the wasm backend's convolution kernels by the OpenBLAS ones (idempotent). Call after
+ * the wasm backend has initialised: the kernels replaced keep their setup (already run) and stay
+ * reachable as fallbacks, and `restoreWasmConvolutions()` puts them back.
  */
-export function registerNativeBackend(blas: Blas): void {
-  if (registered) return;
-  registered = true;
-  // Lowest priority: never picked implicitly, only by name.
-  tf.registerBackend(NATIVE_BACKEND, () => {
-    const backend = new MathBackendCPU();
-    // Its first-use banner recommends tfjs-node, which is not what this backend is.
-    (backend as unknown as { firstUse: boolean }).firstUse = false;
-    return backend;
-  }, -1);
-  const native: Record<string, tf.KernelFunc> = {
-    Conv2D: conv2dKernel(blas),
-    FusedConv2D: fusedConv2dKernel(blas),
-    Conv2DBackpropInput: backpropInputKernel(blas),
-    Conv2DBackpropFilter: backpropFilterKernel(blas),
+export function useNativeConvolutions(blas: Blas): void {
+  if (saved) return;
+  const previous = REPLACED.map((name) => {
+    const k = tf.getKernel(name, WASM);
+    if (!k) throw new Error(`wasm kernel ${name} missing: register the wasm training kernels first`);
+    return k;
+  });
+  const byName = Object.fromEntries(previous.map((k) => [k.kernelName, k.kernelFunc])) as Record<(typeof REPLACED)[number], tf.KernelFunc>;
+  const conv = conv2dKernel(blas, byName.Conv2D);
+  const replacements: Record<(typeof REPLACED)[number], tf.KernelFunc> = {
+    Conv2D: conv,
+    FusedConv2D: fusedConv2dKernel(conv, byName.FusedConv2D),
+    Conv2DBackpropInput: backpropInputKernel(blas, byName.Conv2DBackpropInput),
+    Conv2DBackpropFilter: backpropFilterKernel(blas, byName.Conv2DBackpropFilter),
+    Sum: reduceKernel(blas, byName.Sum, false),
+    Mean: reduceKernel(blas, byName.Mean, true),
   };
-  for (const k of tf.getKernelsForBackend("cpu")) {
-    tf.registerKernel({ ...k, backendName: NATIVE_BACKEND, kernelFunc: native[k.kernelName] ?? k.kernelFunc });
+  for (const k of previous) {
+    tf.unregisterKernel(k.kernelName, WASM);
+    tf.registerKernel({ kernelName: k.kernelName, backendName: WASM, kernelFunc: replacements[k.kernelName as (typeof REPLACED)[number]] });
   }
+  saved = previous;
+}
+
+/** Puts the wasm backend's own convolution kernels back (tests compare the two). */
+export function restoreWasmConvolutions(): void {
+  if (!saved) return;
+  for (const k of saved) {
+    tf.unregisterKernel(k.kernelName, WASM);
+    tf.registerKernel(k);
+  }
+  saved = null;
 }

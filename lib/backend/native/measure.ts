@@ -44,11 +44,12 @@ async function main(): Promise<void> {
     const rnd = (n: number) => Float32Array.from({ length: n }, () => Math.random() - 0.5);
     const x = rnd(8 * 24 * 24 * c), w = rnd(9 * c * c), dy = rnd(8 * 24 * 24 * c);
     const reps = c >= 1024 ? 3 : 7;
-    const cols = new Float32Array(8 * 576 * 9 * c), out = new Float32Array(8 * 576 * c); // GEMM operands, allocated untimed
+    // outputs and GEMM operands, allocated untimed
+    const cols = new Float32Array(8 * 576 * 9 * c), out = new Float32Array(8 * 576 * c), dw = new Float32Array(9 * c * c);
     const rows: [string, number][] = [
-      ["forward", medianMs(() => conv2dForward(blas, x, w, g), reps)],
-      ["input grad", medianMs(() => conv2dBackpropInput(blas, dy, w, g), reps)],
-      ["filter grad", medianMs(() => conv2dBackpropFilter(blas, x, dy, g), reps)],
+      ["forward", medianMs(() => conv2dForward(blas, x, w, g, out), reps)],
+      ["input grad", medianMs(() => conv2dBackpropInput(blas, dy, w, g, out), reps)],
+      ["filter grad", medianMs(() => conv2dBackpropFilter(blas, x, dy, g, dw), reps)],
       ["gemm only (fwd shape)", medianMs(() => blas.sgemm(false, false, 8 * 576, c, 9 * c, 1, cols, w, 0, out), reps)],
     ];
     for (const [what, ms] of rows) {

@@ -19,6 +19,11 @@ const SYMBOLS = {
     parameters: ["i32", "i32", "i32", "i32", "i32", "i32", "f32", "buffer", "i32", "buffer", "i32", "f32", "buffer", "i32"],
     result: "void",
   },
+  // void cblas_sgemv(order, trans, M, N, alpha, A, lda, x, incx, beta, y, incy)
+  cblas_sgemv: {
+    parameters: ["i32", "i32", "i32", "i32", "f32", "buffer", "i32", "buffer", "i32", "f32", "buffer", "i32"],
+    result: "void",
+  },
   openblas_set_num_threads: { parameters: ["i32"], result: "void" },
   openblas_get_num_threads: { parameters: [], result: "i32" },
   openblas_get_config: { parameters: [], result: "pointer" },
@@ -49,6 +54,8 @@ export interface Blas {
     c: Float32Array,
     ld?: { a?: number; b?: number; c?: number },
   ): void;
+  /** y[M] = A[M,N] @ x[N] (or y[N] = A^T @ x[M] when trans), A row-major packed. */
+  sgemv(trans: boolean, m: number, n: number, a: Float32Array, x: Float32Array, y: Float32Array): void;
 }
 
 let cached: { blas: Blas | null; reason?: string } | null = null;
@@ -116,6 +123,13 @@ function wrap(lib: Deno.DynamicLibrary<typeof SYMBOLS>, path: string): Blas {
       if (b.length < need(transB ? n : k, transB ? k : n, ldb)) throw new RangeError("sgemm: B too small");
       if (c.length < need(m, n, ldc)) throw new RangeError("sgemm: C too small");
       s.cblas_sgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    },
+    sgemv(trans, m, n, a, x, y) {
+      if (m === 0 || n === 0) return;
+      if (a.length < m * n) throw new RangeError("sgemv: A too small");
+      if (x.length < (trans ? m : n)) throw new RangeError("sgemv: x too small");
+      if (y.length < (trans ? n : m)) throw new RangeError("sgemv: y too small");
+      s.cblas_sgemv(ROW_MAJOR, trans ? TRANS : NO_TRANS, m, n, 1, a, n, x, 1, 0, y, 1);
     },
   };
 }

@@ -1,0 +1,44 @@
+/**
+ * How a JS-written tfjs kernel reads and allocates tensors on the backends it supports: the
+ * wasm heap (views, in place) or the cpu backend's JS arrays. Kernels take input views after
+ * allocating their outputs: a wasm allocation can grow (and so detach) the heap.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+
+export type NumArray = Float32Array | Int32Array | Uint8Array;
+
+export interface KernelHost {
+  values(backend: unknown, t: tf.TensorInfo): NumArray;
+  output(backend: unknown, shape: number[], dtype: tf.DataType): tf.TensorInfo;
+}
+
+function zeros(shape: number[], dtype: tf.DataType): NumArray {
+  const n = tf.util.sizeFromShape(shape);
+  return dtype === "int32" ? new Int32Array(n) : dtype === "bool" ? new Uint8Array(n) : new Float32Array(n);
+}
+
+// deno-lint-ignore no-explicit-any
+type AnyBackend = any;
+
+export const KERNEL_HOSTS: Record<"wasm" | "cpu", KernelHost> = {
+  wasm: {
+    values: (b: AnyBackend, t) => b.typedArrayFromHeap(t),
+    output: (b: AnyBackend, shape, dtype) => b.makeOutput(shape, dtype),
+  },
+  cpu: {
+    values: (b: AnyBackend, t) => b.data.get(t.dataId).values,
+    output: (b: AnyBackend, shape, dtype) => b.makeTensorInfo(shape, dtype, zeros(shape, dtype)),
+  },
+};
+
+/** Registers `make(host)` as `kernelName` on wasm and cpu. */
+export function registerJsKernel(kernelName: string, make: (host: KernelHost) => tf.KernelFunc): void {
+  for (const [backendName, host] of Object.entries(KERNEL_HOSTS)) {
+    if (tf.getKernel(kernelName, backendName) == null) tf.registerKernel({ kernelName, backendName, kernelFunc: make(host) });
+  }
+}
+
+/** True when the active backend has `kernelName`. */
+export function activeBackendHas(kernelName: string): boolean {
+  return tf.getKernel(kernelName, tf.getBackend()) != null;
+}
