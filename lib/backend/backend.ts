@@ -18,6 +18,7 @@ import { registerTrainingGradients } from "./gradients.ts";
 import { registerWasmTrainingKernels } from "./wasm_kernels.ts";
 import { registerWasmFastKernels } from "./wasm_fast_kernels.ts";
 import { registerReplicatePad } from "./replicate_pad.ts";
+import { registerClipGradient } from "./clip_grad.ts";
 import { MAX_WASM_THREADS, useThreadedWasm } from "./wasm_threads.ts";
 import { enableNativeConvolutions } from "./native/backend.ts";
 import { readEnv } from "../util/env.ts";
@@ -31,8 +32,9 @@ export interface BackendInfo {
   /** wasm only: SIMD build in use. */
   simd?: boolean;
   /**
-   * wasm only: the library computing convolutions when not the backend's own (e.g. "OpenBLAS
-   * 0.3.21 SkylakeX"). On by default where OpenBLAS loads; AST_NATIVE_CONV=0 turns it off.
+   * wasm only: the library computing convolutions when not the backend's own (e.g. "oneDNN
+   * 2.6.3, 2 threads"). oneDNN where it loads, else OpenBLAS; AST_NATIVE_CONV=onednn|openblas
+   * picks, AST_NATIVE_CONV=0 keeps the backend's own.
    */
   convolutions?: string;
   /** Why the result differs from what was asked (fallbacks, thread caps). */
@@ -89,6 +91,7 @@ interface Attempt {
 async function chooseAndInit(opts: InitBackendOptions): Promise<BackendInfo> {
   await registerTrainingGradients();
   registerReplicatePad();
+  registerClipGradient();
   const notes: string[] = [];
 
   const requested = opts.prefer ?? readEnv("AST_BACKEND");
@@ -198,9 +201,11 @@ async function tryWasm(threads: number): Promise<Attempt> {
   if (threaded && actual !== wanted) notes.push(`asked ${wanted} threads, wasm runs ${actual}`);
   const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT") as boolean;
   let convolutions: string | undefined;
-  if (readEnv("AST_NATIVE_CONV") !== "0") {
-    const native = enableNativeConvolutions(threads);
-    if (native.ok) convolutions = `${native.library}, ${native.threads} threads`;
+  const nativeChoice = readEnv("AST_NATIVE_CONV");
+  if (nativeChoice !== "0") {
+    const prefer = nativeChoice === "openblas" || nativeChoice === "onednn" ? nativeChoice : undefined;
+    const native = enableNativeConvolutions(threads, prefer);
+    if (native.ok) convolutions = native.library;
     else notes.push(`convolutions: wasm's own (${native.reason})`);
   }
   return {

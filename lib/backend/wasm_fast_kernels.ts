@@ -7,7 +7,7 @@
  *   data and counts a reference, as the cpu backend does (tensors are immutable).
  * - Cast to the same dtype copied too (tfjs' mul gradient casts its float32 inputs): shared.
  * - GatherV2 (the batch pick of the training loop) ran ~100 ms for 8 x 212k floats: block copies.
- * - LeakyRelu is scalar wasm (7.8 ms); it equals Prelu with a constant slope, which is XNNPACK
+ * - SplitV (see makeSplit) and LeakyRelu: LeakyRelu is scalar wasm (7.8 ms); it equals Prelu with a constant slope, which is XNNPACK
  *   (0.4 ms). Its gradient (gradients.ts) uses Step instead of Greater + Select (11 ms -> 1 ms).
  */
 import * as tf from "@tensorflow/tfjs-core";
@@ -42,8 +42,16 @@ function makeGather(previous: tf.KernelFunc): tf.KernelFunc {
     const src = backend.typedArrayFromHeap(x), dst = backend.typedArrayFromHeap(out);
     const k = picked.length;
     let o = 0;
+    if (inner === 1) {
+      // a channel permutation (gather on the last axis)
+      for (let b = 0; b < outer; b++) {
+        const base = b * n;
+        for (let j = 0; j < k; j++) dst[o++] = src[base + picked[j]];
+      }
+      return out;
+    }
     if (inner < 32) {
-      // e.g. a channel permutation (gather on the last axis): element loop, no per-block calls
+      // short blocks: element loop, no per-block calls
       for (let b = 0; b < outer; b++) {
         const base = b * n * inner;
         for (let j = 0; j < k; j++) {
@@ -94,7 +102,44 @@ function makeCast(previous: tf.KernelFunc): tf.KernelFunc {
   };
 }
 
+/**
+ * SplitV as block copies: each output takes, per index of the axes before `axis`, one contiguous
+ * run of the input. The shipped kernel slices, and wasm's Slice on the channel axis is an element
+ * loop (~7 ms per split of [8,24,24,368] in two; the flow's couplings split 3 times per block).
+ */
+function makeSplit(previous: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const { inputs, backend, attrs } = args as unknown as KernelArgs;
+    const x = inputs.x as Info;
+    if (x.dtype === "string" || x.dtype === "complex64") return previous(args);
+    const { numOrSizeSplits, axis } = attrs as unknown as tf.SplitVAttrs;
+    const a = tf.util.parseAxisParam(axis, x.shape)[0];
+    const sizes = tf.backend_util.prepareSplitSize(x, numOrSizeSplits, a);
+    return splitBlocks(backend, x, a, sizes);
+  };
+}
+
+function splitBlocks(backend: BackendWasm, x: Info, a: number, sizes: number[]): Info[] {
+  const n = x.shape[a];
+  const outer = x.shape.slice(0, a).reduce((p, d) => p * d, 1);
+  const inner = x.shape.slice(a + 1).reduce((p, d) => p * d, 1);
+  const outs = sizes.map((s) => backend.makeOutput(x.shape.map((d, i) => (i === a ? s : d)), x.dtype));
+  const src = backend.typedArrayFromHeap(x);
+  let start = 0;
+  for (let k = 0; k < sizes.length; k++) {
+    const run = sizes[k] * inner;
+    const dst = backend.typedArrayFromHeap(outs[k]);
+    for (let o = 0; o < outer; o++) {
+      const from = (o * n + start) * inner;
+      dst.set(src.subarray(from, from + run), o * run);
+    }
+    start += sizes[k];
+  }
+  return outs;
+}
+
 const FAST: Record<string, (previous: tf.KernelFunc) => tf.KernelFunc> = {
+  SplitV: makeSplit,
   Identity: () => identity as unknown as tf.KernelFunc,
   Cast: makeCast,
   GatherV2: makeGather,

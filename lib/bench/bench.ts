@@ -2,9 +2,9 @@
  * `deno task bench`: the speed issue's workloads on the active backend (AST_BACKEND /
  * AST_THREADS as everywhere), written to results/bench/latest.json and a timestamped copy.
  *
- *   deno task bench                                # all workloads (~10-15 min on wasm, 2 cores)
- *   deno task bench --only student_h256,teacher_h64
- *   deno task bench --demo                         # also the wall time of `deno task demo` (~7 min)
+ *   deno task bench                                # every workload, then the demo's wall time
+ *   deno task bench --only student_h256,teacher_h64   # a subset (add `demo` for the demo)
+ *   deno task bench --no-demo                      # every workload, no demo
  *   deno task bench --only score_demo,score_paper --merge   # replace just those rows in latest.json
  *   options: --out DIR  --budget SECONDS  --min-steps N  --max-steps N  --warmup N  --merge
  *
@@ -26,7 +26,7 @@ export interface BenchOptions {
   workloads?: Workload[];
   /** names to run (others are not run and not written); unknown names are an error */
   only?: string[];
-  /** also time `deno task demo` as a subprocess */
+  /** also time `deno task demo` as a subprocess (`demo_seconds`) */
   demo?: boolean;
   /** default results/bench under the project */
   outDir?: string;
@@ -87,9 +87,12 @@ export async function runBench(o: BenchOptions = {}): Promise<{ record: BenchRec
   const info = await initBackend();
   const outDir = o.outDir ?? join(PROJECT_ROOT, "results", "bench");
   // Read (and check) before the run: a refused merge should not cost the workloads' time.
-  const previous = o.merge ? await previousRecord(outDir, info.name, info.threads) : null;
+  const backendLabel = info.convolutions ? `${info.name}+${info.convolutions.split(" ")[0].toLowerCase()}` : info.name;
+  const previous = o.merge ? await previousRecord(outDir, backendLabel, info.threads) : null;
   const record: BenchRecord = {
-    backend: info.name,
+    // e.g. "wasm+openblas": convolutions through OpenBLAS are a different speed class
+    backend: backendLabel,
+    ...(info.convolutions ? { convolutions: info.convolutions } : {}),
     threads: info.threads,
     workloads: [],
     demo_seconds: null,
@@ -98,7 +101,7 @@ export async function runBench(o: BenchOptions = {}): Promise<{ record: BenchRec
     loadavg: { start: loadAverage(), end: "" },
     date: new Date().toISOString(),
   };
-  log(`bench on ${info.name} x${info.threads}, load average ${record.loadavg.start}`);
+  log(`bench on ${backendLabel} x${info.threads}${info.convolutions ? ` (convolutions: ${info.convolutions})` : ""}, load average ${record.loadavg.start}`);
   for (const w of selected) {
     log(`  ${w.name} ...`);
     try {
@@ -143,6 +146,7 @@ export async function main(argv: string[]): Promise<void> {
     options: {
       only: { type: "string" },
       demo: { type: "boolean", default: false },
+      "no-demo": { type: "boolean", default: false },
       out: { type: "string" },
       budget: { type: "string" },
       "min-steps": { type: "string" },
@@ -161,7 +165,8 @@ export async function main(argv: string[]): Promise<void> {
   set("warmup", positiveInt(values.warmup, "warmup"));
   const { record, paths } = await runBench({
     only,
-    demo: values.demo || (only?.includes("demo") ?? false),
+    // the demo's wall time is part of the full bench; with --only, only when named
+    demo: !values["no-demo"] && (values.demo || (only?.length ? only.includes("demo") : true)),
     outDir: values.out,
     merge: values.merge,
     timing,

@@ -32,11 +32,13 @@ export interface BenchRecord {
   backend: string;
   threads: number;
   workloads: WorkloadRow[];
-  /** wall time of `deno task demo` (only with --demo), else null */
+  /** wall time of `deno task demo` (full bench, or `--only ...,demo`), else null */
   demo_seconds: number | null;
   /** workloads asked for but not run, with the reason */
   skipped: { name: string; reason: string }[];
   backend_note?: string;
+  /** the library computing convolutions when not the backend's own */
+  convolutions?: string;
   /** /proc/loadavg at start and end: other processes share these 2 cores */
   loadavg: { start: string; end: string };
   date: string;

@@ -7,6 +7,7 @@ import { initBackend } from "../../lib/backend/backend.ts";
 import { assertClose } from "../assert.ts";
 import { loadOpenBlas } from "../../lib/backend/native/openblas.ts";
 import { nativeConvolutionsActive, restoreWasmConvolutions, useNativeConvolutions } from "../../lib/backend/native/kernels.ts";
+import { loadConvolutionLibrary } from "../../lib/backend/native/library.ts";
 
 /** Workers of the threaded wasm build live for the whole process: tests opt out of sanitizers. */
 export const WASM_TEST = { sanitizeOps: false, sanitizeResources: false } as const;
@@ -95,22 +96,29 @@ export async function compareWithCpu(
   got.grads.forEach((g, i) => check(g, ref.grads[i], `grad of input ${i}`));
 }
 
+/** The convolution implementations of the wasm backend the tests cover. */
+export const CONV_IMPLS = ["onednn", "openblas", "wasm"] as const;
+export type ConvImpl = (typeof CONV_IMPLS)[number];
+
 /**
- * Runs fn with the wasm backend's convolutions as `impl`: "openblas" (the default where the
- * library loads; returns false, without running, where it does not) or "wasm" (its own XNNPACK
- * kernels). The previous state is restored after.
+ * Runs fn with the wasm backend's convolutions as `impl`: "onednn" or "openblas" (returns false,
+ * without running, where that library does not load) or "wasm" (its own XNNPACK-based kernels).
+ * The previous state is restored after.
  */
-export async function withConvolutions(impl: "openblas" | "wasm", fn: () => Promise<void>): Promise<boolean> {
+export async function withConvolutions(impl: ConvImpl, fn: () => Promise<void>): Promise<boolean> {
   await setup();
+  const before = nativeConvolutionsActive();
   const { blas } = loadOpenBlas();
-  if (impl === "openblas" && !blas) return false;
-  const wasActive = nativeConvolutionsActive();
-  if (impl === "openblas") useNativeConvolutions(blas!);
-  else restoreWasmConvolutions();
+  if (impl === "wasm") restoreWasmConvolutions();
+  else {
+    const loaded = loadConvolutionLibrary(navigator.hardwareConcurrency || 1, impl);
+    if (!loaded.convolutions || !loaded.convolutions.name.toLowerCase().startsWith(impl)) return false;
+    useNativeConvolutions(loaded.convolutions, blas);
+  }
   try {
     await fn();
   } finally {
-    if (wasActive && blas) useNativeConvolutions(blas);
+    if (before) useNativeConvolutions(before, blas);
     else restoreWasmConvolutions();
   }
   return true;

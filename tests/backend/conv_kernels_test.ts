@@ -1,12 +1,12 @@
 /**
  * conv2d / conv2dTranspose / depthwiseConv2d on wasm (added Conv2DBackpropFilter,
- * Depthwise*Backprop*, replaced Conv2DBackpropInput; conv2d both with OpenBLAS and with the
+ * Depthwise*Backprop*, replaced Conv2DBackpropInput; conv2d with oneDNN, with OpenBLAS and with the
  * backend's own kernels) against cpu: values and gradients w.r.t.
  * input and filter. Tolerance: 1e-5 x max|cpu| absolute or 1e-4 relative (float32 sums of up
  * to a few hundred products, accumulated in a different order).
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { compareWithCpu, WASM_TEST, withConvolutions } from "./_helpers.ts";
+import { compareWithCpu, CONV_IMPLS, WASM_TEST, withConvolutions } from "./_helpers.ts";
 
 type Pad = "same" | "valid" | number[][];
 
@@ -19,9 +19,9 @@ const EXPLICIT_PADS: Record<number, number[][]> = {
 /** [batch, height, width, inChannels, outChannels]: batch 1/3, odd/even sizes and channels. */
 const SHAPES: [number, number, number, number, number][] = [[1, 8, 8, 4, 6], [3, 7, 9, 3, 5]];
 
-// Both convolution implementations of the wasm backend: OpenBLAS (lib/backend/native/, the
-// default where the library loads) and its own XNNPACK-based kernels (AST_NATIVE_CONV=0).
-for (const impl of ["openblas", "wasm"] as const) {
+// Every convolution implementation of the wasm backend: oneDNN and OpenBLAS (lib/backend/native/,
+// the default where they load) and its own XNNPACK-based kernels (AST_NATIVE_CONV=0).
+for (const impl of CONV_IMPLS) {
   for (const k of [1, 3, 5]) {
     for (const stride of [1, 2]) {
       for (const pad of ["same", "valid", EXPLICIT_PADS[k]] as Pad[]) {
@@ -39,7 +39,7 @@ for (const impl of ["openblas", "wasm"] as const) {
                 );
               }
             });
-            if (!ran) console.warn(`SKIP: ${impl} convolutions unavailable (OpenBLAS not loadable)`);
+            if (!ran) console.warn(`SKIP: ${impl} convolutions unavailable (library not loadable)`);
           },
         });
       }
@@ -47,13 +47,13 @@ for (const impl of ["openblas", "wasm"] as const) {
   }
 }
 
-for (const impl of ["openblas", "wasm"] as const) {
+for (const impl of CONV_IMPLS) {
   const both = (name: string, fn: () => Promise<void>) =>
     Deno.test({
       name: `${name} (${impl})`,
       ...WASM_TEST,
       fn: async () => {
-        if (!(await withConvolutions(impl, fn))) console.warn(`SKIP: ${impl} convolutions unavailable (OpenBLAS not loadable)`);
+        if (!(await withConvolutions(impl, fn))) console.warn(`SKIP: ${impl} convolutions unavailable (library not loadable)`);
       },
     });
 

@@ -143,3 +143,40 @@ Deno.test({
     tf.dispose([perm, x, dy]);
   },
 });
+
+Deno.test({
+  name: "ClipByValue gradient kernel: = the composed where/logicalAnd gradient, values at the bounds kept",
+  ...WASM_TEST,
+  fn: async () => {
+    await setup();
+    const values = randn(2 * 3 * 4 * 5, 12).map((v) => v * 3);
+    values[0] = -2; // exactly at the bounds: gradient passes
+    values[1] = 2;
+    await compareWithCpu("clipByValue", (x) => tf.clipByValue(x, -2, 2), [{ shape: [2, 3, 4, 5], values }]);
+    // and against the shipped formula on the same backend
+    const x = tf.tensor(values, [2, 3, 4, 5]), dy = tf.tensor(randn(values.length, 13), [2, 3, 4, 5]);
+    const ours = tf.grad((t) => tf.clipByValue(t, -2, 2))(x, dy);
+    const shipped = tf.where(tf.logicalAnd(tf.greaterEqual(x, -2), tf.lessEqual(x, 2)), dy, tf.zerosLike(dy));
+    assertEquals(Array.from(await ours.data()), Array.from(await shipped.data()));
+    tf.dispose([x, dy, ours, shipped]);
+  },
+});
+
+Deno.test({
+  name: "SplitV block copies: last, middle and first axis, sizes with -1, int32: values and gradients match cpu",
+  ...WASM_TEST,
+  fn: async () => {
+    await setup();
+    for (const [axis, sizes] of [[3, [2, 4]], [1, [1, -1, 1]], [0, 3], [3, [5, 0, 1]]] as const) {
+      await compareWithCpu(
+        `split axis ${axis} ${JSON.stringify(sizes)}`,
+        // concat the pieces back in a different order so every output's gradient is checked
+        (x) => tf.concat(tf.split(x, sizes as unknown as number[], axis).reverse(), axis),
+        [{ shape: [3, 4, 5, 6] }],
+      );
+    }
+    const [a, b] = tf.split(tf.tensor2d([[1, 2, 3], [4, 5, 6]], [2, 3], "int32"), [1, 2], 1);
+    assertEquals([Array.from(await a.data()), Array.from(await b.data())], [[1, 4], [2, 3, 5, 6]]);
+    tf.dispose([a, b]);
+  },
+});

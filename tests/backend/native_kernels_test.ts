@@ -1,12 +1,12 @@
 /**
- * The wasm backend with OpenBLAS convolutions (FFI, lib/backend/native/) against the plain cpu
- * backend: values and gradients over shapes, strides, paddings, dilations, fused bias +
- * activation. Skipped when OpenBLAS is absent (.ci/run and lib/backend/native/install.sh install it).
+ * The wasm backend with oneDNN / OpenBLAS convolutions (FFI, lib/backend/native/) against the
+ * plain cpu backend: values and gradients over shapes, strides, paddings, dilations, fused bias +
+ * activation. A library that is absent is skipped with a message (.ci/run and
+ * lib/backend/native/install.sh install both).
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { initBackend } from "../../lib/backend/backend.ts";
 import { loadOpenBlas } from "../../lib/backend/native/openblas.ts";
-import { nativeConvolutionsActive, restoreWasmConvolutions, useNativeConvolutions } from "../../lib/backend/native/kernels.ts";
+import { type ConvImpl, withConvolutions } from "./_helpers.ts";
 import { coreTypeFromFlags } from "../../lib/backend/native/openblas.ts";
 import { mulberry32 } from "../../lib/util/random.ts";
 import { assert, assertEquals } from "../assert.ts";
@@ -59,23 +59,14 @@ const CASES: Case[] = [
   { x: [1, 12, 12, 40], f: [3, 3, 40, 48], strides: 1, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] }, // student-like
 ];
 
-/** Runs fn with the wasm backend's convolutions switched to OpenBLAS; restores both after. */
-async function withBackends(fn: () => Promise<void>): Promise<void> {
-  const info = await initBackend({ prefer: "wasm" });
-  assertEquals(info.name, "wasm", "these tests need the wasm backend");
-  const prev = tf.getBackend();
-  const wasActive = nativeConvolutionsActive();
-  useNativeConvolutions(blas!);
-  try {
-    await fn();
-  } finally {
-    if (!wasActive) restoreWasmConvolutions();
-    await tf.setBackend(prev);
-  }
+function native(impl: ConvImpl, fn: () => Promise<void>): () => Promise<void> {
+  return async () => {
+    if (!(await withConvolutions(impl, fn))) console.warn(`SKIP: ${impl} not loadable`);
+  };
 }
 
-Deno.test({ name: "wasm + OpenBLAS conv2d: values and gradients (x, filter) match the cpu backend", ignore, ...opts, fn: () =>
-  withBackends(async () => {
+for (const impl of ["onednn", "openblas"] as const) {
+Deno.test({ name: `wasm + ${impl} conv2d: values and gradients (x, filter) match the cpu backend`, ...opts, fn: native(impl, async () => {
     for (const c of CASES) {
       const xs = rand(size(c.x), 1), fs = rand(size(c.f), 2);
       const compute = () => {
@@ -89,12 +80,11 @@ Deno.test({ name: "wasm + OpenBLAS conv2d: values and gradients (x, filter) matc
       const want = await on("cpu", compute);
       const got = await on("wasm", compute);
       const what = `x [${c.x}] f [${c.f}] strides ${c.strides} pad ${JSON.stringify(c.pad)}`;
-      ["y", "dx", "dfilter"].forEach((n, i) => assertClose(got[i], want[i], `${what}: ${n}`));
+      ["y", "dx", "dfilter"].forEach((n, i) => assertClose(got[i], want[i], `${impl} ${what}: ${n}`));
     }
   }) });
 
-Deno.test({ name: "wasm + OpenBLAS conv2d: dilation 2 forward; fused conv with bias + relu / leakyrelu / sigmoid", ignore, ...opts, fn: () =>
-  withBackends(async () => {
+Deno.test({ name: `wasm + ${impl} conv2d: dilation 2 forward; fused conv with bias + relu / leakyrelu / sigmoid`, ...opts, fn: native(impl, async () => {
     const xs = rand(2 * 10 * 9 * 3, 4), fs = rand(3 * 3 * 3 * 4, 5), bs = rand(4, 6);
     const compute = () => {
       const x = tf.tensor4d(xs, [2, 10, 9, 3]), f = tf.tensor4d(fs, [3, 3, 3, 4]), b = tf.tensor1d(bs);
@@ -107,10 +97,11 @@ Deno.test({ name: "wasm + OpenBLAS conv2d: dilation 2 forward; fused conv with b
     };
     const want = await on("cpu", compute);
     const got = await on("wasm", compute);
-    ["dilated", "fused relu", "fused leakyrelu", "fused sigmoid"].forEach((n, i) => assertClose(got[i], want[i], n));
+    ["dilated", "fused relu", "fused leakyrelu", "fused sigmoid"].forEach((n, i) => assertClose(got[i], want[i], `${impl} ${n}`));
   }) });
+}
 
-Deno.test({ name: "wasm backend: OpenBLAS convolutions on by default, AST_NATIVE_CONV=0 turns them off; same training step (subprocess)", ignore, ...opts, fn: async () => {
+Deno.test({ name: "wasm backend: native convolutions on by default, AST_NATIVE_CONV=openblas|0 choose; same training step (subprocess)", ignore, ...opts, fn: async () => {
   const code = `
     import * as tf from "@tensorflow/tfjs-core";
     import { initBackend } from "./lib/backend/backend.ts";
@@ -133,14 +124,19 @@ Deno.test({ name: "wasm backend: OpenBLAS convolutions on by default, AST_NATIVE
     assert(out.success, new TextDecoder().decode(out.stderr));
     return JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!);
   };
-  const native = await run({});
   const own = await run({ AST_NATIVE_CONV: "0" });
-  assertEquals([native.name, own.name], ["wasm", "wasm"]);
-  assert(String(native.convolutions).startsWith("OpenBLAS"), `convolutions: ${native.convolutions}`);
+  assertEquals(own.name, "wasm");
   assertEquals(own.convolutions, null);
-  assert(Math.abs(native.loss - own.loss) <= 1e-5 * Math.max(1, Math.abs(own.loss)), `loss ${native.loss} vs ${own.loss}`);
-  assertEquals(native.norms.length, 12); // weight + bias of conv1, l1, l2, bn1, bn2, conv2
-  native.norms.forEach((n: number, i: number) => assert(Math.abs(n - own.norms[i]) <= 1e-4 * Math.max(1, own.norms[i]), `grad ${i}: ${n} vs ${own.norms[i]}`));
+  const byDefault = await run({});
+  assert(/^(oneDNN|OpenBLAS)/.test(String(byDefault.convolutions)), `convolutions: ${byDefault.convolutions}`);
+  const openblas = await run({ AST_NATIVE_CONV: "openblas" });
+  assert(String(openblas.convolutions).startsWith("OpenBLAS"), `convolutions: ${openblas.convolutions}`);
+  for (const r of [byDefault, openblas]) {
+    assertEquals(r.name, "wasm");
+    assert(Math.abs(r.loss - own.loss) <= 1e-5 * Math.max(1, Math.abs(own.loss)), `${r.convolutions}: loss ${r.loss} vs ${own.loss}`);
+    assertEquals(r.norms.length, 12); // weight + bias of conv1, l1, l2, bn1, bn2, conv2
+    r.norms.forEach((n: number, i: number) => assert(Math.abs(n - own.norms[i]) <= 1e-4 * Math.max(1, own.norms[i]), `${r.convolutions} grad ${i}: ${n} vs ${own.norms[i]}`));
+  }
 } });
 
 Deno.test("native: OpenBLAS core type from CPU flags (virtual CPUs report no model)", () => {

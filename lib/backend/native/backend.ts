@@ -1,19 +1,17 @@
 /**
- * Turns on the OpenBLAS convolutions for the wasm backend (kernels.ts) when the library loads.
- * Used by lib/backend/backend.ts unless AST_NATIVE_CONV=0; when OpenBLAS is absent it reports
- * why and the wasm backend keeps its own (XNNPACK) convolutions.
+ * Turns on the native kernels of the wasm backend (kernels.ts) when a library loads: oneDNN
+ * convolutions by default, OpenBLAS im2col + SGEMM otherwise (AST_NATIVE_CONV=onednn|openblas
+ * picks, AST_NATIVE_CONV=0 keeps the wasm backend's own). When neither loads it reports why and
+ * the wasm backend keeps its own (XNNPACK) convolutions.
  */
-import { loadOpenBlas } from "./openblas.ts";
+import { type ConvolutionChoice, loadConvolutionLibrary } from "./library.ts";
 import { useNativeConvolutions } from "./kernels.ts";
 
-export type NativeInit = { ok: true; threads: number; library: string } | { ok: false; reason: string };
+export type NativeInit = { ok: true; library: string } | { ok: false; reason: string };
 
-export function enableNativeConvolutions(threads: number): NativeInit {
-  const { blas, reason } = loadOpenBlas();
-  if (!blas) return { ok: false, reason: reason ?? "OpenBLAS unavailable" };
-  blas.setThreads(threads);
-  useNativeConvolutions(blas);
-  const version = blas.config.trim().split(/\s+/).slice(0, 2).join(" ");
-  const core = blas.config.match(/DYNAMIC_ARCH\s+(?:NO_AFFINITY\s+)?(\S+)/)?.[1];
-  return { ok: true, threads: blas.threads(), library: `${version}${core ? ` ${core}` : ""}` };
+export function enableNativeConvolutions(threads: number, prefer?: ConvolutionChoice): NativeInit {
+  const { convolutions, blas, reasons } = loadConvolutionLibrary(threads, prefer);
+  if (!convolutions) return { ok: false, reason: reasons.join("; ") || "no native library" };
+  useNativeConvolutions(convolutions, blas);
+  return { ok: true, library: `${convolutions.name}, ${convolutions.threads()} threads${blas ? "" : " (reductions: wasm)"}` };
 }

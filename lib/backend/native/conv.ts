@@ -27,7 +27,7 @@ export interface ConvGeometry {
   strideWidth: number;
   dilationHeight: number;
   dilationWidth: number;
-  padInfo: { top: number; left: number };
+  padInfo: { top: number; left: number; bottom?: number; right?: number };
 }
 
 /** Column-matrix scratch per chunk: 16 Mi floats (64 MB). */

@@ -1,9 +1,9 @@
 #!/bin/sh
-# Installs the native library the wasm backend's convolutions load through Deno FFI (OpenBLAS,
-# pthread build). Debian/Ubuntu only; run as root (.ci/run installs it too).
-# Without it the wasm backend keeps its own convolutions and the OpenBLAS tests skip.
+# Installs the native libraries the wasm backend's kernels load through Deno FFI (oneDNN; OpenBLAS,
+# pthread build). Debian/Ubuntu only; run as root (.ci/run installs them too).
+# Without them the wasm backend keeps its own convolutions and the native-kernel tests skip.
 set -eu
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 $SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends libopenblas0-pthread
+$SUDO apt-get install -y -q --no-install-recommends libopenblas0-pthread libdnnl2

@@ -1,18 +1,19 @@
 /**
- * OpenBLAS kernels for the tfjs wasm backend. Conv2D, FusedConv2D, Conv2DBackpropInput and
- * Conv2DBackpropFilter are replaced by im2col + SGEMM (conv.ts), and Sum / Mean over leading or
- * trailing axes by SGEMV, through Deno FFI, reading and
- * writing the tensors in place in the wasm heap (no copies). Every other kernel stays the wasm
- * backend's own. Cases the native path does not cover (NCHW, non-float32) call the kernel that
- * was registered before.
+ * Native kernels for the tfjs wasm backend, through Deno FFI, reading and writing the tensors in
+ * place in the wasm heap (no copies): Conv2D, FusedConv2D, Conv2DBackpropInput and
+ * Conv2DBackpropFilter on a ConvolutionLibrary (oneDNN, or OpenBLAS im2col + SGEMM; library.ts),
+ * and, where OpenBLAS loads, Sum / Mean over leading or trailing axes as SGEMV. Every other kernel
+ * stays the wasm backend's own. Cases the native path does not cover (NCHW, non-float32) call
+ * the kernel that was registered before.
  *
  * Why: XNNPACK-in-wasm reaches ~35-45 GFLOP/s on the student's 3x3 convolutions on 2 cores,
- * OpenBLAS' AVX-512 SGEMM ~150-300 (lib/backend/native/measure.ts).
+ * OpenBLAS' AVX-512 SGEMM ~150-300, oneDNN ~300-360 (lib/backend/native/measure.ts).
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type { Blas } from "./openblas.ts";
-import { type ConvGeometry, conv2dBackpropFilter, conv2dBackpropInput, conv2dForward } from "./conv.ts";
+import type { ConvGeometry } from "./conv.ts";
+import type { ConvolutionLibrary } from "./library.ts";
 
 const WASM = "wasm";
 type Info = tf.TensorInfo;
@@ -39,7 +40,7 @@ function geometry(
   return tf.backend_util.computeConv2DInfo(xShape, filterShape, strides, dilations, pad, dimRoundingMode, false, "channelsLast");
 }
 
-function conv2dKernel(blas: Blas, previous: tf.KernelFunc): tf.KernelFunc {
+function conv2dKernel(lib: ConvolutionLibrary, previous: tf.KernelFunc): tf.KernelFunc {
   return (args) => {
     const { inputs, backend, attrs } = args as unknown as KernelArgs;
     const { x, filter } = inputs as { x: Info; filter: Info };
@@ -48,7 +49,7 @@ function conv2dKernel(blas: Blas, previous: tf.KernelFunc): tf.KernelFunc {
     const info = geometry(x.shape as Conv4, filter.shape as Conv4, strides, dilations, pad, dimRoundingMode);
     const out = alloc(backend, info.outShape);
     if (info.outShape.every((d) => d > 0)) {
-      conv2dForward(blas, view(backend, x), view(backend, filter), info as ConvGeometry, view(backend, out));
+      lib.forward(info as ConvGeometry, view(backend, x), view(backend, filter), view(backend, out));
     }
     return out;
   };
@@ -94,7 +95,7 @@ function fusedConv2dKernel(conv: tf.KernelFunc, previous: tf.KernelFunc): tf.Ker
   };
 }
 
-function backpropInputKernel(blas: Blas, previous: tf.KernelFunc): tf.KernelFunc {
+function backpropInputKernel(lib: ConvolutionLibrary, previous: tf.KernelFunc): tf.KernelFunc {
   return (args) => {
     const { inputs, backend, attrs } = args as unknown as KernelArgs;
     const { dy, filter } = inputs as { dy: Info; filter: Info };
@@ -103,13 +104,13 @@ function backpropInputKernel(blas: Blas, previous: tf.KernelFunc): tf.KernelFunc
     const info = geometry(inputShape, filter.shape as Conv4, strides, 1, pad, dimRoundingMode);
     const out = alloc(backend, info.inShape);
     const dx = view(backend, out);
-    if (dy.shape.every((d) => d > 0)) conv2dBackpropInput(blas, view(backend, dy), view(backend, filter), info as ConvGeometry, dx);
+    if (dy.shape.every((d) => d > 0)) lib.backwardData(info as ConvGeometry, view(backend, dy), view(backend, filter), dx);
     else dx.fill(0);
     return out;
   };
 }
 
-function backpropFilterKernel(blas: Blas, previous: tf.KernelFunc): tf.KernelFunc {
+function backpropFilterKernel(lib: ConvolutionLibrary, previous: tf.KernelFunc): tf.KernelFunc {
   return (args) => {
     const { inputs, backend, attrs } = args as unknown as KernelArgs;
     const { x, dy } = inputs as { x: Info; dy: Info };
@@ -118,7 +119,7 @@ function backpropFilterKernel(blas: Blas, previous: tf.KernelFunc): tf.KernelFun
     const info = geometry(x.shape as Conv4, filterShape, strides, 1, pad, dimRoundingMode);
     const out = alloc(backend, filterShape);
     const dw = view(backend, out);
-    if (dy.shape.every((d) => d > 0)) conv2dBackpropFilter(blas, view(backend, x), view(backend, dy), info as ConvGeometry, dw);
+    if (dy.shape.every((d) => d > 0)) lib.backwardWeights(info as ConvGeometry, view(backend, x), view(backend, dy), dw);
     else dw.fill(0);
     return out;
   };
@@ -165,43 +166,48 @@ function reduceKernel(blas: Blas, previous: tf.KernelFunc, mean: boolean): tf.Ke
 }
 
 const REPLACED = ["Conv2D", "FusedConv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "Sum", "Mean"] as const;
+type Replaced = (typeof REPLACED)[number];
 let saved: tf.KernelConfig[] | null = null;
+let active: ConvolutionLibrary | null = null;
 
-/** True while the wasm backend's convolutions are the OpenBLAS ones. */
-export function nativeConvolutionsActive(): boolean {
-  return saved != null;
+/** The library the wasm backend's convolutions run on now, or null (its own kernels). */
+export function nativeConvolutionsActive(): ConvolutionLibrary | null {
+  return active;
 }
 
 /**
- * Replaces the wasm backend's convolution kernels by the OpenBLAS ones (idempotent). Call after
- * the wasm backend has initialised: the kernels replaced keep their setup (already run) and stay
- * reachable as fallbacks, and `restoreWasmConvolutions()` puts them back.
+ * Replaces the wasm backend's convolution kernels by `lib`'s, and Sum / Mean by SGEMV when `blas`
+ * is given. Call after the wasm backend has initialised: the kernels replaced keep their setup
+ * (already run) and stay reachable as fallbacks. A second call switches the library;
+ * `restoreWasmConvolutions()` puts the backend's own kernels back.
  */
-export function useNativeConvolutions(blas: Blas): void {
-  if (saved) return;
+export function useNativeConvolutions(lib: ConvolutionLibrary, blas: Blas | null = null): void {
+  restoreWasmConvolutions();
   const previous = REPLACED.map((name) => {
     const k = tf.getKernel(name, WASM);
     if (!k) throw new Error(`wasm kernel ${name} missing: register the wasm training kernels first`);
     return k;
   });
-  const byName = Object.fromEntries(previous.map((k) => [k.kernelName, k.kernelFunc])) as Record<(typeof REPLACED)[number], tf.KernelFunc>;
-  const conv = conv2dKernel(blas, byName.Conv2D);
-  const replacements: Record<(typeof REPLACED)[number], tf.KernelFunc> = {
+  const byName = Object.fromEntries(previous.map((k) => [k.kernelName, k.kernelFunc])) as Record<Replaced, tf.KernelFunc>;
+  const conv = conv2dKernel(lib, byName.Conv2D);
+  const replacements: Partial<Record<Replaced, tf.KernelFunc>> = {
     Conv2D: conv,
     FusedConv2D: fusedConv2dKernel(conv, byName.FusedConv2D),
-    Conv2DBackpropInput: backpropInputKernel(blas, byName.Conv2DBackpropInput),
-    Conv2DBackpropFilter: backpropFilterKernel(blas, byName.Conv2DBackpropFilter),
-    Sum: reduceKernel(blas, byName.Sum, false),
-    Mean: reduceKernel(blas, byName.Mean, true),
+    Conv2DBackpropInput: backpropInputKernel(lib, byName.Conv2DBackpropInput),
+    Conv2DBackpropFilter: backpropFilterKernel(lib, byName.Conv2DBackpropFilter),
+    ...(blas ? { Sum: reduceKernel(blas, byName.Sum, false), Mean: reduceKernel(blas, byName.Mean, true) } : {}),
   };
   for (const k of previous) {
+    const replacement = replacements[k.kernelName as Replaced];
+    if (!replacement) continue;
     tf.unregisterKernel(k.kernelName, WASM);
-    tf.registerKernel({ kernelName: k.kernelName, backendName: WASM, kernelFunc: replacements[k.kernelName as (typeof REPLACED)[number]] });
+    tf.registerKernel({ kernelName: k.kernelName, backendName: WASM, kernelFunc: replacement });
   }
   saved = previous;
+  active = lib;
 }
 
-/** Puts the wasm backend's own convolution kernels back (tests compare the two). */
+/** Puts the wasm backend's own convolution (and reduction) kernels back (tests compare them). */
 export function restoreWasmConvolutions(): void {
   if (!saved) return;
   for (const k of saved) {
@@ -209,4 +215,5 @@ export function restoreWasmConvolutions(): void {
     tf.registerKernel(k);
   }
   saved = null;
+  active = null;
 }

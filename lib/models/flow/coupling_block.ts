@@ -82,11 +82,13 @@ export class ConditionalCouplingBlock {
     return tf.mul(tf.atan(tf.div(s, a)), a * 0.636);
   }
 
+  /**
+   * Channels [0, first) and [first, C). One split rather than two slices: its gradient is one
+   * concat, where each slice's is a zero-padded full-size copy and the two are then added.
+   */
   private halves(x: tf.Tensor, first: number): [tf.Tensor4D, tf.Tensor4D] {
-    return [
-      tf.slice(x, [0, 0, 0, 0], [-1, -1, -1, first]) as tf.Tensor4D,
-      tf.slice(x, [0, 0, 0, first], [-1, -1, -1, -1]) as tf.Tensor4D,
-    ];
+    const [a, b] = tf.split(x, [first, x.shape[3]! - first], 3);
+    return [a as tf.Tensor4D, b as tf.Tensor4D];
   }
 
   forward(x: tf.Tensor4D, cond: tf.Tensor4D | null): { y: tf.Tensor4D; logDet: tf.Tensor3D } {
