@@ -149,9 +149,11 @@ export class OneDnnConvolutions implements ConvolutionLibrary {
   static load(opts: LoadOptions = {}): OneDnnConvolutions {
     if (!OneDnnConvolutions.libs) {
       if (opts.threads && !Deno.env.get("OMP_NUM_THREADS")) Deno.env.set("OMP_NUM_THREADS", String(opts.threads));
-      // OpenMP's idle threads spin by default; between primitives the wasm backend's own threads
-      // need those cores (measured: convolutions 1.5x slower in a training step with spinning).
-      if (!Deno.env.get("OMP_WAIT_POLICY")) Deno.env.set("OMP_WAIT_POLICY", "passive");
+      // libgomp's idle threads spin ~300k iterations by default; between primitives the wasm
+      // backend's own threads need those cores. Measured on training steps (student h256 /
+      // teacher h64): default spin 1.5x slower convolutions; passive 738 / 818-888 ms;
+      // 10k spins 723-747 / 784-787 ms.
+      if (!Deno.env.get("OMP_WAIT_POLICY") && !Deno.env.get("GOMP_SPINCOUNT")) Deno.env.set("GOMP_SPINCOUNT", "10000");
       let s: Lib | null = null;
       const errors: string[] = [];
       for (const path of LIB_CANDIDATES) {
