@@ -10,6 +10,8 @@ export type NumArray = Float32Array | Int32Array | Uint8Array;
 export interface KernelHost {
   values(backend: unknown, t: tf.TensorInfo): NumArray;
   output(backend: unknown, shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  /** the same data as a new output (a counted reference, no copy; tensors are immutable) */
+  share(backend: unknown, t: tf.TensorInfo): tf.TensorInfo;
 }
 
 function zeros(shape: number[], dtype: tf.DataType): NumArray {
@@ -24,10 +26,18 @@ export const KERNEL_HOSTS: Record<"wasm" | "cpu", KernelHost> = {
   wasm: {
     values: (b: AnyBackend, t) => b.typedArrayFromHeap(t),
     output: (b: AnyBackend, shape, dtype) => b.makeOutput(shape, dtype),
+    share: (b: AnyBackend, t) => {
+      b.incRef(t.dataId);
+      return { dataId: t.dataId, shape: t.shape, dtype: t.dtype };
+    },
   },
   cpu: {
     values: (b: AnyBackend, t) => b.data.get(t.dataId).values,
     output: (b: AnyBackend, shape, dtype) => b.makeTensorInfo(shape, dtype, zeros(shape, dtype)),
+    share: (b: AnyBackend, t) => {
+      b.incRef(t.dataId);
+      return { dataId: t.dataId, shape: t.shape, dtype: t.dtype };
+    },
   },
 };
 

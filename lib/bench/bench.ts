@@ -112,6 +112,8 @@ export async function runBench(o: BenchOptions = {}): Promise<{ record: BenchRec
         continue;
       }
       const row = makeRow(w.name, r.msPerStep, r.flops, w.referenceMs, r.stepsMs, r.note, r.perImage);
+      // resident memory of the process after the workload (native libraries included)
+      row.rss_mb = Math.round(Deno.memoryUsage().rss / 2 ** 20);
       record.workloads.push(row);
       const rate = row.images_per_s == null ? "" : `, ${row.images_per_s} images/s`;
       log(`  ${w.name}: ${row.ms_per_step} ms${rate}, ${row.gflops} GFLOP/s (steps ${row.steps_ms.join(", ")}; load ${loadAverage()})`);

@@ -19,6 +19,8 @@ export interface WorkloadRow {
   note?: string;
   /** scoring workloads (one step = one image): 1000 / ms_per_step */
   images_per_s?: number;
+  /** resident memory of the bench process after this workload, MB */
+  rss_mb?: number;
 }
 
 /** Rows a `--merge` run kept from an earlier run, and that run's date and load. */

@@ -21,7 +21,12 @@ export function replicatePadComposed(x: tf.Tensor4D, pad: number): tf.Tensor4D {
   return tf.concat([...Array(pad).fill(left), rows, ...Array(pad).fill(right)], 2) as tf.Tensor4D;
 }
 
-/** Stride-1 convolution with bias; 'zeros' = PyTorch padding k//2, 'replicate' = edge padding. */
+/**
+ * Stride-1 convolution with bias; 'zeros' = PyTorch padding k//2, 'replicate' = edge padding.
+ * One fused op: the native wasm kernels add the bias inside the convolution
+ * (lib/backend/native/kernels.ts). (An activation is applied separately: tfjs does not fuse a
+ * non-linear activation while recording gradients anyway.)
+ */
 export function conv2dBias(
   x: tf.Tensor4D,
   weight: tf.Tensor4D,
@@ -30,10 +35,9 @@ export function conv2dBias(
 ): tf.Tensor4D {
   const k = weight.shape[0];
   const p = Math.floor(k / 2);
-  const y = padding === "replicate"
-    ? tf.conv2d(replicatePad(x, p), weight, 1, "valid")
-    : tf.conv2d(x, weight, 1, [[0, 0], [p, p], [p, p], [0, 0]]);
-  return tf.add(y, bias);
+  return padding === "replicate"
+    ? tf.fused.conv2d({ x: replicatePad(x, p), filter: weight, strides: 1, pad: "valid", bias })
+    : tf.fused.conv2d({ x, filter: weight, strides: 1, pad: [[0, 0], [p, p], [p, p], [0, 0]], bias });
 }
 
 export interface BatchNormParams {

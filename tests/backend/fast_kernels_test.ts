@@ -180,3 +180,18 @@ Deno.test({
     tf.dispose([a, b]);
   },
 });
+
+Deno.test({
+  name: "ClipByValue gradient: nothing clipped -> dy shared (values equal, no leak); after disposing dy the gradient keeps its values",
+  ...WASM_TEST,
+  fn: async () => {
+    await setup();
+    const before = tf.engine().backend.numDataIds();
+    const x = tf.tensor([0.5, -1, 1.5], [3]), dy = tf.tensor([3, 4, 5], [3]);
+    const g = tf.grad((t) => tf.clipByValue(t, -2, 2))(x, dy);
+    tf.dispose([x, dy]);
+    assertEquals(Array.from(await g.data()), [3, 4, 5]);
+    g.dispose();
+    assertEquals(tf.engine().backend.numDataIds(), before);
+  },
+});

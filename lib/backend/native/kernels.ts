@@ -40,18 +40,27 @@ function geometry(
   return tf.backend_util.computeConv2DInfo(xShape, filterShape, strides, dilations, pad, dimRoundingMode, false, "channelsLast");
 }
 
+/** conv (+ bias when given and the library fuses it) into a new output; null: not covered. */
+function convInto(lib: ConvolutionLibrary, backend: BackendWasm, x: Info, filter: Info, attrs: tf.Conv2DAttrs, bias?: Info): Info | null {
+  const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs;
+  if (!usable(dataFormat, x, filter)) return null;
+  const info = geometry(x.shape as Conv4, filter.shape as Conv4, strides, dilations, pad, dimRoundingMode);
+  const out = alloc(backend, info.outShape);
+  if (info.outShape.every((d) => d > 0)) {
+    const g = info as ConvGeometry;
+    if (bias) lib.forwardBias!(g, view(backend, x), view(backend, filter), view(backend, bias), view(backend, out));
+    else lib.forward(g, view(backend, x), view(backend, filter), view(backend, out));
+  } else if (bias) {
+    view(backend, out).fill(0); // empty output: nothing to add
+  }
+  return out;
+}
+
 function conv2dKernel(lib: ConvolutionLibrary, previous: tf.KernelFunc): tf.KernelFunc {
   return (args) => {
     const { inputs, backend, attrs } = args as unknown as KernelArgs;
     const { x, filter } = inputs as { x: Info; filter: Info };
-    const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs as unknown as tf.Conv2DAttrs;
-    if (!usable(dataFormat, x, filter)) return previous(args);
-    const info = geometry(x.shape as Conv4, filter.shape as Conv4, strides, dilations, pad, dimRoundingMode);
-    const out = alloc(backend, info.outShape);
-    if (info.outShape.every((d) => d > 0)) {
-      lib.forward(info as ConvGeometry, view(backend, x), view(backend, filter), view(backend, out));
-    }
-    return out;
+    return convInto(lib, backend, x, filter, attrs as unknown as tf.Conv2DAttrs) ?? previous(args);
   };
 }
 
@@ -63,8 +72,11 @@ function wasmKernel(name: string): tf.KernelFunc {
   return k.kernelFunc;
 }
 
-/** Conv natively, then the wasm backend's own bias add and activation. */
-function fusedConv2dKernel(conv: tf.KernelFunc, previous: tf.KernelFunc): tf.KernelFunc {
+/**
+ * Conv natively (with the bias when the library fuses it and the bias is one value per output
+ * channel), then the wasm backend's own bias add and activation.
+ */
+function fusedConv2dKernel(lib: ConvolutionLibrary, previous: tf.KernelFunc): tf.KernelFunc {
   const unary = (name: string): Activation => (x, backend) => wasmKernel(name)({ inputs: { x }, backend }) as Info;
   const activations: Record<string, Activation> = {
     relu: unary("Relu"),
@@ -80,8 +92,10 @@ function fusedConv2dKernel(conv: tf.KernelFunc, previous: tf.KernelFunc): tf.Ker
     const a = attrs as unknown as tf.FusedConv2DAttrs;
     const act = a.activation && a.activation !== "linear" ? a.activation : null;
     if (!usable(a.dataFormat, x!, filter!) || (act && !(act in activations))) return previous(args);
-    let result = conv({ inputs: { x: x!, filter: filter! }, backend, attrs: attrs as tf.NamedAttrMap }) as Info;
-    if (bias) {
+    const fuseBias = bias != null && lib.forwardBias != null && bias.dtype === "float32" && bias.shape.length === 1 &&
+      bias.shape[0] === filter!.shape[3];
+    let result = convInto(lib, backend, x!, filter!, a, fuseBias ? bias : undefined)!;
+    if (bias && !fuseBias) {
       const old = result;
       result = wasmKernel("Add")({ inputs: { a: result, b: bias }, backend }) as Info;
       backend.disposeData(old.dataId);
@@ -189,10 +203,9 @@ export function useNativeConvolutions(lib: ConvolutionLibrary, blas: Blas | null
     return k;
   });
   const byName = Object.fromEntries(previous.map((k) => [k.kernelName, k.kernelFunc])) as Record<Replaced, tf.KernelFunc>;
-  const conv = conv2dKernel(lib, byName.Conv2D);
   const replacements: Partial<Record<Replaced, tf.KernelFunc>> = {
-    Conv2D: conv,
-    FusedConv2D: fusedConv2dKernel(conv, byName.FusedConv2D),
+    Conv2D: conv2dKernel(lib, byName.Conv2D),
+    FusedConv2D: fusedConv2dKernel(lib, byName.FusedConv2D),
     Conv2DBackpropInput: backpropInputKernel(lib, byName.Conv2DBackpropInput),
     Conv2DBackpropFilter: backpropFilterKernel(lib, byName.Conv2DBackpropFilter),
     ...(blas ? { Sum: reduceKernel(blas, byName.Sum, false), Mean: reduceKernel(blas, byName.Mean, true) } : {}),

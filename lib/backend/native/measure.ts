@@ -1,24 +1,27 @@
 /**
- * Native (OpenBLAS via FFI) conv throughput on raw Float32Arrays, comparable with
- * lib/backend/measure.ts: 3x3 NHWC conv, batch 8, 24x24, 'same', C -> C.
+ * Convolution throughput of the native libraries on raw Float32Arrays: forward, input gradient
+ * and filter gradient of 3x3 / 5x5 NHWC convolutions at batch 8, 24x24, 'same' (the student's and
+ * the teacher's layers), median of several calls after warm-up, in GFLOP/s.
  *
- *   deno run -A lib/backend/native/measure.ts [--channels 256,1024] [--threads 2]
+ *   deno run -A lib/backend/native/measure.ts [--lib onednn,openblas] [--shapes 256-256-3,216-64-5] [--threads 2]
+ *
+ * The host's speed drifts over minutes on shared machines: compare libraries within one run.
  */
 import { parseArgs } from "node:util";
-import { loadOpenBlas } from "./openblas.ts";
-import { type ConvGeometry, conv2dBackpropFilter, conv2dBackpropInput, conv2dForward } from "./conv.ts";
+import type { ConvGeometry } from "./conv.ts";
+import { type ConvolutionChoice, loadConvolutionLibrary } from "./library.ts";
 
 export function sameGeometry(batch: number, size: number, cin: number, cout: number, k: number): ConvGeometry {
   return {
     batchSize: batch, inHeight: size, inWidth: size, inChannels: cin,
     outHeight: size, outWidth: size, outChannels: cout,
     filterHeight: k, filterWidth: k, strideHeight: 1, strideWidth: 1, dilationHeight: 1, dilationWidth: 1,
-    padInfo: { top: (k - 1) >> 1, left: (k - 1) >> 1 },
+    padInfo: { top: (k - 1) >> 1, left: (k - 1) >> 1, bottom: (k - 1) >> 1, right: (k - 1) >> 1 },
   };
 }
 
 function medianMs(fn: () => void, repeats: number): number {
-  fn(); // warm-up: scratch allocation, OpenBLAS thread start
+  fn(); // warm-up: primitive creation, scratch allocation, thread start
   const t: number[] = [];
   for (let i = 0; i < repeats; i++) {
     const t0 = performance.now();
@@ -30,33 +33,38 @@ function medianMs(fn: () => void, repeats: number): number {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ args: Deno.args, options: { channels: { type: "string", default: "256,1024" }, threads: { type: "string", default: "2" } } });
-  const { blas, reason } = loadOpenBlas();
-  if (!blas) {
-    console.log(reason);
-    Deno.exit(1);
-  }
-  blas.setThreads(Number(values.threads));
-  console.log(`${blas.config}; threads ${blas.threads()}; load average ${(await Deno.readTextFile("/proc/loadavg")).trim()}`);
-  for (const c of values.channels!.split(",").map(Number)) {
-    const g = sameGeometry(8, 24, c, c, 3);
-    const gflop = (2 * 8 * 24 * 24 * 9 * c * c) / 1e9;
-    const rnd = (n: number) => Float32Array.from({ length: n }, () => Math.random() - 0.5);
-    const x = rnd(8 * 24 * 24 * c), w = rnd(9 * c * c), dy = rnd(8 * 24 * 24 * c);
-    const reps = c >= 1024 ? 3 : 7;
-    // outputs and GEMM operands, allocated untimed
-    const cols = new Float32Array(8 * 576 * 9 * c), out = new Float32Array(8 * 576 * c), dw = new Float32Array(9 * c * c);
-    const rows: [string, number][] = [
-      ["forward", medianMs(() => conv2dForward(blas, x, w, g, out), reps)],
-      ["input grad", medianMs(() => conv2dBackpropInput(blas, dy, w, g, out), reps)],
-      ["filter grad", medianMs(() => conv2dBackpropFilter(blas, x, dy, g, dw), reps)],
-      ["gemm only (fwd shape)", medianMs(() => blas.sgemm(false, false, 8 * 576, c, 9 * c, 1, cols, w, 0, out), reps)],
-    ];
-    for (const [what, ms] of rows) {
-      console.log(`${c}->${c} ${what.padEnd(22)} ${(gflop / (ms / 1000)).toFixed(1).padStart(6)} GFLOP/s  (${ms.toFixed(1)} ms, ${gflop.toFixed(2)} GFLOP)`);
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      lib: { type: "string", default: "onednn,openblas" },
+      shapes: { type: "string", default: "256-256-3,1024-1024-3,400-256-3,216-64-3,64-368-3,216-64-5,64-368-5" },
+      threads: { type: "string", default: String(navigator.hardwareConcurrency || 1) },
+    },
+  });
+  const rnd = (n: number) => Float32Array.from({ length: n }, () => Math.random() - 0.5);
+  const load = async () => (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ");
+  for (const choice of values.lib!.split(",") as ConvolutionChoice[]) {
+    const { convolutions: lib, reasons } = loadConvolutionLibrary(Number(values.threads), choice);
+    if (!lib || !lib.name.toLowerCase().startsWith(choice)) {
+      console.log(`${choice}: not loadable (${reasons.join("; ")})`);
+      continue;
+    }
+    console.log(`${lib.name}, ${lib.threads()} threads; load average ${await load()}`);
+    for (const shape of values.shapes!.split(",")) {
+      const [c, o, k] = shape.split("-").map(Number);
+      const g = sameGeometry(8, 24, c, o, k);
+      const gflop = (2 * 8 * 24 * 24 * k * k * c * o) / 1e9;
+      const x = rnd(8 * 576 * c), w = rnd(k * k * c * o), dy = rnd(8 * 576 * o);
+      const y = new Float32Array(8 * 576 * o), dx = new Float32Array(8 * 576 * c), dw = new Float32Array(k * k * c * o);
+      const reps = c * o >= 1024 * 1024 ? 3 : 7;
+      const rate = (ms: number) => (gflop / (ms / 1000)).toFixed(0).padStart(4);
+      const f = medianMs(() => lib.forward(g, x, w, y), reps);
+      const d = medianMs(() => lib.backwardData(g, dy, w, dx), reps);
+      const b = medianMs(() => lib.backwardWeights(g, x, dy, dw), reps);
+      console.log(`  ${`${c}->${o} k${k}`.padEnd(14)} forward ${rate(f)}  input grad ${rate(d)}  filter grad ${rate(b)} GFLOP/s`);
     }
   }
-  console.log(`load average ${(await Deno.readTextFile("/proc/loadavg")).trim()}`);
+  console.log(`load average ${await load()}`);
 }
 
 if (import.meta.main) await main();

@@ -190,6 +190,11 @@ export class OneDnnConvolutions implements ConvolutionLibrary {
     this.run(plan, bias ? [x, w, bias, y] : [x, w, y]);
   }
 
+  forwardBias(g: ConvGeometry, x: Float32Array, w: Float32Array, bias: Float32Array, y: Float32Array): void {
+    if (bias.length < g.outChannels) throw new RangeError("bias too small");
+    this.forward(g, x, w, y, bias);
+  }
+
   backwardData(g: ConvGeometry, dy: Float32Array, w: Float32Array, dx: Float32Array): void {
     checkSizes(g, { x: dx, w, y: dy });
     this.run(this.plan("bwd_data", g), [dx, w, dy]);

@@ -33,11 +33,16 @@ export class CouplingSubnet {
     return new CouplingSubnet(store, prefix);
   }
 
+  /**
+   * gamma * conv2(relu(conv1(x))), with gamma applied to conv2's weight and bias (the same
+   * function and gradients, but no full-size multiply forward and two fewer backward).
+   */
   apply(x: tf.Tensor): tf.Tensor4D {
     const p = (n: string) => this.store.get(`${this.prefix}.${n}`);
     const h = tf.relu(conv2dBias(x as tf.Tensor4D, p("conv1.weight") as tf.Tensor4D, p("conv1.bias") as tf.Tensor1D, "replicate"));
-    const out = conv2dBias(h, p("conv2.weight") as tf.Tensor4D, p("conv2.bias") as tf.Tensor1D, "replicate");
-    return tf.mul(out, p("gamma")) as tf.Tensor4D;
+    const gamma = p("gamma");
+    const w2 = tf.mul(p("conv2.weight"), gamma) as tf.Tensor4D, b2 = tf.mul(p("conv2.bias"), gamma) as tf.Tensor1D;
+    return conv2dBias(h, w2, b2, "replicate");
   }
 }
 
