@@ -5,7 +5,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../../lib/backend/backend.ts";
 import { assertClose } from "../assert.ts";
-import { loadOpenBlas } from "../../lib/backend/native/openblas.ts";
 import { nativeConvolutionsActive, restoreWasmConvolutions, useNativeConvolutions } from "../../lib/backend/native/kernels.ts";
 import { loadConvolutionLibrary } from "../../lib/backend/native/library.ts";
 
@@ -108,17 +107,16 @@ export type ConvImpl = (typeof CONV_IMPLS)[number];
 export async function withConvolutions(impl: ConvImpl, fn: () => Promise<void>): Promise<boolean> {
   await setup();
   const before = nativeConvolutionsActive();
-  const { blas } = loadOpenBlas();
   if (impl === "wasm") restoreWasmConvolutions();
   else {
     const loaded = loadConvolutionLibrary(navigator.hardwareConcurrency || 1, impl);
     if (!loaded.convolutions || !loaded.convolutions.name.toLowerCase().startsWith(impl)) return false;
-    useNativeConvolutions(loaded.convolutions, blas);
+    useNativeConvolutions(loaded.convolutions, loaded.blas, loaded.eltwise);
   }
   try {
     await fn();
   } finally {
-    if (before) useNativeConvolutions(before, blas);
+    if (before) useNativeConvolutions(before.lib, before.blas, before.eltwise);
     else restoreWasmConvolutions();
   }
   return true;

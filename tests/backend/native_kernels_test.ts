@@ -144,3 +144,41 @@ Deno.test("native: OpenBLAS core type from CPU flags (virtual CPUs report no mod
   assertEquals(coreTypeFromFlags(new Set(["avx2", "fma"])), "Haswell");
   assertEquals(coreTypeFromFlags(new Set(["sse2"])), null);
 });
+
+Deno.test({ name: "wasm + oneDNN elementwise: exp / tanh / sigmoid values and gradients match cpu, edge values included; log stays exact", ...opts, fn: native("onednn", async () => {
+  const values = Float32Array.from(rand(2 * 3 * 4 * 5, 21), (v) => v * 6);
+  values.set([0, -0, 88, -100, 1e-30, 20, -20], 0);
+  const positive = values.map((v) => Math.abs(v) + 1e-3);
+  // log is not replaced (oneDNN's is less accurate): identical to cpu
+  const edge = Float32Array.from([0, -1, Infinity, -Infinity, NaN, 1e-38]);
+  const cases: [string, (x: tf.Tensor) => tf.Tensor, Float32Array][] = [
+    ["exp", (x) => tf.exp(x), values],
+    ["log", (x) => tf.log(x), positive],
+    ["tanh", (x) => tf.tanh(x), values],
+    ["sigmoid", (x) => tf.sigmoid(x), values],
+  ];
+  for (const [name, f, v] of cases) {
+    const compute = () => {
+      const x = tf.tensor(v, [2, 3, 4, 5]);
+      const dy = tf.tensor(rand(v.length, 22), [2, 3, 4, 5]);
+      return [f(x), tf.grad(f)(x, dy)];
+    };
+    const want = await on("cpu", compute), got = await on("wasm", compute);
+    const tol = name === "log" ? 1e-7 : 2e-6;
+    for (let i = 0; i < 2; i++) {
+      for (let j = 0; j < want[i].length; j++) {
+        const w = want[i][j], g = got[i][j];
+        const ok = Number.isFinite(w) ? Math.abs(g - w) <= tol * Math.max(1, Math.abs(w)) : Object.is(g, w) || (Number.isNaN(w) && Number.isNaN(g));
+        assert(ok, `${name} ${i ? "gradient" : "value"}[${j}] (x=${v[j]}): ${g} vs ${w}`);
+      }
+    }
+  }
+  // special values: log(0) = -inf, log(-1) = NaN, exp(+-inf), NaN stays NaN
+  for (const [name, f] of [["exp", tf.exp], ["log", tf.log], ["tanh", tf.tanh], ["sigmoid", tf.sigmoid]] as const) {
+    const [w] = await on("cpu", () => [f(tf.tensor(edge))]);
+    const [g] = await on("wasm", () => [f(tf.tensor(edge))]);
+    for (let j = 0; j < edge.length; j++) {
+      assert(Object.is(g[j], w[j]) || (Number.isNaN(g[j]) && Number.isNaN(w[j])) || Math.abs(g[j] - w[j]) <= 1e-6, `${name}(${edge[j]}): ${g[j]} vs ${w[j]}`);
+    }
+  }
+}) });

@@ -2,7 +2,8 @@
  * Native kernels for the tfjs wasm backend, through Deno FFI, reading and writing the tensors in
  * place in the wasm heap (no copies): Conv2D, FusedConv2D, Conv2DBackpropInput and
  * Conv2DBackpropFilter on a ConvolutionLibrary (oneDNN, or OpenBLAS im2col + SGEMM; library.ts),
- * and, where OpenBLAS loads, Sum / Mean over leading or trailing axes as SGEMV. Every other kernel
+ * and, where OpenBLAS loads, Sum / Mean over leading or trailing axes as SGEMV; with oneDNN,
+ * Exp / Tanh / Sigmoid on its vectorised elementwise primitives. Every other kernel
  * stays the wasm backend's own. Cases the native path does not cover (NCHW, non-float32) call
  * the kernel that was registered before.
  *
@@ -14,6 +15,7 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type { Blas } from "./openblas.ts";
 import type { ConvGeometry } from "./conv.ts";
 import type { ConvolutionLibrary } from "./library.ts";
+import type { EltwiseName, OneDnnEltwise } from "./onednn.ts";
 
 const WASM = "wasm";
 type Info = tf.TensorInfo;
@@ -179,23 +181,58 @@ function reduceKernel(blas: Blas, previous: tf.KernelFunc, mean: boolean): tf.Ke
   };
 }
 
-const REPLACED = ["Conv2D", "FusedConv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "Sum", "Mean"] as const;
+/** Unary float32 kernels on oneDNN's vectorised elementwise primitives (wasm's are scalar loops). */
+/** True when x may hold a NaN: its SGEMV sum is NaN (also for +inf and -inf together; then the caller scans). */
+const sumOut = new Float32Array(1);
+let onesVector = new Float32Array(0);
+function mayHoldNaN(blas: Blas | null, x: Float32Array): boolean {
+  if (!blas) return true;
+  if (onesVector.length < x.length) onesVector = new Float32Array(x.length).fill(1);
+  blas.sgemv(false, 1, x.length, x, onesVector, sumOut);
+  return Number.isNaN(sumOut[0]);
+}
+
+function eltwiseKernel(eltwise: OneDnnEltwise, blas: Blas | null, fn: EltwiseName, previous: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const { inputs, backend } = args as unknown as KernelArgs;
+    const x = inputs.x as Info;
+    if (x.dtype !== "float32") return previous(args);
+    const out = alloc(backend, x.shape);
+    const xv = view(backend, x), yv = view(backend, out);
+    eltwise.apply(fn, xv, yv);
+    // oneDNN's exp maps NaN to +inf; NaN must stay NaN (training stops on it with a clear error)
+    if (mayHoldNaN(blas, xv)) for (let i = 0; i < xv.length; i++) if (xv[i] !== xv[i]) yv[i] = NaN;
+    return out;
+  };
+}
+
+/**
+ * Measured against the cpu backend over [-20, 20]: exp, tanh, sigmoid within 3e-7 relative
+ * (a few ulp). Not log: oneDNN's is off by up to 4e-6 absolute near 1, so Log stays wasm's.
+ */
+const ELTWISE_KERNELS: Record<string, EltwiseName> = { Exp: "exp", Tanh: "tanh", Sigmoid: "logistic" };
+const REPLACED = ["Conv2D", "FusedConv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "Sum", "Mean", "Exp", "Tanh", "Sigmoid"] as const;
 type Replaced = (typeof REPLACED)[number];
 let saved: tf.KernelConfig[] | null = null;
-let active: ConvolutionLibrary | null = null;
+export interface NativeKernels {
+  lib: ConvolutionLibrary;
+  blas: Blas | null;
+  eltwise: OneDnnEltwise | null;
+}
+let active: NativeKernels | null = null;
 
-/** The library the wasm backend's convolutions run on now, or null (its own kernels). */
-export function nativeConvolutionsActive(): ConvolutionLibrary | null {
+/** What the wasm backend's native kernels run on now, or null (its own kernels). */
+export function nativeConvolutionsActive(): NativeKernels | null {
   return active;
 }
 
 /**
- * Replaces the wasm backend's convolution kernels by `lib`'s, and Sum / Mean by SGEMV when `blas`
- * is given. Call after the wasm backend has initialised: the kernels replaced keep their setup
+ * Replaces the wasm backend's convolution kernels by `lib`'s, Sum / Mean by SGEMV when `blas`
+ * is given, and Exp / Tanh / Sigmoid by oneDNN's when `eltwise` is given. Call after the wasm backend has initialised: the kernels replaced keep their setup
  * (already run) and stay reachable as fallbacks. A second call switches the library;
  * `restoreWasmConvolutions()` puts the backend's own kernels back.
  */
-export function useNativeConvolutions(lib: ConvolutionLibrary, blas: Blas | null = null): void {
+export function useNativeConvolutions(lib: ConvolutionLibrary, blas: Blas | null = null, eltwise: OneDnnEltwise | null = null): void {
   restoreWasmConvolutions();
   const previous = REPLACED.map((name) => {
     const k = tf.getKernel(name, WASM);
@@ -209,6 +246,9 @@ export function useNativeConvolutions(lib: ConvolutionLibrary, blas: Blas | null
     Conv2DBackpropInput: backpropInputKernel(lib, byName.Conv2DBackpropInput),
     Conv2DBackpropFilter: backpropFilterKernel(lib, byName.Conv2DBackpropFilter),
     ...(blas ? { Sum: reduceKernel(blas, byName.Sum, false), Mean: reduceKernel(blas, byName.Mean, true) } : {}),
+    ...(eltwise
+      ? Object.fromEntries(Object.entries(ELTWISE_KERNELS).map(([k, fn]) => [k, eltwiseKernel(eltwise, blas, fn, byName[k as Replaced])]))
+      : {}),
   };
   for (const k of previous) {
     const replacement = replacements[k.kernelName as Replaced];
@@ -217,7 +257,7 @@ export function useNativeConvolutions(lib: ConvolutionLibrary, blas: Blas | null
     tf.registerKernel({ kernelName: k.kernelName, backendName: WASM, kernelFunc: replacement });
   }
   saved = previous;
-  active = lib;
+  active = { lib, blas, eltwise };
 }
 
 /** Puts the wasm backend's own convolution (and reduction) kernels back (tests compare them). */

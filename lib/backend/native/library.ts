@@ -7,7 +7,7 @@
 import type { Blas } from "./openblas.ts";
 import { loadOpenBlas } from "./openblas.ts";
 import { type ConvGeometry, conv2dBackpropFilter, conv2dBackpropInput, conv2dForward } from "./conv.ts";
-import { OneDnnConvolutions } from "./onednn.ts";
+import { OneDnnConvolutions, OneDnnEltwise } from "./onednn.ts";
 
 export interface ConvolutionLibrary {
   /** e.g. "oneDNN 2.6.3", "OpenBLAS 0.3.21 SkylakeX" */
@@ -39,6 +39,8 @@ export interface LoadedLibraries {
   convolutions: ConvolutionLibrary | null;
   /** OpenBLAS also serves the SGEMV reductions; null when absent */
   blas: Blas | null;
+  /** oneDNN's elementwise functions, when oneDNN is the convolution library */
+  eltwise: OneDnnEltwise | null;
   reasons: string[];
 }
 
@@ -54,18 +56,18 @@ export function loadConvolutionLibrary(threads: number, prefer?: ConvolutionChoi
   // (the OpenBLAS thread count is set again below once the convolution library is known)
   const order: ConvolutionChoice[] = prefer === "openblas" ? ["openblas", "onednn"] : ["onednn", "openblas"];
   for (const choice of order) {
-    if (choice === "openblas" && blas) return { convolutions: openBlasConvolutions(blas), blas, reasons };
+    if (choice === "openblas" && blas) return { convolutions: openBlasConvolutions(blas), blas, eltwise: null, reasons };
     if (choice === "onednn") {
       try {
         const convolutions = OneDnnConvolutions.load({ threads });
         // OpenBLAS then only runs the memory-bound SGEMV reductions: one thread, so that its
         // spinning workers do not take the cores oneDNN's threads need.
         blas?.setThreads(1);
-        return { convolutions, blas, reasons };
+        return { convolutions, blas, eltwise: OneDnnEltwise.on(convolutions), reasons };
       } catch (err) {
         reasons.push(String((err as Error)?.message ?? err).split("\n")[0]);
       }
     }
   }
-  return { convolutions: null, blas, reasons };
+  return { convolutions: null, blas, eltwise: null, reasons };
 }

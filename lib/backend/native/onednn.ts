@@ -54,6 +54,7 @@ const SYMBOLS = {
     parameters: [P, "i32", P, P, P, P, P, P, P, P],
     result: "i32",
   },
+  dnnl_eltwise_forward_desc_init: { parameters: [P, "i32", "i32", P, "f32", "f32"], result: "i32" },
   dnnl_primitive_desc_create: { parameters: [P, P, P, P, P], result: "i32" },
   dnnl_primitive_desc_query: { parameters: [P, "i32", "i32", P], result: "i32" },
   dnnl_primitive_desc_query_md: { parameters: [P, "i32", "i32"], result: P },
@@ -174,6 +175,11 @@ export class OneDnnConvolutions implements ConvolutionLibrary {
     const d = new OneDnnConvolutions(OneDnnConvolutions.libs.s, OneDnnConvolutions.libs.omp, opts);
     if (opts.threads) d.setThreads(opts.threads);
     return d;
+  }
+
+  /** The library, engine and stream, for the other primitives (OneDnnEltwise). */
+  handles(): { s: Lib; engine: Ptr; stream: Ptr } {
+    return { s: this.s, engine: this.engine, stream: this.stream };
   }
 
   /** omp_set_num_threads on the calling (main JS) thread, which is the one that runs primitives. */
@@ -386,4 +392,68 @@ function checkSizes(g: ConvGeometry, b: { x: Float32Array; w: Float32Array; y: F
   if (b.x.length < g.batchSize * g.inHeight * g.inWidth * g.inChannels) throw new RangeError("x / dx too small");
   if (b.w.length < g.filterHeight * g.filterWidth * g.inChannels * g.outChannels) throw new RangeError("w / dw too small");
   if (b.y.length < g.batchSize * g.outHeight * g.outWidth * g.outChannels) throw new RangeError("y / dy too small");
+}
+
+/** Elementwise functions oneDNN vectorises (JIT, all threads) where wasm's are scalar loops. */
+export const ELTWISE = { exp: 0xbf, tanh: 0x2f, logistic: 0xaf } as const;
+export type EltwiseName = keyof typeof ELTWISE;
+const FWD_INFERENCE = 96;
+
+/**
+ * y = f(x) elementwise on Float32Arrays of any length (one primitive cached per function and
+ * length). Measured on [8,24,24,184]: exp 4.4 ms in tfjs-wasm (scalar expf); oneDNN ~0.3 ms.
+ */
+export class OneDnnEltwise {
+  private plans = new Map<string, { prim: Ptr; src: Ptr; dst: Ptr; execArgs: Uint8Array; keep: unknown[] }>();
+  private constructor(private s: Lib, private engine: Ptr, private stream: Ptr) {}
+
+  /** On the engine and stream of a loaded OneDnnConvolutions. */
+  static on(conv: OneDnnConvolutions): OneDnnEltwise {
+    const { s, engine, stream } = conv.handles();
+    return new OneDnnEltwise(s, engine, stream);
+  }
+
+  apply(fn: EltwiseName, x: Float32Array, y: Float32Array): void {
+    if (y.length < x.length) throw new RangeError("eltwise: output too small");
+    if (x.length === 0) return;
+    const plan = this.plan(fn, x.length);
+    check(this.s.dnnl_memory_set_data_handle(plan.src, ptrOf(x)), "set_data_handle");
+    check(this.s.dnnl_memory_set_data_handle(plan.dst, ptrOf(y)), "set_data_handle");
+    check(this.s.dnnl_primitive_execute(plan.prim, this.stream, 2, ptrOf(plan.execArgs)), "eltwise execute");
+    check(this.s.dnnl_stream_wait(this.stream), "stream_wait");
+  }
+
+  private plan(fn: EltwiseName, n: number) {
+    const key = `${fn}|${n}`;
+    const cached = this.plans.get(key);
+    if (cached) return cached;
+    const s = this.s;
+    if (this.plans.size >= 64) { // many distinct lengths (e.g. scoring images of many sizes): start over
+      for (const p of this.plans.values()) {
+        s.dnnl_primitive_destroy(p.prim);
+        s.dnnl_memory_destroy(p.src);
+        s.dnnl_memory_destroy(p.dst);
+      }
+      this.plans.clear();
+    }
+    const md = new Uint8Array(MD_BYTES), dims = new BigInt64Array(12);
+    dims[0] = BigInt(n);
+    check(s.dnnl_memory_desc_init_by_tag(ptrOf(md), 1, ptrOf(dims), F32, TAG_A), "memory_desc_init_by_tag");
+    const desc = new Uint8Array(CONV_DESC_BYTES);
+    check(s.dnnl_eltwise_forward_desc_init(ptrOf(desc), FWD_INFERENCE, ELTWISE[fn], ptrOf(md), 0, 0), "eltwise desc");
+    const out = new BigUint64Array(1);
+    check(s.dnnl_primitive_desc_create(ptrOf(out), ptrOf(desc), null, this.engine, null), "eltwise primitive_desc");
+    const pd = Deno.UnsafePointer.create(out[0]);
+    check(s.dnnl_primitive_create(ptrOf(out), pd), "eltwise primitive");
+    const prim = Deno.UnsafePointer.create(out[0]);
+    s.dnnl_primitive_desc_destroy(pd);
+    const mem = () => {
+      check(s.dnnl_memory_create(ptrOf(out), ptrOf(md), this.engine, null), "memory_create");
+      return Deno.UnsafePointer.create(out[0]);
+    };
+    const src = mem(), dst = mem();
+    const plan = { prim, src, dst, execArgs: execArgs([[ARG_SRC, src], [ARG_DST, dst]]), keep: [md, dims, desc] };
+    this.plans.set(key, plan);
+    return plan;
+  }
 }
