@@ -8,15 +8,19 @@
  *   deno task bench --only score_demo,score_paper --merge   # replace just those rows in latest.json
  *   options: --out DIR  --budget SECONDS  --min-steps N  --max-steps N  --warmup N  --merge
  *
+ * Each workload runs in its own subprocess (a fresh heap and native caches), the steps' median
+ * after warm-up is reported with the process's resident memory.
+ *
  * --merge: the new rows (and skips) replace those of the same name in the existing latest.json,
  * the others are kept (listed under `merged_from` with their run's date and load); refused when
  * that file is from another backend or thread count.
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { PROJECT_ROOT } from "../util/project.ts";
 import { initBackend } from "../backend/backend.ts";
-import { DEFAULT_TIMING, defaultWorkloads, measureWorkload, type TimingOptions, type Workload } from "./workloads.ts";
+import { DEFAULT_TIMING, defaultWorkloads, measureWorkload, type Outcome, type TimingOptions, type Workload } from "./workloads.ts";
 import { type BenchRecord, formatTable, loadAverage, makeRow, mergeRecords, writeRecord } from "./report.ts";
 
 
@@ -32,6 +36,12 @@ export interface BenchOptions {
   outDir?: string;
   /** merge into the existing `<outDir>/latest.json` instead of replacing it */
   merge?: boolean;
+  /**
+   * measure each default workload in its own subprocess (`deno task bench` does): one
+   * workload's heap growth and native caches then cannot slow the next (measured: the hidden-64
+   * teacher 885 ms after the hidden-1024 runs in the same process, 736 ms alone)
+   */
+  isolate?: boolean;
   timing?: Partial<TimingOptions>;
   log?: (line: string) => void;
 }
@@ -50,6 +60,44 @@ async function timeDemo(log: (s: string) => void): Promise<{ seconds: number | n
   const status = await child.status;
   const seconds = (performance.now() - t0) / 1000;
   return status.success ? { seconds } : { seconds: null, reason: `deno task demo exited with code ${status.code}` };
+}
+
+const MEASURE_FLAG = "--measure-one";
+
+/** Runs `bench.ts --measure-one NAME` (same timing) and reads its result (the last stdout line). */
+async function measureInSubprocess(name: string, t: TimingOptions, log: (s: string) => void): Promise<Outcome> {
+  const args = ["run", "-A", fileURLToPath(import.meta.url), MEASURE_FLAG, name,
+    "--warmup", String(t.warmup), "--min-steps", String(t.minSteps), "--max-steps", String(t.maxSteps), "--budget", String(t.budgetSeconds)];
+  const child = new Deno.Command(Deno.execPath(), { args, cwd: PROJECT_ROOT, stdout: "piped", stderr: "piped" }).spawn();
+  // progress lines (stderr) pass through as they come
+  const progress = (async () => {
+    let buffered = "";
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+      buffered += chunk;
+      const lines = buffered.split("\n");
+      buffered = lines.pop()!;
+      for (const line of lines) if (line.trim()) log(line);
+    }
+  })();
+  const out = await new Response(child.stdout).text();
+  const status = await child.status;
+  await progress;
+  const last = out.trim().split("\n").pop() ?? "";
+  if (!status.success || !last.startsWith("{")) throw new Error(`measuring ${name} in a subprocess failed (exit code ${status.code})`);
+  return JSON.parse(last);
+}
+
+/** Child side of measureInSubprocess: one workload, progress on stderr, the result as JSON on stdout. */
+async function measureOne(name: string, timing: Partial<TimingOptions>): Promise<void> {
+  await initBackend();
+  const w = defaultWorkloads().find((x) => x.name === name);
+  if (!w) throw new BenchError(`unknown workload ${name}`);
+  const r = await measureWorkload(w, {
+    ...DEFAULT_TIMING,
+    ...timing,
+    onStep: (ms, warm) => console.error(`    ${warm ? "warm-up" : "step"} ${ms.toFixed(0)} ms (load ${loadAverage()})`),
+  });
+  console.log(JSON.stringify({ ...r, rssMb: Math.round(Deno.memoryUsage().rss / 2 ** 20) }));
 }
 
 /** The record to merge into: `<dir>/latest.json` if any; it must be from this backend and thread count. */
@@ -105,15 +153,15 @@ export async function runBench(o: BenchOptions = {}): Promise<{ record: BenchRec
   for (const w of selected) {
     log(`  ${w.name} ...`);
     try {
-      const r = await measureWorkload(w, timing);
+      const r = o.isolate ? await measureInSubprocess(w.name, timing, log) : await measureWorkload(w, timing);
       if ("skipped" in r) {
         record.skipped.push({ name: w.name, reason: r.skipped });
         log(`  ${w.name}: skipped (${r.skipped})`);
         continue;
       }
       const row = makeRow(w.name, r.msPerStep, r.flops, w.referenceMs, r.stepsMs, r.note, r.perImage);
-      // resident memory of the process after the workload (native libraries included)
-      row.rss_mb = Math.round(Deno.memoryUsage().rss / 2 ** 20);
+      // resident memory of the measuring process after the workload (native libraries included)
+      row.rss_mb = r.rssMb ?? Math.round(Deno.memoryUsage().rss / 2 ** 20);
       record.workloads.push(row);
       const rate = row.images_per_s == null ? "" : `, ${row.images_per_s} images/s`;
       log(`  ${w.name}: ${row.ms_per_step} ms${rate}, ${row.gflops} GFLOP/s (steps ${row.steps_ms.join(", ")}; load ${loadAverage()})`);
@@ -155,6 +203,7 @@ export async function main(argv: string[]): Promise<void> {
       "max-steps": { type: "string" },
       warmup: { type: "string" },
       merge: { type: "boolean", default: false },
+      "measure-one": { type: "string" },
     },
     strict: true,
   });
@@ -165,7 +214,9 @@ export async function main(argv: string[]): Promise<void> {
   set("minSteps", positiveInt(values["min-steps"], "min-steps"));
   set("maxSteps", positiveInt(values["max-steps"], "max-steps"));
   set("warmup", positiveInt(values.warmup, "warmup"));
+  if (values["measure-one"]) return await measureOne(values["measure-one"], timing);
   const { record, paths } = await runBench({
+    isolate: true,
     only,
     // the demo's wall time is part of the full bench; with --only, only when named
     demo: !values["no-demo"] && (values.demo || (only?.length ? only.includes("demo") : true)),

@@ -112,6 +112,8 @@ export interface Measured {
   note?: string;
   /** one step = one image scored (the record adds images/s) */
   perImage?: boolean;
+  /** resident memory of the process that measured it, MB (isolated runs) */
+  rssMb?: number;
 }
 
 export type Outcome = Measured | { skipped: string };

@@ -154,3 +154,22 @@ Deno.test({ name: "bench FLOPs: EfficientNet-B5 analytic count matches the kerne
   x.dispose();
   model.dispose();
 } });
+
+Deno.test({ name: "bench: isolated mode measures a default workload in a subprocess (row with rss_mb, or a skip naming the reason)", ...opts, fn: async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const lines: string[] = [];
+    const { record } = await runBench({ only: ["mobilenet_v2"], isolate: true, outDir: dir, timing: FAST, log: (l) => lines.push(l) });
+    const row = record.workloads.find((w) => w.name === "mobilenet_v2");
+    const skip = record.skipped.find((w) => w.name === "mobilenet_v2");
+    assert(row != null || skip != null, `neither row nor skip: ${JSON.stringify(record)}`);
+    if (row) {
+      assert(typeof row.rss_mb === "number" && row.rss_mb > 0, `rss_mb ${row.rss_mb}`);
+      assert(lines.some((l) => /step \d+ ms/.test(l)), "the subprocess's progress lines are passed on");
+    } else {
+      assert(/weights/.test(skip!.reason), skip!.reason); // no MobileNetV2 weights on this machine
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+} });
