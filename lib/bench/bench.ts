@@ -20,6 +20,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PROJECT_ROOT } from "../util/project.ts";
 import { initBackend } from "../backend/backend.ts";
+import { loadOpenBlas } from "../backend/native/openblas.ts";
 import { DEFAULT_TIMING, defaultWorkloads, measureWorkload, type Outcome, type TimingOptions, type Workload } from "./workloads.ts";
 import { type BenchRecord, formatTable, loadAverage, makeRow, mergeRecords, writeRecord } from "./report.ts";
 
@@ -60,6 +61,29 @@ async function timeDemo(log: (s: string) => void): Promise<{ seconds: number | n
   const status = await child.status;
   const seconds = (performance.now() - t0) / 1000;
   return status.success ? { seconds } : { seconds: null, reason: `deno task demo exited with code ${status.code}` };
+}
+
+/**
+ * The host's current speed: median GFLOP/s of an OpenBLAS SGEMM of the student's forward shape
+ * (4608 x 256 x 2304, 5.4 GFLOP), or null without OpenBLAS. Shared machines drift by 20-30% over
+ * minutes; recorded before and after the workloads so a record says which phase it saw.
+ */
+function hostSgemmGflops(): number | null {
+  const { blas } = loadOpenBlas();
+  if (!blas) return null;
+  const threads = blas.threads();
+  blas.setThreads(navigator.hardwareConcurrency || 1);
+  const m = 4608, n = 256, k = 2304;
+  const a = new Float32Array(m * k).fill(0.5), b = new Float32Array(k * n).fill(0.25), c = new Float32Array(m * n);
+  const times: number[] = [];
+  for (let i = 0; i < 12; i++) {
+    const t0 = performance.now();
+    blas.sgemm(false, false, m, n, k, 1, a, b, 0, c);
+    if (i >= 2) times.push(performance.now() - t0);
+  }
+  blas.setThreads(threads);
+  times.sort((x, y) => x - y);
+  return Math.round((2 * m * n * k) / 1e6 / times[times.length >> 1]);
 }
 
 const MEASURE_FLAG = "--measure-one";
@@ -147,6 +171,7 @@ export async function runBench(o: BenchOptions = {}): Promise<{ record: BenchRec
     skipped: [],
     ...(info.note ? { backend_note: info.note } : {}),
     loadavg: { start: loadAverage(), end: "" },
+    ...(o.isolate ? { host_sgemm_gflops: { start: hostSgemmGflops(), end: null } } : {}),
     date: new Date().toISOString(),
   };
   log(`bench on ${backendLabel} x${info.threads}${info.convolutions ? ` (convolutions: ${info.convolutions})` : ""}, load average ${record.loadavg.start}`);
@@ -178,6 +203,7 @@ export async function runBench(o: BenchOptions = {}): Promise<{ record: BenchRec
     if (d.reason) record.skipped.push({ name: "demo", reason: d.reason });
   }
   record.loadavg.end = loadAverage();
+  if (record.host_sgemm_gflops) record.host_sgemm_gflops.end = hostSgemmGflops();
   const written = previous ? mergeRecords(previous, record) : record;
   const paths = await writeRecord(outDir, written, timestamp());
   return { record: written, paths };

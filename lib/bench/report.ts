@@ -31,6 +31,8 @@ export interface MergedFrom {
 }
 
 export interface BenchRecord {
+  /** the host's speed before / after the workloads: OpenBLAS SGEMM GFLOP/s (isolated runs) */
+  host_sgemm_gflops?: { start: number | null; end: number | null };
   backend: string;
   threads: number;
   workloads: WorkloadRow[];
@@ -118,7 +120,8 @@ export async function writeRecord(dir: string, record: BenchRecord, stamp: strin
 
 export function formatTable(r: BenchRecord): string {
   const lines = [
-    `backend ${r.backend} x${r.threads}${r.backend_note ? ` (${r.backend_note})` : ""}; load average ${r.loadavg.start} -> ${r.loadavg.end}`,
+    `backend ${r.backend} x${r.threads}${r.backend_note ? ` (${r.backend_note})` : ""}; load average ${r.loadavg.start} -> ${r.loadavg.end}` +
+      (r.host_sgemm_gflops ? `; host SGEMM ${r.host_sgemm_gflops.start} -> ${r.host_sgemm_gflops.end} GFLOP/s` : ""),
     `${"workload".padEnd(16)} ${"ms".padStart(10)} ${"GFLOP/s".padStart(8)} ${"PyTorch ms".padStart(10)} ${"ratio".padStart(6)}`,
   ];
   for (const w of r.workloads) {
