@@ -34,15 +34,21 @@ export class CouplingSubnet {
   }
 
   /**
-   * gamma * conv2(relu(conv1(x))), with gamma applied to conv2's weight and bias (the same
-   * function and gradients, but no full-size multiply forward and two fewer backward).
+   * gamma * conv2(relu(conv1(x))), the first `scaled.count` output channels also times
+   * `scaled.factor`. Both factors are applied to conv2's weight and bias: the same function and
+   * gradients, without full-size multiplies (one forward and two backward each).
    */
-  apply(x: tf.Tensor): tf.Tensor4D {
+  apply(x: tf.Tensor, scaled?: { count: number; factor: number }): tf.Tensor4D {
     const p = (n: string) => this.store.get(`${this.prefix}.${n}`);
     const h = tf.relu(conv2dBias(x as tf.Tensor4D, p("conv1.weight") as tf.Tensor4D, p("conv1.bias") as tf.Tensor1D, "replicate"));
-    const gamma = p("gamma");
-    const w2 = tf.mul(p("conv2.weight"), gamma) as tf.Tensor4D, b2 = tf.mul(p("conv2.bias"), gamma) as tf.Tensor1D;
-    return conv2dBias(h, w2, b2, "replicate");
+    const w = p("conv2.weight") as tf.Tensor4D, b = p("conv2.bias") as tf.Tensor1D;
+    let scale = p("gamma");
+    if (scaled) {
+      const out = b.shape[0];
+      const perChannel = Float32Array.from({ length: out }, (_, i) => (i < scaled.count ? scaled.factor : 1));
+      scale = tf.mul(scale, tf.tensor1d(perChannel));
+    }
+    return conv2dBias(h, tf.mul(w, scale) as tf.Tensor4D, tf.mul(b, scale) as tf.Tensor1D, "replicate");
   }
 }
 
@@ -81,10 +87,17 @@ export class ConditionalCouplingBlock {
     return new ConditionalCouplingBlock(cfg, new CouplingSubnet(store, `${prefix}.s1`), new CouplingSubnet(store, `${prefix}.s2`));
   }
 
-  /** log of the soft-clamped scale: alpha * 0.636 * atan(s / alpha). */
-  private logScale(s: tf.Tensor4D): tf.Tensor4D {
-    const a = this.cfg.clamp;
-    return tf.mul(tf.atan(tf.div(s, a)), a * 0.636);
+  /**
+   * The subnet's output with its scale channels already divided by alpha (folded into the
+   * subnet's last convolution), split into (s / alpha, t).
+   */
+  private scaleAndShift(sub: CouplingSubnet, input: tf.Tensor, scaleChannels: number): [tf.Tensor4D, tf.Tensor4D] {
+    return this.halves(sub.apply(input, { count: scaleChannels, factor: 1 / this.cfg.clamp }), scaleChannels);
+  }
+
+  /** log of the soft-clamped scale, alpha * 0.636 * atan(s / alpha), from r = s / alpha. */
+  private logScale(r: tf.Tensor4D): tf.Tensor4D {
+    return tf.mul(tf.atan(r), this.cfg.clamp * 0.636);
   }
 
   /**
@@ -98,11 +111,11 @@ export class ConditionalCouplingBlock {
 
   forward(x: tf.Tensor4D, cond: tf.Tensor4D | null): { y: tf.Tensor4D; logDet: tf.Tensor3D } {
     const [x1, x2] = this.halves(x, this.split1);
-    const [s2, t2] = this.halves(this.sub2.apply(withCondition(x2, cond)), this.split1);
-    const ls2 = this.logScale(s2);
+    const [r2, t2] = this.scaleAndShift(this.sub2, withCondition(x2, cond), this.split1);
+    const ls2 = this.logScale(r2);
     const y1 = tf.add(tf.mul(tf.exp(ls2), x1), t2);
-    const [s1, t1] = this.halves(this.sub1.apply(withCondition(y1, cond)), this.split2);
-    const ls1 = this.logScale(s1);
+    const [r1, t1] = this.scaleAndShift(this.sub1, withCondition(y1, cond), this.split2);
+    const ls1 = this.logScale(r1);
     const y2 = tf.add(tf.mul(tf.exp(ls1), x2), t1);
     const logDet = tf.add(tf.sum(ls1, 3), tf.sum(ls2, 3)) as tf.Tensor3D;
     const y = tf.clipByValue(tf.concat([y1, y2], 3), -1e6, 1e6) as tf.Tensor4D;
@@ -111,10 +124,10 @@ export class ConditionalCouplingBlock {
 
   inverse(y: tf.Tensor4D, cond: tf.Tensor4D | null): tf.Tensor4D {
     const [y1, y2] = this.halves(y, this.split1);
-    const [s1, t1] = this.halves(this.sub1.apply(withCondition(y1, cond)), this.split2);
-    const x2 = tf.div(tf.sub(y2, t1), tf.exp(this.logScale(s1)));
-    const [s2, t2] = this.halves(this.sub2.apply(withCondition(x2, cond)), this.split1);
-    const x1 = tf.div(tf.sub(y1, t2), tf.exp(this.logScale(s2)));
+    const [r1, t1] = this.scaleAndShift(this.sub1, withCondition(y1, cond), this.split2);
+    const x2 = tf.div(tf.sub(y2, t1), tf.exp(this.logScale(r1)));
+    const [r2, t2] = this.scaleAndShift(this.sub2, withCondition(x2, cond), this.split1);
+    const x1 = tf.div(tf.sub(y1, t2), tf.exp(this.logScale(r2)));
     return tf.clipByValue(tf.concat([x1, x2], 3), -1e6, 1e6) as tf.Tensor4D;
   }
 }
