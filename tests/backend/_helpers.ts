@@ -111,12 +111,12 @@ export async function withConvolutions(impl: ConvImpl, fn: () => Promise<void>):
   else {
     const loaded = loadConvolutionLibrary(navigator.hardwareConcurrency || 1, impl);
     if (!loaded.convolutions || !loaded.convolutions.name.toLowerCase().startsWith(impl)) return false;
-    useNativeConvolutions(loaded.convolutions, loaded.blas, loaded.eltwise);
+    useNativeConvolutions(loaded.convolutions, loaded.blas, loaded.onednn);
   }
   try {
     await fn();
   } finally {
-    if (before) useNativeConvolutions(before.lib, before.blas, before.eltwise);
+    if (before) useNativeConvolutions(before.lib, before.blas, before.onednn);
     else restoreWasmConvolutions();
   }
   return true;

@@ -182,3 +182,24 @@ Deno.test({ name: "wasm + oneDNN elementwise: exp / tanh / sigmoid values and gr
     }
   }
 }) });
+
+Deno.test({ name: "wasm + oneDNN block copies: split and concat on every axis (sizes with 0 and -1), values and gradients match cpu", ...opts, fn: native("onednn", async () => {
+  const x = rand(3 * 4 * 5 * 6, 31);
+  for (const [axis, sizes] of [[3, [2, 4]], [3, [5, 0, 1]], [2, [1, -1, 1]], [1, 2], [0, [1, 2]]] as const) {
+    const compute = () => {
+      const t = tf.tensor4d(x, [3, 4, 5, 6]);
+      const f = (u: tf.Tensor) => tf.concat(tf.split(u, sizes as unknown as number[], axis).reverse(), axis);
+      const dy = tf.tensor4d(rand(x.length, 32), [3, 4, 5, 6]);
+      return [f(t), tf.grad(f)(t, dy)];
+    };
+    const want = await on("cpu", compute), got = await on("wasm", compute);
+    assertEquals(Array.from(got[0]), Array.from(want[0]), `split/concat axis ${axis} ${JSON.stringify(sizes)}: value`);
+    assertEquals(Array.from(got[1]), Array.from(want[1]), `split/concat axis ${axis} ${JSON.stringify(sizes)}: gradient`);
+  }
+  // concat of three inputs with different widths, and an int32 concat (the wasm kernel's)
+  const [a] = await on("wasm", () => [tf.concat([tf.ones([2, 3, 1]), tf.zeros([2, 3, 2]), tf.fill([2, 3, 3], 2)], 2)]);
+  const [b] = await on("cpu", () => [tf.concat([tf.ones([2, 3, 1]), tf.zeros([2, 3, 2]), tf.fill([2, 3, 3], 2)], 2)]);
+  assertEquals(Array.from(a), Array.from(b));
+  const [i32] = await on("wasm", () => [tf.cast(tf.concat([tf.tensor2d([[1], [2]], [2, 1], "int32"), tf.tensor2d([[3], [4]], [2, 1], "int32")], 1), "float32")]);
+  assertEquals(Array.from(i32), [1, 3, 2, 4]);
+}) });

@@ -10,8 +10,8 @@ import { useNativeConvolutions } from "./kernels.ts";
 export type NativeInit = { ok: true; library: string } | { ok: false; reason: string };
 
 export function enableNativeConvolutions(threads: number, prefer?: ConvolutionChoice): NativeInit {
-  const { convolutions, blas, eltwise, reasons } = loadConvolutionLibrary(threads, prefer);
+  const { convolutions, blas, onednn, reasons } = loadConvolutionLibrary(threads, prefer);
   if (!convolutions) return { ok: false, reason: reasons.join("; ") || "no native library" };
-  useNativeConvolutions(convolutions, blas, eltwise);
+  useNativeConvolutions(convolutions, blas, onednn);
   return { ok: true, library: `${convolutions.name}, ${convolutions.threads()} threads${blas ? "" : " (reductions: wasm)"}` };
 }

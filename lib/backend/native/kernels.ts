@@ -3,7 +3,8 @@
  * place in the wasm heap (no copies): Conv2D, FusedConv2D, Conv2DBackpropInput and
  * Conv2DBackpropFilter on a ConvolutionLibrary (oneDNN, or OpenBLAS im2col + SGEMM; library.ts),
  * and, where OpenBLAS loads, Sum / Mean over leading or trailing axes as SGEMV; with oneDNN,
- * Exp / Tanh / Sigmoid on its vectorised elementwise primitives. Every other kernel
+ * Exp / Tanh / Sigmoid on its vectorised elementwise primitives and SplitV / Concat as its
+ * block-copy reorders. Every other kernel
  * stays the wasm backend's own. Cases the native path does not cover (NCHW, non-float32) call
  * the kernel that was registered before.
  *
@@ -14,8 +15,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type { Blas } from "./openblas.ts";
 import type { ConvGeometry } from "./conv.ts";
-import type { ConvolutionLibrary } from "./library.ts";
-import type { EltwiseName, OneDnnEltwise } from "./onednn.ts";
+import type { ConvolutionLibrary, OneDnnExtras } from "./library.ts";
+import type { EltwiseName, OneDnnBlockCopy, OneDnnEltwise } from "./onednn.ts";
 
 const WASM = "wasm";
 type Info = tf.TensorInfo;
@@ -211,13 +212,67 @@ function eltwiseKernel(eltwise: OneDnnEltwise, blas: Blas | null, fn: EltwiseNam
  * (a few ulp). Not log: oneDNN's is off by up to 4e-6 absolute near 1, so Log stays wasm's.
  */
 const ELTWISE_KERNELS: Record<string, EltwiseName> = { Exp: "exp", Tanh: "tanh", Sigmoid: "logistic" };
-const REPLACED = ["Conv2D", "FusedConv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "Sum", "Mean", "Exp", "Tanh", "Sigmoid"] as const;
+/** [product of the axes before `axis`, the rest]: the 2-D view splits and concats copy blocks of. */
+function rowsOf(shape: number[], axis: number): number {
+  return shape.slice(0, axis).reduce((p, d) => p * d, 1);
+}
+
+/** SplitV as oneDNN block copies (float32; others, and splits along axis 0, use `previous`). */
+function splitKernel(copy: OneDnnBlockCopy, previous: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const { inputs, backend, attrs } = args as unknown as KernelArgs;
+    const x = inputs.x as Info;
+    const { numOrSizeSplits, axis } = attrs as unknown as tf.SplitVAttrs;
+    const a = tf.util.parseAxisParam(axis, x.shape)[0];
+    const rows = rowsOf(x.shape, a);
+    if (x.dtype !== "float32" || rows === 1) return previous(args); // axis 0: contiguous, the JS copy is one call
+    const sizes = tf.backend_util.prepareSplitSize(x, numOrSizeSplits, a);
+    const inner = tf.util.sizeFromShape(x.shape.slice(a + 1));
+    const cols = x.shape[a] * inner;
+    const outs = sizes.map((n) => alloc(backend, x.shape.map((d, i) => (i === a ? n : d))));
+    const src = view(backend, x);
+    let start = 0;
+    sizes.forEach((n, k) => {
+      copy.copy("take", rows, cols, start * inner, n * inner, src, view(backend, outs[k]));
+      start += n;
+    });
+    return outs;
+  };
+}
+
+/** Concat as oneDNN block copies (float32, axis > 0); others use `previous`. */
+function concatKernel(copy: OneDnnBlockCopy, previous: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const { inputs, backend, attrs } = args as unknown as KernelArgs;
+    const xs = Object.values(inputs) as Info[];
+    if (xs.length === 0 || xs.some((t) => t.dtype !== "float32")) return previous(args);
+    const a = tf.util.parseAxisParam((attrs as unknown as tf.ConcatAttrs).axis, xs[0].shape)[0];
+    const rows = rowsOf(xs[0].shape, a);
+    if (rows === 1) return previous(args);
+    const outShape = tf.backend_util.computeOutShape(xs.map((t) => t.shape), a);
+    const inner = tf.util.sizeFromShape(outShape.slice(a + 1));
+    const cols = outShape[a] * inner;
+    const out = alloc(backend, outShape);
+    const dst = view(backend, out);
+    let start = 0;
+    for (const t of xs) {
+      const n = t.shape[a];
+      if (n > 0 && inner > 0) copy.copy("put", rows, cols, start * inner, n * inner, dst, view(backend, t));
+      start += n;
+    }
+    return out;
+  };
+}
+
+const REPLACED = [
+  "Conv2D", "FusedConv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "Sum", "Mean", "Exp", "Tanh", "Sigmoid", "SplitV", "Concat",
+] as const;
 type Replaced = (typeof REPLACED)[number];
 let saved: tf.KernelConfig[] | null = null;
 export interface NativeKernels {
   lib: ConvolutionLibrary;
   blas: Blas | null;
-  eltwise: OneDnnEltwise | null;
+  onednn: OneDnnExtras | null;
 }
 let active: NativeKernels | null = null;
 
@@ -228,11 +283,11 @@ export function nativeConvolutionsActive(): NativeKernels | null {
 
 /**
  * Replaces the wasm backend's convolution kernels by `lib`'s, Sum / Mean by SGEMV when `blas`
- * is given, and Exp / Tanh / Sigmoid by oneDNN's when `eltwise` is given. Call after the wasm backend has initialised: the kernels replaced keep their setup
+ * is given, and Exp / Tanh / Sigmoid, SplitV and Concat by oneDNN's when `onednn` is given. Call after the wasm backend has initialised: the kernels replaced keep their setup
  * (already run) and stay reachable as fallbacks. A second call switches the library;
  * `restoreWasmConvolutions()` puts the backend's own kernels back.
  */
-export function useNativeConvolutions(lib: ConvolutionLibrary, blas: Blas | null = null, eltwise: OneDnnEltwise | null = null): void {
+export function useNativeConvolutions(lib: ConvolutionLibrary, blas: Blas | null = null, onednn: OneDnnExtras | null = null): void {
   restoreWasmConvolutions();
   const previous = REPLACED.map((name) => {
     const k = tf.getKernel(name, WASM);
@@ -246,9 +301,10 @@ export function useNativeConvolutions(lib: ConvolutionLibrary, blas: Blas | null
     Conv2DBackpropInput: backpropInputKernel(lib, byName.Conv2DBackpropInput),
     Conv2DBackpropFilter: backpropFilterKernel(lib, byName.Conv2DBackpropFilter),
     ...(blas ? { Sum: reduceKernel(blas, byName.Sum, false), Mean: reduceKernel(blas, byName.Mean, true) } : {}),
-    ...(eltwise
-      ? Object.fromEntries(Object.entries(ELTWISE_KERNELS).map(([k, fn]) => [k, eltwiseKernel(eltwise, blas, fn, byName[k as Replaced])]))
+    ...(onednn
+      ? Object.fromEntries(Object.entries(ELTWISE_KERNELS).map(([k, fn]) => [k, eltwiseKernel(onednn.eltwise, blas, fn, byName[k as Replaced])]))
       : {}),
+    ...(onednn ? { SplitV: splitKernel(onednn.copy, byName.SplitV), Concat: concatKernel(onednn.copy, byName.Concat) } : {}),
   };
   for (const k of previous) {
     const replacement = replacements[k.kernelName as Replaced];
@@ -257,7 +313,7 @@ export function useNativeConvolutions(lib: ConvolutionLibrary, blas: Blas | null
     tf.registerKernel({ kernelName: k.kernelName, backendName: WASM, kernelFunc: replacement });
   }
   saved = previous;
-  active = { lib, blas, eltwise };
+  active = { lib, blas, onednn };
 }
 
 /** Puts the wasm backend's own convolution (and reduction) kernels back (tests compare them). */

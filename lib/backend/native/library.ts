@@ -7,7 +7,7 @@
 import type { Blas } from "./openblas.ts";
 import { loadOpenBlas } from "./openblas.ts";
 import { type ConvGeometry, conv2dBackpropFilter, conv2dBackpropInput, conv2dForward } from "./conv.ts";
-import { OneDnnConvolutions, OneDnnEltwise } from "./onednn.ts";
+import { OneDnnBlockCopy, OneDnnConvolutions, OneDnnEltwise } from "./onednn.ts";
 
 export interface ConvolutionLibrary {
   /** e.g. "oneDNN 2.6.3", "OpenBLAS 0.3.21 SkylakeX" */
@@ -34,13 +34,18 @@ export function openBlasConvolutions(blas: Blas): ConvolutionLibrary {
 
 export type ConvolutionChoice = "onednn" | "openblas";
 
+export interface OneDnnExtras {
+  eltwise: OneDnnEltwise;
+  copy: OneDnnBlockCopy;
+}
+
 export interface LoadedLibraries {
   /** null: none loadable (the reasons say why) */
   convolutions: ConvolutionLibrary | null;
   /** OpenBLAS also serves the SGEMV reductions; null when absent */
   blas: Blas | null;
-  /** oneDNN's elementwise functions, when oneDNN is the convolution library */
-  eltwise: OneDnnEltwise | null;
+  /** oneDNN's elementwise functions and block copies, when oneDNN is the convolution library */
+  onednn: OneDnnExtras | null;
   reasons: string[];
 }
 
@@ -56,18 +61,18 @@ export function loadConvolutionLibrary(threads: number, prefer?: ConvolutionChoi
   // (the OpenBLAS thread count is set again below once the convolution library is known)
   const order: ConvolutionChoice[] = prefer === "openblas" ? ["openblas", "onednn"] : ["onednn", "openblas"];
   for (const choice of order) {
-    if (choice === "openblas" && blas) return { convolutions: openBlasConvolutions(blas), blas, eltwise: null, reasons };
+    if (choice === "openblas" && blas) return { convolutions: openBlasConvolutions(blas), blas, onednn: null, reasons };
     if (choice === "onednn") {
       try {
         const convolutions = OneDnnConvolutions.load({ threads });
         // OpenBLAS then only runs the memory-bound SGEMV reductions: one thread, so that its
         // spinning workers do not take the cores oneDNN's threads need.
         blas?.setThreads(1);
-        return { convolutions, blas, eltwise: OneDnnEltwise.on(convolutions), reasons };
+        return { convolutions, blas, onednn: { eltwise: OneDnnEltwise.on(convolutions), copy: OneDnnBlockCopy.on(convolutions) }, reasons };
       } catch (err) {
         reasons.push(String((err as Error)?.message ?? err).split("\n")[0]);
       }
     }
   }
-  return { convolutions: null, blas, eltwise: null, reasons };
+  return { convolutions: null, blas, onednn: null, reasons };
 }

@@ -38,6 +38,7 @@ const SYMBOLS = {
   dnnl_stream_wait: { parameters: [P], result: "i32" },
   dnnl_memory_desc_init_by_tag: { parameters: [P, "i32", P, "i32", "i32"], result: "i32" },
   dnnl_memory_desc_equal: { parameters: [P, P], result: "i32" },
+  dnnl_memory_desc_init_submemory: { parameters: [P, P, P, P], result: "i32" },
   dnnl_memory_desc_get_size: { parameters: [P], result: "usize" },
   dnnl_dilated_convolution_forward_desc_init: {
     // conv_desc, prop_kind, alg_kind, src, weights, bias, dst, strides, dilates, padding_l, padding_r
@@ -74,7 +75,7 @@ const OMP_SYMBOLS = {
 } as const;
 
 // enum values of oneDNN 2.6 (checked with a C program against dnnl_types.h)
-const F32 = 3, TAG_ANY = 1, TAG_A = 2, TAG_NHWC = 20, TAG_HWIO = 30;
+const F32 = 3, TAG_ANY = 1, TAG_A = 2, TAG_AB = 3, TAG_NHWC = 20, TAG_HWIO = 30;
 const ENGINE_CPU = 1, STREAM_DEFAULT = 1;
 const FWD_TRAINING = 64;
 const ALG_DIRECT = 1, ALG_AUTO = 3;
@@ -453,6 +454,78 @@ export class OneDnnEltwise {
     };
     const src = mem(), dst = mem();
     const plan = { prim, src, dst, execArgs: execArgs([[ARG_SRC, src], [ARG_DST, dst]]), keep: [md, dims, desc] };
+    this.plans.set(key, plan);
+    return plan;
+  }
+}
+
+/**
+ * Column-block copies between a row-major [rows, cols] array and a dense [rows, width] one, as
+ * oneDNN reorders from / to a sub-memory (JIT'd, all threads). SplitV and Concat on any axis are
+ * such copies once the tensor is viewed as [product of the axes before, the rest]. Measured on the
+ * flow's channel splits of [8,24,24,368]: ~1.9 ms as per-row JS copies.
+ */
+export class OneDnnBlockCopy {
+  private plans = new Map<string, { prim: Ptr; parent: Ptr; dense: Ptr; execArgs: Uint8Array; keep: unknown[] }>();
+  private constructor(private s: Lib, private engine: Ptr, private stream: Ptr) {}
+
+  static on(conv: OneDnnConvolutions): OneDnnBlockCopy {
+    const { s, engine, stream } = conv.handles();
+    return new OneDnnBlockCopy(s, engine, stream);
+  }
+
+  /**
+   * "take": dense[r, :] = parent[r, col0 : col0 + width]; "put": the reverse. Both float32,
+   * parent rows x cols, dense rows x width.
+   */
+  copy(dir: "take" | "put", rows: number, cols: number, col0: number, width: number, parent: Float32Array, dense: Float32Array): void {
+    if (rows * width === 0) return;
+    if (parent.length < rows * cols || dense.length < rows * width || col0 + width > cols) throw new RangeError("block copy: sizes");
+    const plan = this.plan(dir, rows, cols, col0, width);
+    check(this.s.dnnl_memory_set_data_handle(plan.parent, ptrOf(parent)), "set_data_handle");
+    check(this.s.dnnl_memory_set_data_handle(plan.dense, ptrOf(dense)), "set_data_handle");
+    check(this.s.dnnl_primitive_execute(plan.prim, this.stream, 2, ptrOf(plan.execArgs)), "reorder execute");
+    check(this.s.dnnl_stream_wait(this.stream), "stream_wait");
+  }
+
+  private plan(dir: "take" | "put", rows: number, cols: number, col0: number, width: number) {
+    const key = `${dir}|${rows}|${cols}|${col0}|${width}`;
+    const cached = this.plans.get(key);
+    if (cached) return cached;
+    const s = this.s;
+    if (this.plans.size >= 256) {
+      for (const p of this.plans.values()) {
+        s.dnnl_primitive_destroy(p.prim);
+        s.dnnl_memory_destroy(p.parent);
+        s.dnnl_memory_destroy(p.dense);
+      }
+      this.plans.clear();
+    }
+    const dims = (a: number, b: number) => {
+      const d = new BigInt64Array(12);
+      d[0] = BigInt(a), d[1] = BigInt(b);
+      return d;
+    };
+    const parentMd = new Uint8Array(MD_BYTES), subMd = new Uint8Array(MD_BYTES), denseMd = new Uint8Array(MD_BYTES);
+    const pd = dims(rows, cols), sd = dims(rows, width), off = dims(0, col0);
+    check(s.dnnl_memory_desc_init_by_tag(ptrOf(parentMd), 2, ptrOf(pd), F32, TAG_AB), "memory_desc_init_by_tag");
+    check(s.dnnl_memory_desc_init_submemory(ptrOf(subMd), ptrOf(parentMd), ptrOf(sd), ptrOf(off)), "submemory");
+    check(s.dnnl_memory_desc_init_by_tag(ptrOf(denseMd), 2, ptrOf(sd), F32, TAG_AB), "memory_desc_init_by_tag");
+    const out = new BigUint64Array(1);
+    const [from, to] = dir === "take" ? [subMd, denseMd] : [denseMd, subMd];
+    check(s.dnnl_reorder_primitive_desc_create(ptrOf(out), ptrOf(from), this.engine, ptrOf(to), this.engine, null), "reorder pd");
+    const rpd = Deno.UnsafePointer.create(out[0]);
+    check(s.dnnl_primitive_create(ptrOf(out), rpd), "reorder primitive");
+    const prim = Deno.UnsafePointer.create(out[0]);
+    s.dnnl_primitive_desc_destroy(rpd);
+    const mem = (md: Uint8Array) => {
+      check(s.dnnl_memory_create(ptrOf(out), ptrOf(md), this.engine, null), "memory_create");
+      return Deno.UnsafePointer.create(out[0]);
+    };
+    // the sub-memory's object points at the parent's start; its descriptor holds the offset
+    const parent = mem(subMd), dense = mem(denseMd);
+    const execArgs_ = dir === "take" ? execArgs([[ARG_SRC, parent], [ARG_DST, dense]]) : execArgs([[ARG_SRC, dense], [ARG_DST, parent]]);
+    const plan = { prim, parent, dense, execArgs: execArgs_, keep: [parentMd, subMd, denseMd, pd, sd, off] };
     this.plans.set(key, plan);
     return plan;
   }
