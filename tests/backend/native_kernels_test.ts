@@ -203,3 +203,28 @@ Deno.test({ name: "wasm + oneDNN block copies: split and concat on every axis (s
   const [i32] = await on("wasm", () => [tf.cast(tf.concat([tf.tensor2d([[1], [2]], [2, 1], "int32"), tf.tensor2d([[3], [4]], [2, 1], "int32")], 1), "float32")]);
   assertEquals(Array.from(i32), [1, 3, 2, 4]);
 }) });
+
+Deno.test({ name: "oneDNN: after the primitive cache fills (100+ geometries) it starts over and results stay right (vs OpenBLAS)", ...opts, fn: async () => {
+  const { OneDnnConvolutions } = await import("../../lib/backend/native/onednn.ts");
+  const { openBlasConvolutions } = await import("../../lib/backend/native/library.ts");
+  const { sameGeometry } = await import("../../lib/backend/native/measure.ts");
+  let dnnl;
+  try {
+    dnnl = OneDnnConvolutions.load({ threads: 1 });
+  } catch (err) {
+    console.warn(`SKIP: oneDNN not loadable (${(err as Error).message})`);
+    return;
+  }
+  if (!blas) return console.warn(`SKIP: OpenBLAS not loadable (${reason})`);
+  const ref = openBlasConvolutions(blas);
+  for (let size = 1; size <= 110; size++) {
+    const g = sameGeometry(1, size, 2, 3, 3);
+    const x = rand(size * size * 2, size), w = rand(9 * 2 * 3, size + 1000);
+    const a = new Float32Array(size * size * 3), b = new Float32Array(size * size * 3);
+    dnnl.forward(g, x, w, a);
+    if (size % 10 === 0 || size > 95) {
+      ref.forward(g, x, w, b);
+      assertClose(a, b, `size ${size}`);
+    }
+  }
+} });

@@ -4,9 +4,8 @@
  * Conv2DBackpropFilter on a ConvolutionLibrary (oneDNN, or OpenBLAS im2col + SGEMM; library.ts),
  * and, where OpenBLAS loads, Sum / Mean over leading or trailing axes as SGEMV; with oneDNN,
  * Exp / Tanh / Sigmoid on its vectorised elementwise primitives and SplitV / Concat as its
- * block-copy reorders. Every other kernel
- * stays the wasm backend's own. Cases the native path does not cover (NCHW, non-float32) call
- * the kernel that was registered before.
+ * block-copy reorders. Every other kernel stays the wasm backend's own. Cases the native path
+ * does not cover (NCHW, non-float32, empty forward inputs) call the kernel registered before.
  *
  * Why: XNNPACK-in-wasm reaches ~35-45 GFLOP/s on the student's 3x3 convolutions on 2 cores,
  * OpenBLAS' AVX-512 SGEMM ~150-300, oneDNN ~300-360 (lib/backend/native/measure.ts).
@@ -46,7 +45,7 @@ function geometry(
 /** conv (+ bias when given and the library fuses it) into a new output; null: not covered. */
 function convInto(lib: ConvolutionLibrary, backend: BackendWasm, x: Info, filter: Info, attrs: tf.Conv2DAttrs, bias?: Info): Info | null {
   const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs;
-  if (!usable(dataFormat, x, filter)) return null;
+  if (!usable(dataFormat, x, filter) || tf.util.sizeFromShape(x.shape) === 0 || tf.util.sizeFromShape(filter.shape) === 0) return null;
   const info = geometry(x.shape as Conv4, filter.shape as Conv4, strides, dilations, pad, dimRoundingMode);
   const out = alloc(backend, info.outShape);
   if (info.outShape.every((d) => d > 0)) {
@@ -97,7 +96,9 @@ function fusedConv2dKernel(lib: ConvolutionLibrary, previous: tf.KernelFunc): tf
     if (!usable(a.dataFormat, x!, filter!) || (act && !(act in activations))) return previous(args);
     const fuseBias = bias != null && lib.forwardBias != null && bias.dtype === "float32" && bias.shape.length === 1 &&
       bias.shape[0] === filter!.shape[3];
-    let result = convInto(lib, backend, x!, filter!, a, fuseBias ? bias : undefined)!;
+    const conv = convInto(lib, backend, x!, filter!, a, fuseBias ? bias : undefined);
+    if (!conv) return previous(args);
+    let result = conv;
     if (bias && !fuseBias) {
       const old = result;
       result = wasmKernel("Add")({ inputs: { a: result, b: bias }, backend }) as Info;

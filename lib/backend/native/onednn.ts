@@ -105,6 +105,7 @@ interface Arg {
 
 interface Plan {
   prim: Ptr;
+  pd: Ptr;
   impl: string;
   args: Arg[];
   execArgs: Uint8Array; // dnnl_exec_arg_t[] for the main primitive
@@ -319,11 +320,35 @@ export class OneDnnConvolutions implements ConvolutionLibrary {
     return h;
   }
 
+  /**
+   * Releases every cached primitive, its memories and internal buffers. Called when the cache is
+   * full: training uses a fixed set of geometries, but scoring images of many sizes would
+   * otherwise keep adding plans (each "any"-layout plan holds buffers of its tensors' size).
+   */
+  private evictAll(): void {
+    const s = this.s;
+    for (const plan of this.plans.values()) {
+      s.dnnl_primitive_destroy(plan.prim);
+      for (const a of plan.args) {
+        s.dnnl_memory_destroy(a.user);
+        if (a.reorder) {
+          s.dnnl_primitive_destroy(a.reorder.prim);
+          s.dnnl_memory_destroy(a.reorder.inner);
+        }
+      }
+      s.dnnl_primitive_desc_destroy(plan.pd);
+    }
+    for (const h of this.hints.values()) s.dnnl_primitive_desc_destroy(h);
+    this.plans.clear();
+    this.hints.clear();
+  }
+
   private plan(pass: Pass, g: ConvGeometry): Plan {
     const gkey = JSON.stringify(g);
     const key = `${pass}|${gkey}`;
     const cached = this.plans.get(key);
     if (cached) return cached;
+    if (this.plans.size >= 96) this.evictAll();
     const s = this.s;
     const keep: unknown[] = [];
     const layout = this.layoutFor(pass, g);
@@ -368,7 +393,7 @@ export class OneDnnConvolutions implements ConvolutionLibrary {
     }
     check(s.dnnl_primitive_create(ptrOf(out), pd), "primitive_create");
     const prim = Deno.UnsafePointer.create(out[0]);
-    const plan: Plan = { prim, impl, args, execArgs: execArgs(mainArgs), keep: [...keep, pd] };
+    const plan: Plan = { prim, pd, impl, args, execArgs: execArgs(mainArgs), keep };
     this.plans.set(key, plan);
     return plan;
   }
