@@ -3,7 +3,7 @@
  * hidden-256 student step, [8,24,24,256] activations, lib/backend/kernel_profile.ts):
  *
  * - Identity copies the whole tensor in the shipped wasm kernel; the engine calls it for every
- *   tensor it saves for backprop (~350 copies per step, ~30% of the step). Here it shares the
+ *   tensor it saves for backprop (~350 copies per step, ~15% of the step). Here it shares the
  *   data and counts a reference, as the cpu backend does (tensors are immutable).
  * - Cast to the same dtype copied too (tfjs' mul gradient casts its float32 inputs): shared.
  * - GatherV2 (the batch pick of the training loop) ran ~100 ms for 8 x 212k floats: block copies.
