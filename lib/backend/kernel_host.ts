@@ -22,22 +22,22 @@ function zeros(shape: number[], dtype: tf.DataType): NumArray {
 // deno-lint-ignore no-explicit-any
 type AnyBackend = any;
 
+/** A counted reference to t's data (both backends count references per data id). */
+function share(b: AnyBackend, t: tf.TensorInfo): tf.TensorInfo {
+  b.incRef(t.dataId);
+  return { dataId: t.dataId, shape: t.shape, dtype: t.dtype };
+}
+
 export const KERNEL_HOSTS: Record<"wasm" | "cpu", KernelHost> = {
   wasm: {
     values: (b: AnyBackend, t) => b.typedArrayFromHeap(t),
     output: (b: AnyBackend, shape, dtype) => b.makeOutput(shape, dtype),
-    share: (b: AnyBackend, t) => {
-      b.incRef(t.dataId);
-      return { dataId: t.dataId, shape: t.shape, dtype: t.dtype };
-    },
+    share,
   },
   cpu: {
     values: (b: AnyBackend, t) => b.data.get(t.dataId).values,
     output: (b: AnyBackend, shape, dtype) => b.makeTensorInfo(shape, dtype, zeros(shape, dtype)),
-    share: (b: AnyBackend, t) => {
-      b.incRef(t.dataId);
-      return { dataId: t.dataId, shape: t.shape, dtype: t.dtype };
-    },
+    share,
   },
 };
 

@@ -12,16 +12,14 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { KERNEL_HOSTS } from "./kernel_host.ts";
 
 const WASM = "wasm";
 type Info = tf.TensorInfo;
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs?: tf.NamedAttrMap };
 
 function identity(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): Info {
-  const { inputs, backend } = args as unknown as KernelArgs;
-  const x = inputs.x as Info;
-  backend.incRef(x.dataId);
-  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  return KERNEL_HOSTS.wasm.share(args.backend, args.inputs.x as Info);
 }
 
 /** Gather along one axis, batchDims 0, numeric dtypes: block copies; anything else is `previous`. */

@@ -148,12 +148,11 @@ function backpropFilterKernel(lib: ConvolutionLibrary, previous: tf.KernelFunc):
  * [N,H,W,C] over N,H,W) as one SGEMV with a constant vector: the shipped wasm reduction
  * transposes first and is ~20x slower there. Other axis sets, and non-float32, use `previous`.
  */
-let weightsVector = new Float32Array(0);
-function constantVector(n: number, value: number): Float32Array {
-  if (weightsVector.length < n) weightsVector = new Float32Array(n);
-  const v = weightsVector.subarray(0, n);
-  v.fill(value);
-  return v;
+let onesVector = new Float32Array(0);
+/** n ones (one buffer, grown as needed and never refilled: the SGEMVs' constant vector) */
+function ones(n: number): Float32Array {
+  if (onesVector.length < n) onesVector = new Float32Array(n).fill(1);
+  return onesVector.subarray(0, n);
 }
 
 function reduceKernel(blas: Blas, previous: tf.KernelFunc, mean: boolean): tf.KernelFunc {
@@ -174,10 +173,10 @@ function reduceKernel(blas: Blas, previous: tf.KernelFunc, mean: boolean): tf.Ke
     const y = view(backend, out);
     if (count === 0) y.fill(mean ? NaN : 0);
     else if (kept > 0) {
-      const ones = constantVector(count, mean ? 1 / count : 1);
       // leading: x is [count, kept], y = x^T ones; trailing: x is [kept, count], y = x ones
-      if (leading) blas.sgemv(true, count, kept, view(backend, x), ones, y);
-      else blas.sgemv(false, kept, count, view(backend, x), ones, y);
+      const alpha = mean ? 1 / count : 1;
+      if (leading) blas.sgemv(true, count, kept, view(backend, x), ones(count), y, alpha);
+      else blas.sgemv(false, kept, count, view(backend, x), ones(count), y, alpha);
     }
     return out;
   };
@@ -186,11 +185,9 @@ function reduceKernel(blas: Blas, previous: tf.KernelFunc, mean: boolean): tf.Ke
 /** Unary float32 kernels on oneDNN's vectorised elementwise primitives (wasm's are scalar loops). */
 /** True when x may hold a NaN: its SGEMV sum is NaN (also for +inf and -inf together; then the caller scans). */
 const sumOut = new Float32Array(1);
-let onesVector = new Float32Array(0);
 function mayHoldNaN(blas: Blas | null, x: Float32Array): boolean {
   if (!blas) return true;
-  if (onesVector.length < x.length) onesVector = new Float32Array(x.length).fill(1);
-  blas.sgemv(false, 1, x.length, x, onesVector, sumOut);
+  blas.sgemv(false, 1, x.length, x, ones(x.length), sumOut);
   return Number.isNaN(sumOut[0]);
 }
 

@@ -100,7 +100,8 @@ const ptrOf = (b: ArrayBufferView | ArrayBuffer): Ptr => Deno.UnsafePointer.of(b
 interface Arg {
   arg: number;
   user: Ptr; // dnnl_memory_t on the user's Float32Array (handle set per call)
-  reorder?: { prim: Ptr; inner: Ptr; output: boolean };
+  /** execArgs: the reorder's dnnl_exec_arg_t[] (from user to inner, or inner to user for outputs) */
+  reorder?: { prim: Ptr; inner: Ptr; output: boolean; execArgs: Uint8Array };
 }
 
 interface Plan {
@@ -226,23 +227,22 @@ export class OneDnnConvolutions implements ConvolutionLibrary {
     for (let i = 0; i < plan.args.length; i++) check(s.dnnl_memory_set_data_handle(plan.args[i].user, ptrOf(bufs[i])), "set_data_handle");
     const t0 = performance.now();
     for (const a of plan.args) {
-      if (a.reorder && !a.reorder.output) this.reorder(a.reorder.prim, a.user, a.reorder.inner);
+      if (a.reorder && !a.reorder.output) this.reorder(a.reorder);
     }
     const t1 = performance.now();
     check(s.dnnl_primitive_execute(plan.prim, this.stream, plan.args.length, ptrOf(plan.execArgs)), "execute");
     check(s.dnnl_stream_wait(this.stream), "stream_wait"); // CPU streams execute synchronously anyway
     const t2 = performance.now();
     for (const a of plan.args) {
-      if (a.reorder?.output) this.reorder(a.reorder.prim, a.reorder.inner, a.user);
+      if (a.reorder?.output) this.reorder(a.reorder);
     }
     check(s.dnnl_stream_wait(this.stream), "stream_wait");
     this.profile.reorderMs += t1 - t0 + performance.now() - t2;
     this.profile.convMs += t2 - t1;
   }
 
-  private reorder(prim: Ptr, from: Ptr, to: Ptr): void {
-    const args = execArgs([[1 /* ARG_FROM */, from], [17 /* ARG_TO */, to]]);
-    check(this.s.dnnl_primitive_execute(prim, this.stream, 2, ptrOf(args)), "reorder execute");
+  private reorder(r: { prim: Ptr; execArgs: Uint8Array }): void {
+    check(this.s.dnnl_primitive_execute(r.prim, this.stream, 2, ptrOf(r.execArgs)), "reorder execute");
   }
 
   private md(dims: number[], tag: number, keep: unknown[]): Uint8Array {
@@ -384,7 +384,9 @@ export class OneDnnConvolutions implements ConvolutionLibrary {
         check(s.dnnl_primitive_create(ptrOf(out), rp), "reorder primitive");
         const prim = Deno.UnsafePointer.create(out[0]);
         s.dnnl_primitive_desc_destroy(rp);
-        args.push({ arg, user: userMem, reorder: { prim, inner, output: isOut } });
+        // DNNL_ARG_FROM = ARG_SRC, DNNL_ARG_TO = ARG_DST
+        const reorderArgs = isOut ? execArgs([[ARG_SRC, inner], [ARG_DST, userMem]]) : execArgs([[ARG_SRC, userMem], [ARG_DST, inner]]);
+        args.push({ arg, user: userMem, reorder: { prim, inner, output: isOut, execArgs: reorderArgs } });
         mainArgs.push([arg, inner]);
       } else {
         args.push({ arg, user: userMem });
@@ -425,36 +427,50 @@ export const ELTWISE = { exp: 0xbf, tanh: 0x2f, logistic: 0xaf } as const;
 export type EltwiseName = keyof typeof ELTWISE;
 const FWD_INFERENCE = 96;
 
-/**
- * y = f(x) elementwise on Float32Arrays of any length (one primitive cached per function and
- * length). Measured on [8,24,24,184]: exp 4.4 ms in tfjs-wasm (scalar expf); oneDNN ~0.3 ms.
- */
-export class OneDnnEltwise {
-  private plans = new Map<string, { prim: Ptr; src: Ptr; dst: Ptr; execArgs: Uint8Array; keep: unknown[] }>();
-  private constructor(private s: Lib, private engine: Ptr, private stream: Ptr) {}
+/** A primitive with one source and one destination memory, on user buffers set per call. */
+interface SrcDstPlan {
+  prim: Ptr;
+  src: Ptr;
+  dst: Ptr;
+  execArgs: Uint8Array;
+  keep: unknown[];
+}
 
-  /** On the engine and stream of a loaded OneDnnConvolutions. */
-  static on(conv: OneDnnConvolutions): OneDnnEltwise {
-    const { s, engine, stream } = conv.handles();
-    return new OneDnnEltwise(s, engine, stream);
+/**
+ * Cached one-source one-destination primitives (elementwise functions, reorders) on the engine
+ * and stream of a loaded OneDnnConvolutions. The cache is bounded: keys that keep changing (e.g.
+ * scoring images of many sizes) start it over instead of growing it.
+ */
+abstract class SrcDstPrimitives {
+  private plans = new Map<string, SrcDstPlan>();
+  protected readonly s: Lib;
+  protected readonly engine: Ptr;
+  private readonly stream: Ptr;
+
+  constructor(conv: OneDnnConvolutions, private readonly capacity: number) {
+    ({ s: this.s, engine: this.engine, stream: this.stream } = conv.handles());
   }
 
-  apply(fn: EltwiseName, x: Float32Array, y: Float32Array): void {
-    if (y.length < x.length) throw new RangeError("eltwise: output too small");
-    if (x.length === 0) return;
-    const plan = this.plan(fn, x.length);
-    check(this.s.dnnl_memory_set_data_handle(plan.src, ptrOf(x)), "set_data_handle");
-    check(this.s.dnnl_memory_set_data_handle(plan.dst, ptrOf(y)), "set_data_handle");
-    check(this.s.dnnl_primitive_execute(plan.prim, this.stream, 2, ptrOf(plan.execArgs)), "eltwise execute");
+  /** Runs the plan cached under `key` (built by `build` on a miss) from `src` into `dst`. */
+  protected run(key: string, build: () => { prim: Ptr; srcMd: Uint8Array; dstMd: Uint8Array; keep: unknown[] }, src: Float32Array, dst: Float32Array): void {
+    const plan = this.plans.get(key) ?? this.add(key, build());
+    check(this.s.dnnl_memory_set_data_handle(plan.src, ptrOf(src)), "set_data_handle");
+    check(this.s.dnnl_memory_set_data_handle(plan.dst, ptrOf(dst)), "set_data_handle");
+    check(this.s.dnnl_primitive_execute(plan.prim, this.stream, 2, ptrOf(plan.execArgs)), "execute");
     check(this.s.dnnl_stream_wait(this.stream), "stream_wait");
   }
 
-  private plan(fn: EltwiseName, n: number) {
-    const key = `${fn}|${n}`;
-    const cached = this.plans.get(key);
-    if (cached) return cached;
+  /** A primitive from its descriptor (op or reorder primitive_desc already created). */
+  protected primitiveOf(pd: Ptr): Ptr {
+    const out = new BigUint64Array(1);
+    check(this.s.dnnl_primitive_create(ptrOf(out), pd), "primitive_create");
+    this.s.dnnl_primitive_desc_destroy(pd);
+    return Deno.UnsafePointer.create(out[0]);
+  }
+
+  private add(key: string, built: { prim: Ptr; srcMd: Uint8Array; dstMd: Uint8Array; keep: unknown[] }): SrcDstPlan {
     const s = this.s;
-    if (this.plans.size >= 64) { // many distinct lengths (e.g. scoring images of many sizes): start over
+    if (this.plans.size >= this.capacity) {
       for (const p of this.plans.values()) {
         s.dnnl_primitive_destroy(p.prim);
         s.dnnl_memory_destroy(p.src);
@@ -462,6 +478,36 @@ export class OneDnnEltwise {
       }
       this.plans.clear();
     }
+    const out = new BigUint64Array(1);
+    const mem = (md: Uint8Array) => {
+      check(s.dnnl_memory_create(ptrOf(out), ptrOf(md), this.engine, null), "memory_create");
+      return Deno.UnsafePointer.create(out[0]);
+    };
+    const src = mem(built.srcMd), dst = mem(built.dstMd);
+    const plan = { prim: built.prim, src, dst, execArgs: execArgs([[ARG_SRC, src], [ARG_DST, dst]]), keep: [built.srcMd, built.dstMd, ...built.keep] };
+    this.plans.set(key, plan);
+    return plan;
+  }
+}
+
+/**
+ * y = f(x) elementwise on Float32Arrays of any length (one primitive cached per function and
+ * length). Measured on [8,24,24,184]: exp 4.4 ms in tfjs-wasm (scalar expf); oneDNN ~0.3 ms.
+ */
+export class OneDnnEltwise extends SrcDstPrimitives {
+  /** On the engine and stream of a loaded OneDnnConvolutions. */
+  static on(conv: OneDnnConvolutions): OneDnnEltwise {
+    return new OneDnnEltwise(conv, 64);
+  }
+
+  apply(fn: EltwiseName, x: Float32Array, y: Float32Array): void {
+    if (y.length < x.length) throw new RangeError("eltwise: output too small");
+    if (x.length === 0) return;
+    this.run(`${fn}|${x.length}`, () => this.build(fn, x.length), x, y);
+  }
+
+  private build(fn: EltwiseName, n: number) {
+    const s = this.s;
     const md = new Uint8Array(MD_BYTES), dims = new BigInt64Array(12);
     dims[0] = BigInt(n);
     check(s.dnnl_memory_desc_init_by_tag(ptrOf(md), 1, ptrOf(dims), F32, TAG_A), "memory_desc_init_by_tag");
@@ -469,18 +515,7 @@ export class OneDnnEltwise {
     check(s.dnnl_eltwise_forward_desc_init(ptrOf(desc), FWD_INFERENCE, ELTWISE[fn], ptrOf(md), 0, 0), "eltwise desc");
     const out = new BigUint64Array(1);
     check(s.dnnl_primitive_desc_create(ptrOf(out), ptrOf(desc), null, this.engine, null), "eltwise primitive_desc");
-    const pd = Deno.UnsafePointer.create(out[0]);
-    check(s.dnnl_primitive_create(ptrOf(out), pd), "eltwise primitive");
-    const prim = Deno.UnsafePointer.create(out[0]);
-    s.dnnl_primitive_desc_destroy(pd);
-    const mem = () => {
-      check(s.dnnl_memory_create(ptrOf(out), ptrOf(md), this.engine, null), "memory_create");
-      return Deno.UnsafePointer.create(out[0]);
-    };
-    const src = mem(), dst = mem();
-    const plan = { prim, src, dst, execArgs: execArgs([[ARG_SRC, src], [ARG_DST, dst]]), keep: [md, dims, desc] };
-    this.plans.set(key, plan);
-    return plan;
+    return { prim: this.primitiveOf(Deno.UnsafePointer.create(out[0])), srcMd: md, dstMd: md, keep: [dims, desc] };
   }
 }
 
@@ -490,13 +525,9 @@ export class OneDnnEltwise {
  * such copies once the tensor is viewed as [product of the axes before, the rest]. Measured on the
  * flow's channel splits of [8,24,24,368]: ~1.9 ms as per-row JS copies.
  */
-export class OneDnnBlockCopy {
-  private plans = new Map<string, { prim: Ptr; parent: Ptr; dense: Ptr; execArgs: Uint8Array; keep: unknown[] }>();
-  private constructor(private s: Lib, private engine: Ptr, private stream: Ptr) {}
-
+export class OneDnnBlockCopy extends SrcDstPrimitives {
   static on(conv: OneDnnConvolutions): OneDnnBlockCopy {
-    const { s, engine, stream } = conv.handles();
-    return new OneDnnBlockCopy(s, engine, stream);
+    return new OneDnnBlockCopy(conv, 256);
   }
 
   /**
@@ -506,26 +537,14 @@ export class OneDnnBlockCopy {
   copy(dir: "take" | "put", rows: number, cols: number, col0: number, width: number, parent: Float32Array, dense: Float32Array): void {
     if (rows * width === 0) return;
     if (parent.length < rows * cols || dense.length < rows * width || col0 + width > cols) throw new RangeError("block copy: sizes");
-    const plan = this.plan(dir, rows, cols, col0, width);
-    check(this.s.dnnl_memory_set_data_handle(plan.parent, ptrOf(parent)), "set_data_handle");
-    check(this.s.dnnl_memory_set_data_handle(plan.dense, ptrOf(dense)), "set_data_handle");
-    check(this.s.dnnl_primitive_execute(plan.prim, this.stream, 2, ptrOf(plan.execArgs)), "reorder execute");
-    check(this.s.dnnl_stream_wait(this.stream), "stream_wait");
+    const build = () => this.build(dir, rows, cols, col0, width);
+    const key = `${dir}|${rows}|${cols}|${col0}|${width}`;
+    if (dir === "take") this.run(key, build, parent, dense);
+    else this.run(key, build, dense, parent);
   }
 
-  private plan(dir: "take" | "put", rows: number, cols: number, col0: number, width: number) {
-    const key = `${dir}|${rows}|${cols}|${col0}|${width}`;
-    const cached = this.plans.get(key);
-    if (cached) return cached;
+  private build(dir: "take" | "put", rows: number, cols: number, col0: number, width: number) {
     const s = this.s;
-    if (this.plans.size >= 256) {
-      for (const p of this.plans.values()) {
-        s.dnnl_primitive_destroy(p.prim);
-        s.dnnl_memory_destroy(p.parent);
-        s.dnnl_memory_destroy(p.dense);
-      }
-      this.plans.clear();
-    }
     const dims = (a: number, b: number) => {
       const d = new BigInt64Array(12);
       d[0] = BigInt(a), d[1] = BigInt(b);
@@ -536,22 +555,10 @@ export class OneDnnBlockCopy {
     check(s.dnnl_memory_desc_init_by_tag(ptrOf(parentMd), 2, ptrOf(pd), F32, TAG_AB), "memory_desc_init_by_tag");
     check(s.dnnl_memory_desc_init_submemory(ptrOf(subMd), ptrOf(parentMd), ptrOf(sd), ptrOf(off)), "submemory");
     check(s.dnnl_memory_desc_init_by_tag(ptrOf(denseMd), 2, ptrOf(sd), F32, TAG_AB), "memory_desc_init_by_tag");
-    const out = new BigUint64Array(1);
-    const [from, to] = dir === "take" ? [subMd, denseMd] : [denseMd, subMd];
-    check(s.dnnl_reorder_primitive_desc_create(ptrOf(out), ptrOf(from), this.engine, ptrOf(to), this.engine, null), "reorder pd");
-    const rpd = Deno.UnsafePointer.create(out[0]);
-    check(s.dnnl_primitive_create(ptrOf(out), rpd), "reorder primitive");
-    const prim = Deno.UnsafePointer.create(out[0]);
-    s.dnnl_primitive_desc_destroy(rpd);
-    const mem = (md: Uint8Array) => {
-      check(s.dnnl_memory_create(ptrOf(out), ptrOf(md), this.engine, null), "memory_create");
-      return Deno.UnsafePointer.create(out[0]);
-    };
     // the sub-memory's object points at the parent's start; its descriptor holds the offset
-    const parent = mem(subMd), dense = mem(denseMd);
-    const execArgs_ = dir === "take" ? execArgs([[ARG_SRC, parent], [ARG_DST, dense]]) : execArgs([[ARG_SRC, dense], [ARG_DST, parent]]);
-    const plan = { prim, parent, dense, execArgs: execArgs_, keep: [parentMd, subMd, denseMd, pd, sd, off] };
-    this.plans.set(key, plan);
-    return plan;
+    const [srcMd, dstMd] = dir === "take" ? [subMd, denseMd] : [denseMd, subMd];
+    const out = new BigUint64Array(1);
+    check(s.dnnl_reorder_primitive_desc_create(ptrOf(out), ptrOf(srcMd), this.engine, ptrOf(dstMd), this.engine, null), "reorder pd");
+    return { prim: this.primitiveOf(Deno.UnsafePointer.create(out[0])), srcMd, dstMd, keep: [parentMd, pd, sd, off] };
   }
 }

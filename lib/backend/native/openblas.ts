@@ -54,8 +54,8 @@ export interface Blas {
     c: Float32Array,
     ld?: { a?: number; b?: number; c?: number },
   ): void;
-  /** y[M] = A[M,N] @ x[N] (or y[N] = A^T @ x[M] when trans), A row-major packed. */
-  sgemv(trans: boolean, m: number, n: number, a: Float32Array, x: Float32Array, y: Float32Array): void;
+  /** y[M] = alpha * A[M,N] @ x[N] (or y[N] = alpha * A^T @ x[M] when trans), A row-major packed. */
+  sgemv(trans: boolean, m: number, n: number, a: Float32Array, x: Float32Array, y: Float32Array, alpha?: number): void;
 }
 
 let cached: { blas: Blas | null; reason?: string } | null = null;
@@ -124,12 +124,12 @@ function wrap(lib: Deno.DynamicLibrary<typeof SYMBOLS>, path: string): Blas {
       if (c.length < need(m, n, ldc)) throw new RangeError("sgemm: C too small");
       s.cblas_sgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     },
-    sgemv(trans, m, n, a, x, y) {
+    sgemv(trans, m, n, a, x, y, alpha = 1) {
       if (m === 0 || n === 0) return;
       if (a.length < m * n) throw new RangeError("sgemv: A too small");
       if (x.length < (trans ? m : n)) throw new RangeError("sgemv: x too small");
       if (y.length < (trans ? n : m)) throw new RangeError("sgemv: y too small");
-      s.cblas_sgemv(ROW_MAJOR, trans ? TRANS : NO_TRANS, m, n, 1, a, n, x, 1, 0, y, 1);
+      s.cblas_sgemv(ROW_MAJOR, trans ? TRANS : NO_TRANS, m, n, alpha, a, n, x, 1, 0, y, 1);
     },
   };
 }
