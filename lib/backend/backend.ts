@@ -204,6 +204,7 @@ async function tryWasm(threads: number): Promise<Attempt> {
   const nativeChoice = readEnv("AST_NATIVE_CONV");
   if (nativeChoice !== "0") {
     const prefer = nativeChoice === "openblas" || nativeChoice === "onednn" ? nativeChoice : undefined;
+    if (nativeChoice && !prefer) notes.push(`unknown AST_NATIVE_CONV "${nativeChoice}" ignored (onednn, openblas or 0)`);
     const native = enableNativeConvolutions(threads, prefer);
     if (native.ok) convolutions = native.library;
     else notes.push(`convolutions: wasm's own (${native.reason})`);

@@ -111,7 +111,7 @@ Deno.test({ name: "wasm backend: native convolutions on by default, AST_NATIVE_C
     const x = tf.randomNormal([2, 5, 5, 6], 0, 1, "float32", 1);
     const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(s.forward(x, null, true).out)), [...s.params.trainable.values()]);
     const norms = await Promise.all(Object.values(grads).map((g) => tf.norm(g).data()));
-    console.log(JSON.stringify({ name: info.name, convolutions: info.convolutions ?? null, loss: (await value.data())[0], norms: norms.map((n) => n[0]) }));
+    console.log(JSON.stringify({ name: info.name, convolutions: info.convolutions ?? null, note: info.note ?? null, loss: (await value.data())[0], norms: norms.map((n) => n[0]) }));
   `;
   const run = async (env: Record<string, string>) => {
     const out = await new Deno.Command(Deno.execPath(), {
@@ -130,6 +130,9 @@ Deno.test({ name: "wasm backend: native convolutions on by default, AST_NATIVE_C
   const byDefault = await run({});
   assert(/^(oneDNN|OpenBLAS)/.test(String(byDefault.convolutions)), `convolutions: ${byDefault.convolutions}`);
   const openblas = await run({ AST_NATIVE_CONV: "openblas" });
+  const typo = await run({ AST_NATIVE_CONV: "openblass" });
+  assert(/unknown AST_NATIVE_CONV "openblass"/.test(String(typo.note)), `note: ${typo.note}`);
+  assertEquals(typo.convolutions, byDefault.convolutions);
   assert(String(openblas.convolutions).startsWith("OpenBLAS"), `convolutions: ${openblas.convolutions}`);
   for (const r of [byDefault, openblas]) {
     assertEquals(r.name, "wasm");

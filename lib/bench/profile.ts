@@ -1,0 +1,39 @@
+/**
+ * Where one bench workload's step time goes, per tfjs kernel (lib/backend/kernel_profile.ts):
+ * one warm-up step, then STEPS timed steps; prints the steps' ms and the kernels, largest first.
+ *
+ *   deno run -A lib/bench/profile.ts teacher_h64 [STEPS=5] [ROWS=25]
+ */
+import { initBackend } from "../backend/backend.ts";
+import { profileKernels } from "../backend/kernel_profile.ts";
+import { defaultWorkloads, measureWorkload, median, type Outcome } from "./workloads.ts";
+
+async function main(args: string[]): Promise<void> {
+  const [name, stepsArg = "5", rowsArg = "25"] = args;
+  const workloads = defaultWorkloads();
+  const w = workloads.find((x) => x.name === name);
+  const steps = Number(stepsArg), rows = Number(rowsArg);
+  if (!w || !(steps >= 1) || !(rows >= 1)) {
+    console.error(`usage: deno run -A lib/bench/profile.ts WORKLOAD [STEPS] [ROWS]; workloads: ${workloads.map((x) => x.name).join(", ")}`);
+    Deno.exit(2);
+  }
+  const info = await initBackend();
+  console.log(`${name} on ${info.name} x${info.threads}${info.convolutions ? ` (convolutions: ${info.convolutions})` : ""}`);
+  let result: Outcome | null = null;
+  const table = await profileKernels(async (reset) => {
+    result = await measureWorkload(w, {
+      warmup: 1, minSteps: steps, maxSteps: steps, budgetSeconds: 0,
+      onStep: (_ms, warmup) => warmup && reset(), // count the timed steps only
+    });
+  });
+  const r = result as Outcome | null;
+  if (!r || "skipped" in r) {
+    console.log(`skipped: ${r ? r.skipped : "no result"}`);
+    return;
+  }
+  const kernelMs = table.reduce((a, k) => a + k.ms, 0) / steps;
+  console.log(`median ${median(r.stepsMs).toFixed(1)} ms per step (steps ${r.stepsMs.map((x) => x.toFixed(0)).join(", ")}); kernels ${kernelMs.toFixed(0)} ms per step`);
+  console.table(table.slice(0, rows).map((k) => ({ ...k, ms_per_step: Math.round((k.ms / steps) * 10) / 10 })));
+}
+
+if (import.meta.main) await main(Deno.args);
