@@ -21,6 +21,9 @@ import { registerReplicatePad } from "./replicate_pad.ts";
 import { registerClipGradient } from "./clip_grad.ts";
 import { MAX_WASM_THREADS, useThreadedWasm } from "./wasm_threads.ts";
 import { enableNativeConvolutions } from "./native/backend.ts";
+import { loadFusedLibrary } from "./native/fused_library.ts";
+import { registerFusedKernels } from "./fused/register.ts";
+import { jsFusedMath } from "./fused/math.ts";
 import { readEnv } from "../util/env.ts";
 
 export type BackendName = "tensorflow" | "tensorflow-gpu" | "wasm" | "cpu" | "webgpu";
@@ -37,6 +40,12 @@ export interface BackendInfo {
    * picks, AST_NATIVE_CONV=0 keeps the backend's own.
    */
   convolutions?: string;
+  /**
+   * wasm only: "native" when the fused kernels (coupling half, channel permutation split, join +
+   * clip, BatchNorm + LeakyReLU; lib/backend/fused/) run compiled code; absent: composed tfjs ops
+   * (the note says why). AST_NATIVE_FUSED=0 turns them off.
+   */
+  fusedKernels?: string;
   /** Why the result differs from what was asked (fallbacks, thread caps). */
   note?: string;
 }
@@ -92,6 +101,7 @@ async function chooseAndInit(opts: InitBackendOptions): Promise<BackendInfo> {
   await registerTrainingGradients();
   registerReplicatePad();
   registerClipGradient();
+  registerFusedKernels("cpu", jsFusedMath);
   const notes: string[] = [];
 
   const requested = opts.prefer ?? readEnv("AST_BACKEND");
@@ -209,7 +219,17 @@ async function tryWasm(threads: number): Promise<Attempt> {
     if (native.ok) convolutions = native.library;
     else notes.push(`convolutions: wasm's own (${native.reason})`);
   }
+  const fused = loadFusedLibrary(threads);
+  if (fused.math) registerFusedKernels("wasm", fused.math);
+  else notes.push(fused.reason!);
   return {
-    info: { name: "wasm", threads: actual, simd, ...(convolutions ? { convolutions } : {}), ...(notes.length ? { note: notes.join("; ") } : {}) },
+    info: {
+      name: "wasm",
+      threads: actual,
+      simd,
+      ...(convolutions ? { convolutions } : {}),
+      ...(fused.math ? { fusedKernels: fused.math.name } : {}),
+      ...(notes.length ? { note: notes.join("; ") } : {}),
+    },
   };
 }

@@ -1,6 +1,7 @@
 /** Small pure tensor functions shared by the flow and the student (NHWC, kernels HWIO). */
 import * as tf from "@tensorflow/tfjs-core";
 import { hasReplicatePadKernel, replicatePadKernel } from "../backend/replicate_pad.ts";
+import { batchNormLeaky } from "../backend/fused/batch_norm_leaky.ts";
 
 /** Pads H and W by repeating edge pixels (PyTorch padding_mode='replicate'). */
 export function replicatePad(x: tf.Tensor4D, pad: number): tf.Tensor4D {
@@ -97,9 +98,38 @@ export function batchNorm2d(
   });
   const y = normalise(x, p.weight, p.bias) as tf.Tensor4D;
   const { mean, variance } = stats!;
+  return { y, ...runningStatistics(p, mean, variance, n, momentum) };
+}
+
+/** PyTorch's running-average update (momentum on the unbiased variance); disposes mean and variance. */
+function runningStatistics(
+  p: BatchNormParams, mean: tf.Tensor1D, variance: tf.Tensor1D, n: number, momentum: number,
+): { newMean: tf.Tensor1D; newVar: tf.Tensor1D } {
   const unbiased = tf.mul(variance, n / Math.max(n - 1, 1));
   const newMean = tf.add(tf.mul(p.runningMean, 1 - momentum), tf.mul(mean, momentum)) as tf.Tensor1D;
   const newVar = tf.add(tf.mul(p.runningVar, 1 - momentum), tf.mul(unbiased, momentum)) as tf.Tensor1D;
   tf.dispose([mean, variance]);
-  return { y, newMean, newVar };
+  return { newMean, newVar };
+}
+
+/**
+ * leakyRelu(batchNorm2d(x)): in training one fused kernel where the backend has it
+ * (lib/backend/fused/batch_norm_leaky.ts: 3 passes forward, 2 backward), else the two ops.
+ */
+export function batchNormLeakyRelu(
+  x: tf.Tensor4D,
+  p: BatchNormParams,
+  training: boolean,
+  slope: number,
+  { eps = 1e-5, momentum = 0.1 } = {},
+): { y: tf.Tensor4D; newMean?: tf.Tensor1D; newVar?: tf.Tensor1D } {
+  if (training) {
+    const fused = batchNormLeaky(x, p.weight, p.bias, eps, slope);
+    if (fused) {
+      const n = x.shape[0] * x.shape[1] * x.shape[2];
+      return { y: fused.y as tf.Tensor4D, ...runningStatistics(p, fused.mean, fused.variance, n, momentum) };
+    }
+  }
+  const r = batchNorm2d(x, p, training, { eps, momentum });
+  return { ...r, y: tf.leakyRelu(r.y, slope) as tf.Tensor4D };
 }

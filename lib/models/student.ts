@@ -5,7 +5,7 @@
  * the official state dict (`net.conv1`, `net.res.{i}.{l1,l2,bn1,bn2}`, `net.conv2`).
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { batchNorm2d, type BatchNormParams, conv2dBias } from "./layers.ts";
+import { batchNormLeakyRelu, type BatchNormParams, conv2dBias } from "./layers.ts";
 import { initConv2d, ParameterStore } from "./parameters.ts";
 import { batchPositionalEncoding } from "./positional_encoding.ts";
 import { deriveSeed, mulberry32 } from "../util/random.ts";
@@ -77,9 +77,9 @@ export class AsymmetricStudent {
     }
     const slope = this.cfg.leakySlope;
     const updates: BatchNormUpdate[] = [];
-    const bn = (name: string, h: tf.Tensor4D) => {
+    const bnLeaky = (name: string, h: tf.Tensor4D) => {
       const p = this.bnParams(name);
-      const r = batchNorm2d(h, p, training);
+      const r = batchNormLeakyRelu(h, p, training, slope);
       if (r.newMean && r.newVar) updates.push([p.runningMean, r.newMean], [p.runningVar, r.newVar]);
       return r.y;
     };
@@ -87,8 +87,8 @@ export class AsymmetricStudent {
     let h = tf.leakyRelu(this.conv("net.conv1", input), slope);
     for (let i = 0; i < this.cfg.nBlocks; i++) {
       const r = `net.res.${i}`;
-      let y = tf.leakyRelu(bn(`${r}.bn1`, this.conv(`${r}.l1`, h)), slope);
-      y = tf.leakyRelu(bn(`${r}.bn2`, this.conv(`${r}.l2`, y)), slope);
+      let y = bnLeaky(`${r}.bn1`, this.conv(`${r}.l1`, h));
+      y = bnLeaky(`${r}.bn2`, this.conv(`${r}.l2`, y));
       h = tf.add(y, h);
     }
     return { out: this.conv("net.conv2", h), updates };

@@ -67,7 +67,7 @@ export class TeacherFlow {
     let z = x;
     let logDet: tf.Tensor3D = tf.zeros(x.shape.slice(0, 3) as [number, number, number]);
     for (const { perm, coupling } of this.blocks) {
-      const out = coupling.forward(perm.forward(z), cond);
+      const out = coupling.forward(z, cond, perm);
       z = out.y;
       logDet = tf.add(logDet, out.logDet);
     }

@@ -48,9 +48,13 @@ export interface InputSpec {
 }
 
 /** Results of one backend: [output values, gradient of each input]. */
-type Run = { out: Float32Array; grads: Float32Array[] };
+export type Run = { out: Float32Array; grads: Float32Array[] };
 
-async function runOn(
+/**
+ * f's value and its gradients w.r.t. every input (against a seeded random upstream gradient) on
+ * `backendName`; throws when tensors leak.
+ */
+export async function runOn(
   backendName: string, f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: InputSpec[], seed: number, withGrads: boolean,
 ): Promise<Run> {
   await tf.setBackend(backendName);

@@ -22,6 +22,7 @@
  */
 import type { ConvGeometry } from "./conv.ts";
 import type { ConvolutionLibrary } from "./library.ts";
+import { prepareOpenMp } from "./openmp.ts";
 
 export type Layout = "plain" | "weights-any" | "any";
 export type LayoutChoice = Layout | "auto" | { fwd: Layout; bwd_data: Layout; bwd_weights: Layout };
@@ -152,12 +153,7 @@ export class OneDnnConvolutions implements ConvolutionLibrary {
   /** Loads the library (once per process). Sets OMP_NUM_THREADS before the first dlopen. */
   static load(opts: LoadOptions = {}): OneDnnConvolutions {
     if (!OneDnnConvolutions.libs) {
-      if (opts.threads && !Deno.env.get("OMP_NUM_THREADS")) Deno.env.set("OMP_NUM_THREADS", String(opts.threads));
-      // libgomp's idle threads spin ~300k iterations by default; between primitives the wasm
-      // backend's own threads need those cores. Measured on training steps (student h256 /
-      // teacher h64): default spin 1.5x slower convolutions; passive 738 / 818-888 ms;
-      // 10k spins 723-747 / 784-787 ms.
-      if (!Deno.env.get("OMP_WAIT_POLICY") && !Deno.env.get("GOMP_SPINCOUNT")) Deno.env.set("GOMP_SPINCOUNT", "10000");
+      prepareOpenMp(opts.threads);
       let s: Lib | null = null;
       const errors: string[] = [];
       for (const path of LIB_CANDIDATES) {

@@ -6,7 +6,10 @@
  * encoding, concatenated after the half-input.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { couplingHalf } from "../../backend/fused/coupling.ts";
+import { joinClip, permuteSplit } from "../../backend/fused/channels.ts";
 import { conv2dBias } from "../layers.ts";
+import type { ChannelPermutation } from "./channel_permutation.ts";
 import { initConv2d, ParameterStore } from "../parameters.ts";
 
 /** Subnet: conv k (in+cond -> hidden), ReLU, conv k (hidden -> 2*out), replicate padding, x gamma. */
@@ -87,17 +90,23 @@ export class ConditionalCouplingBlock {
     return new ConditionalCouplingBlock(cfg, new CouplingSubnet(store, `${prefix}.s1`), new CouplingSubnet(store, `${prefix}.s2`));
   }
 
-  /**
-   * The subnet's output with its scale channels already divided by alpha (folded into the
-   * subnet's last convolution), split into (s / alpha, t).
-   */
+  /** The subnet's output, its scale channels already divided by alpha (folded into its last convolution). */
+  private subnetOutput(sub: CouplingSubnet, input: tf.Tensor, scaleChannels: number): tf.Tensor4D {
+    return sub.apply(input, { count: scaleChannels, factor: 1 / this.cfg.clamp });
+  }
+
+  /** The scale and shift halves of a subnet output (for the inverse). */
   private scaleAndShift(sub: CouplingSubnet, input: tf.Tensor, scaleChannels: number): [tf.Tensor4D, tf.Tensor4D] {
-    return this.halves(sub.apply(input, { count: scaleChannels, factor: 1 / this.cfg.clamp }), scaleChannels);
+    return this.halves(this.subnetOutput(sub, input, scaleChannels), scaleChannels);
   }
 
   /** log of the soft-clamped scale, alpha * 0.636 * atan(s / alpha), from r = s / alpha. */
   private logScale(r: tf.Tensor4D): tf.Tensor4D {
-    return tf.mul(tf.atan(r), this.cfg.clamp * 0.636);
+    return tf.mul(tf.atan(r), this.logScaleFactor());
+  }
+
+  private logScaleFactor(): number {
+    return this.cfg.clamp * 0.636;
   }
 
   /**
@@ -109,17 +118,31 @@ export class ConditionalCouplingBlock {
     return [a as tf.Tensor4D, b as tf.Tensor4D];
   }
 
-  forward(x: tf.Tensor4D, cond: tf.Tensor4D | null): { y: tf.Tensor4D; logDet: tf.Tensor3D } {
+  /** x1 and [x2, cond] from the block input, after the flow's channel permutation when given. */
+  private splitInput(x: tf.Tensor4D, cond: tf.Tensor4D | null, permutation?: ChannelPermutation): [tf.Tensor4D, tf.Tensor4D] {
+    if (permutation) {
+      const fused = permuteSplit(x, permutation.perm as tf.Tensor as tf.Tensor1D, this.split1, cond);
+      if (fused) return fused;
+      x = permutation.forward(x);
+    }
     const [x1, x2] = this.halves(x, this.split1);
-    const [r2, t2] = this.scaleAndShift(this.sub2, withCondition(x2, cond), this.split1);
-    const ls2 = this.logScale(r2);
-    const y1 = tf.add(tf.mul(tf.exp(ls2), x1), t2);
-    const [r1, t1] = this.scaleAndShift(this.sub1, withCondition(y1, cond), this.split2);
-    const ls1 = this.logScale(r1);
-    const y2 = tf.add(tf.mul(tf.exp(ls1), x2), t1);
-    const logDet = tf.add(tf.sum(ls1, 3), tf.sum(ls2, 3)) as tf.Tensor3D;
-    const y = tf.clipByValue(tf.concat([y1, y2], 3), -1e6, 1e6) as tf.Tensor4D;
-    return { y, logDet };
+    return [x1, withCondition(x2, cond) as tf.Tensor4D];
+  }
+
+  /**
+   * y = [y1, y2] and the per-pixel log|det J|. `permutation`: the flow's channel permutation in
+   * front of this block, applied here so that it joins the split into halves (one pass with the
+   * fused kernels, lib/backend/fused/).
+   */
+  forward(x: tf.Tensor4D, cond: tf.Tensor4D | null, permutation?: ChannelPermutation): { y: tf.Tensor4D; logDet: tf.Tensor3D } {
+    const k = this.logScaleFactor();
+    const [x1, x2c] = this.splitInput(x, cond, permutation);
+    // y1 = e(s2) * x1 + t2, returned with the condition appended: sub1's input
+    const { y: y1c, logScaleSum: ls2 } = couplingHalf(this.subnetOutput(this.sub2, x2c, this.split1), x1, 0, k, cond);
+    // y2 = e(s1) * x2 + t1, x2 = the first split2 channels of [x2, cond]
+    const { y: y2, logScaleSum: ls1 } = couplingHalf(this.subnetOutput(this.sub1, y1c, this.split2), x2c, 0, k, null);
+    const logDet = tf.add(ls1, ls2) as tf.Tensor3D;
+    return { y: joinClip(y1c, this.split1, y2, -1e6, 1e6), logDet };
   }
 
   inverse(y: tf.Tensor4D, cond: tf.Tensor4D | null): tf.Tensor4D {

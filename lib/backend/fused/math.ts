@@ -1,0 +1,144 @@
+/**
+ * The loops behind AST Lab's fused kernels (coupling half, channel permutation split, join +
+ * clip, BatchNorm + LeakyReLU), on flat NHWC float32 arrays: P pixels, a channel range of a
+ * tensor given as (array, channel count = stride, first channel = offset).
+ *
+ * Two implementations with one contract: `jsFusedMath` (plain loops; the cpu backend's kernels
+ * and the reference in tests) and the native one (lib/backend/native/fused_library.ts, compiled
+ * from fused_kernels.c, whose comments give each function's formula).
+ */
+
+export interface FusedMath {
+  readonly name: string;
+  /** y[:, 0:n] (stride ys) = exp(k atan(o[:, :n])) * x[:, xo:xo+n] + o[:, n:2n]; ls = sum_c k atan(o[:, c]) */
+  couplingForward(
+    P: number, n: number, o: Float32Array, x: Float32Array, xs: number, xo: number, k: number,
+    y: Float32Array, ys: number, ls: Float32Array,
+  ): void;
+  /** do = [(dy x e + dls) k / (1 + r^2), dy]; dx (stride dxs) = dy e at channels [dxo, dxo+n), 0 elsewhere */
+  couplingBackward(
+    P: number, n: number, o: Float32Array, x: Float32Array, xs: number, xo: number, k: number,
+    dy: Float32Array, dys: number, dls: Float32Array | null, dout: Float32Array,
+    dx: Float32Array | null, dxs: number, dxo: number,
+  ): void;
+  /** out[:, oo + j] = src[:, idx ? idx[j] : so + j] */
+  gatherChannels(
+    P: number, n: number, src: Float32Array, ss: number, so: number, idx: Int32Array | null,
+    out: Float32Array, os: number, oo: number,
+  ): void;
+  /** dst[:, idx[j]] = src[:, so + j] */
+  scatterChannels(P: number, n: number, src: Float32Array, ss: number, so: number, idx: Int32Array, dst: Float32Array, ds: number): void;
+  /**
+   * out[:, oo + c] = clip(src[:, so + c], lo, hi); with dy: the clip's gradient, dy[:, dyo + c]
+   * where lo <= src <= hi else 0, out's other channels zero.
+   */
+  copyClip(
+    P: number, n: number, src: Float32Array, ss: number, so: number,
+    dy: Float32Array | null, dys: number, dyo: number, lo: number, hi: number,
+    out: Float32Array, os: number, oo: number,
+  ): void;
+  /** per-channel mean and biased variance of x [P, C] */
+  channelMoments(P: number, C: number, x: Float32Array, mean: Float32Array, variance: Float32Array): void;
+  /** y = leaky((x - mean) invstd w + b) */
+  bnLeakyForward(
+    P: number, C: number, x: Float32Array, mean: Float32Array, invstd: Float32Array,
+    w: Float32Array, b: Float32Array, slope: number, y: Float32Array,
+  ): void;
+  /** training-mode gradient from dy and the forward output y: dx (or null), dw, db */
+  bnLeakyBackward(
+    P: number, C: number, x: Float32Array, y: Float32Array, dy: Float32Array,
+    mean: Float32Array, invstd: Float32Array, w: Float32Array, slope: number,
+    dx: Float32Array | null, dw: Float32Array, db: Float32Array,
+  ): void;
+}
+
+const f32 = Math.fround;
+
+export const jsFusedMath: FusedMath = {
+  name: "js",
+  couplingForward(P, n, o, x, xs, xo, k, y, ys, ls) {
+    for (let p = 0; p < P; p++) {
+      const ob = p * 2 * n, xb = p * xs + xo, yb = p * ys;
+      let s = 0;
+      for (let c = 0; c < n; c++) {
+        const l = f32(k * Math.atan(o[ob + c]));
+        s += l;
+        y[yb + c] = Math.exp(l) * x[xb + c] + o[ob + n + c];
+      }
+      ls[p] = s;
+    }
+  },
+  couplingBackward(P, n, o, x, xs, xo, k, dy, dys, dls, dout, dx, dxs, dxo) {
+    if (dx) dx.fill(0);
+    for (let p = 0; p < P; p++) {
+      const ob = p * 2 * n, xb = p * xs + xo, gb = p * dys, gl = dls ? dls[p] : 0;
+      for (let c = 0; c < n; c++) {
+        const r = o[ob + c], g = dy[gb + c];
+        const e = Math.exp(f32(k * Math.atan(r)));
+        dout[ob + c] = (g * x[xb + c] * e + gl) * k / (1 + r * r);
+        dout[ob + n + c] = g;
+        if (dx) dx[p * dxs + dxo + c] = g * e;
+      }
+    }
+  },
+  gatherChannels(P, n, src, ss, so, idx, out, os, oo) {
+    for (let p = 0; p < P; p++) {
+      const sb = p * ss, ob = p * os + oo;
+      for (let j = 0; j < n; j++) out[ob + j] = src[sb + (idx ? idx[j] : so + j)];
+    }
+  },
+  scatterChannels(P, n, src, ss, so, idx, dst, ds) {
+    for (let p = 0; p < P; p++) {
+      const sb = p * ss + so, db = p * ds;
+      for (let j = 0; j < n; j++) dst[db + idx[j]] = src[sb + j];
+    }
+  },
+  copyClip(P, n, src, ss, so, dy, dys, dyo, lo, hi, out, os, oo) {
+    if (dy) out.fill(0);
+    for (let p = 0; p < P; p++) {
+      const sb = p * ss + so, ob = p * os + oo;
+      for (let c = 0; c < n; c++) {
+        const v = src[sb + c];
+        if (dy) out[ob + c] = v >= lo && v <= hi ? dy[p * dys + dyo + c] : 0;
+        else out[ob + c] = v < lo ? lo : v > hi ? hi : v;
+      }
+    }
+  },
+  channelMoments(P, C, x, mean, variance) {
+    const s = new Float64Array(C), q = new Float64Array(C);
+    for (let i = 0; i < P * C; i++) s[i % C] += x[i];
+    for (let c = 0; c < C; c++) mean[c] = s[c] / P;
+    for (let i = 0; i < P * C; i++) {
+      const d = x[i] - mean[i % C];
+      q[i % C] += d * d;
+    }
+    for (let c = 0; c < C; c++) variance[c] = q[c] / P;
+  },
+  bnLeakyForward(P, C, x, mean, invstd, w, b, slope, y) {
+    for (let i = 0; i < P * C; i++) {
+      const c = i % C;
+      const u = f32(f32(f32(x[i] - mean[c]) * invstd[c]) * w[c]) + b[c];
+      y[i] = u > 0 ? u : slope * u;
+    }
+  },
+  bnLeakyBackward(P, C, x, y, dy, mean, invstd, w, slope, dx, dw, db) {
+    const sg = new Float64Array(C), sgx = new Float64Array(C);
+    for (let i = 0; i < P * C; i++) {
+      const c = i % C;
+      const g = y[i] > 0 ? dy[i] : slope * dy[i];
+      sg[c] += g;
+      sgx[c] += g * f32(f32(x[i] - mean[c]) * invstd[c]);
+    }
+    for (let c = 0; c < C; c++) {
+      db[c] = sg[c];
+      dw[c] = sgx[c];
+    }
+    if (!dx) return;
+    for (let i = 0; i < P * C; i++) {
+      const c = i % C;
+      const g = y[i] > 0 ? dy[i] : slope * dy[i];
+      const xh = f32(f32(x[i] - mean[c]) * invstd[c]);
+      dx[i] = w[c] * invstd[c] * (g - f32(sg[c] / P) - xh * f32(sgx[c] / P));
+    }
+  },
+};

@@ -1,0 +1,271 @@
+/*
+ * AST Lab's fused elementwise kernels for the wasm backend (loaded through Deno FFI by
+ * fused_library.ts, which compiles this file on first use with the system C compiler).
+ *
+ * Why: a hidden-64 teacher step spends ~30% of its time in full-size elementwise passes
+ * (atan, exp, multiply, add, split, concat, gather, clip), each a separate scalar wasm kernel;
+ * a student step ~12% in BatchNorm + LeakyReLU. Here each chain is one vectorised pass
+ * (glibc's libmvec atanf / expf), parallel over pixels with OpenMP (the libgomp instance
+ * oneDNN already runs).
+ *
+ * Layout: NHWC float32, P = B*H*W pixels; a channel range of a tensor is (pointer, stride =
+ * its channel count, offset). Reductions over pixels accumulate in double, per thread in a
+ * fixed split, combined in thread order: deterministic for a given thread count.
+ */
+#include <math.h>
+#include <omp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The vector variants live in libmvec; glibc only declares them under -ffast-math, which this
+ * file avoids (it would also flush denormals for the whole process). */
+float atanf(float) __attribute__((simd("notinbranch")));
+float expf(float) __attribute__((simd("notinbranch")));
+
+typedef int64_t i64;
+
+int ast_fused_version(void) { return 1; }
+
+/* ---------------------------------------------------------------- affine coupling ---- */
+
+/*
+ * One half of the affine coupling, forward:
+ *   l = k * atan(o[:, c]),  y[:, c] = exp(l) * x[:, c] + o[:, n + c],  ls = sum_c l
+ * o: [P, 2n] (the subnet output: scale logits then shifts); x: channels [xo, xo + n) of a
+ * [P, xs] tensor; y: channels [0, n) of a [P, ys] tensor; ls: [P].
+ */
+void ast_coupling_forward(i64 P, i64 n, const float *o, const float *x, i64 xs, i64 xo, float k,
+                          float *y, i64 ys, float *ls) {
+#pragma omp parallel for schedule(static)
+  for (i64 p = 0; p < P; p++) {
+    const float *r = o + p * 2 * n, *t = r + n, *xp = x + p * xs + xo;
+    float *yp = y + p * ys;
+    float s = 0.f;
+#pragma omp simd reduction(+ : s)
+    for (i64 c = 0; c < n; c++) {
+      float l = k * atanf(r[c]);
+      s += l;
+      yp[c] = expf(l) * xp[c] + t[c];
+    }
+    ls[p] = s;
+  }
+}
+
+/*
+ * Its gradient: with e = exp(k * atan(r)),
+ *   do[:, c] = (dy * x * e + dls) * k / (1 + r^2),  do[:, n + c] = dy,  dx = dy * e
+ * dy: channels [0, n) of a [P, dys] tensor; dls: [P] or NULL (zero). dx (or NULL) is the
+ * gradient of the whole x tensor: channels [dxo, dxo + n) of [P, dxs], the others zero.
+ */
+void ast_coupling_backward(i64 P, i64 n, const float *o, const float *x, i64 xs, i64 xo, float k,
+                           const float *dy, i64 dys, const float *dls, float *dout, float *dx,
+                           i64 dxs, i64 dxo) {
+#pragma omp parallel for schedule(static)
+  for (i64 p = 0; p < P; p++) {
+    const float *r = o + p * 2 * n, *xp = x + p * xs + xo, *g = dy + p * dys;
+    const float gl = dls ? dls[p] : 0.f;
+    float *dr = dout + p * 2 * n, *dt = dr + n;
+    if (dx) {
+      float *row = dx + p * dxs, *dxp = row + dxo;
+      memset(row, 0, dxo * sizeof(float));
+      memset(dxp + n, 0, (dxs - dxo - n) * sizeof(float));
+#pragma omp simd
+      for (i64 c = 0; c < n; c++) {
+        float rc = r[c];
+        float e = expf(k * atanf(rc));
+        dr[c] = (g[c] * xp[c] * e + gl) * k / (1.f + rc * rc);
+        dt[c] = g[c];
+        dxp[c] = g[c] * e;
+      }
+    } else {
+#pragma omp simd
+      for (i64 c = 0; c < n; c++) {
+        float rc = r[c];
+        float e = expf(k * atanf(rc));
+        dr[c] = (g[c] * xp[c] * e + gl) * k / (1.f + rc * rc);
+        dt[c] = g[c];
+      }
+    }
+  }
+}
+
+/* ------------------------------------------------------------------ channel copies ---- */
+
+/* out[:, oo + j] = src[:, idx[j]], j < n (a channel gather; idx NULL: src channel so + j) */
+void ast_gather_channels(i64 P, i64 n, const float *src, i64 ss, i64 so, const int32_t *idx,
+                         float *out, i64 os, i64 oo) {
+#pragma omp parallel for schedule(static)
+  for (i64 p = 0; p < P; p++) {
+    const float *sp = src + p * ss;
+    float *op = out + p * os + oo;
+    if (idx) {
+      for (i64 j = 0; j < n; j++) op[j] = sp[idx[j]];
+    } else {
+      memcpy(op, sp + so, n * sizeof(float));
+    }
+  }
+}
+
+/* dst[:, idx[j]] = src[:, so + j], j < n (the gather's gradient: idx is injective) */
+void ast_scatter_channels(i64 P, i64 n, const float *src, i64 ss, i64 so, const int32_t *idx,
+                          float *dst, i64 ds) {
+#pragma omp parallel for schedule(static)
+  for (i64 p = 0; p < P; p++) {
+    const float *sp = src + p * ss + so;
+    float *dp = dst + p * ds;
+    for (i64 j = 0; j < n; j++) dp[idx[j]] = sp[j];
+  }
+}
+
+/*
+ * out[:, oo + c] = clip(src[:, so + c], lo, hi), c < n (clip keeps NaN, as tfjs' ClipByValue);
+ * with dy given, the clip's gradient instead: out = dy[:, dyo + c] where lo <= src <= hi else 0,
+ * and out's other channels zero (it is the gradient of the whole src tensor).
+ */
+void ast_copy_clip(i64 P, i64 n, const float *src, i64 ss, i64 so, const float *dy, i64 dys, i64 dyo,
+                   float lo, float hi, float *out, i64 os, i64 oo) {
+#pragma omp parallel for schedule(static)
+  for (i64 p = 0; p < P; p++) {
+    const float *sp = src + p * ss + so;
+    float *op = out + p * os + oo;
+    if (dy) {
+      const float *g = dy + p * dys + dyo;
+      memset(op - oo, 0, oo * sizeof(float));
+      memset(op + n, 0, (os - oo - n) * sizeof(float));
+#pragma omp simd
+      for (i64 c = 0; c < n; c++) op[c] = (sp[c] >= lo && sp[c] <= hi) ? g[c] : 0.f;
+    } else {
+#pragma omp simd
+      for (i64 c = 0; c < n; c++) {
+        float v = sp[c];
+        op[c] = v < lo ? lo : (v > hi ? hi : v);
+      }
+    }
+  }
+}
+
+/* ------------------------------------------------------ BatchNorm + LeakyReLU (train) ---- */
+
+/* Per-thread double accumulators over a static pixel split, summed in thread order. */
+static double *thread_sums(int threads, i64 width) { return calloc((size_t)threads * width, sizeof(double)); }
+
+/* mean and biased variance per channel of x [P, C] (two passes: stable) */
+int ast_channel_moments(i64 P, i64 C, const float *x, float *mean, float *var) {
+  int T = omp_get_max_threads();
+  double *acc = thread_sums(T, C);
+  if (!acc) return 1;
+#pragma omp parallel num_threads(T)
+  {
+    double *a = acc + (i64)omp_get_thread_num() * C;
+#pragma omp for schedule(static)
+    for (i64 p = 0; p < P; p++) {
+      const float *xp = x + p * C;
+#pragma omp simd
+      for (i64 c = 0; c < C; c++) a[c] += xp[c];
+    }
+  }
+  for (i64 c = 0; c < C; c++) {
+    double s = 0;
+    for (int t = 0; t < T; t++) s += acc[t * C + c];
+    mean[c] = (float)(s / (double)P);
+  }
+  memset(acc, 0, (size_t)T * C * sizeof(double));
+#pragma omp parallel num_threads(T)
+  {
+    double *a = acc + (i64)omp_get_thread_num() * C;
+#pragma omp for schedule(static)
+    for (i64 p = 0; p < P; p++) {
+      const float *xp = x + p * C;
+#pragma omp simd
+      for (i64 c = 0; c < C; c++) {
+        double d = (double)xp[c] - (double)mean[c];
+        a[c] += d * d;
+      }
+    }
+  }
+  for (i64 c = 0; c < C; c++) {
+    double s = 0;
+    for (int t = 0; t < T; t++) s += acc[t * C + c];
+    var[c] = (float)(s / (double)P);
+  }
+  free(acc);
+  return 0;
+}
+
+/* y = leaky((x - mean) * invstd * w + b), leaky(u) = u > 0 ? u : slope * u */
+void ast_bn_leaky_forward(i64 P, i64 C, const float *x, const float *mean, const float *invstd,
+                          const float *w, const float *b, float slope, float *y) {
+#pragma omp parallel for schedule(static)
+  for (i64 p = 0; p < P; p++) {
+    const float *xp = x + p * C;
+    float *yp = y + p * C;
+#pragma omp simd
+    for (i64 c = 0; c < C; c++) {
+      float u = (xp[c] - mean[c]) * invstd[c] * w[c] + b[c];
+      yp[c] = u > 0.f ? u : slope * u;
+    }
+  }
+}
+
+/*
+ * The gradient of ast_bn_leaky_forward in training mode (batch statistics), from dy and the
+ * forward output y (its sign is the pre-activation's: slope > 0). With g = dy * (y > 0 ? 1 : slope)
+ * and xhat = (x - mean) * invstd:
+ *   db = sum g,  dw = sum g * xhat,  dx = w * invstd * (g - db / P - xhat * dw / P)
+ * dx may be NULL (only dw, db).
+ */
+int ast_bn_leaky_backward(i64 P, i64 C, const float *x, const float *y, const float *dy,
+                          const float *mean, const float *invstd, const float *w, float slope,
+                          float *dx, float *dw, float *db) {
+  int T = omp_get_max_threads();
+  double *acc = thread_sums(T, 2 * C);
+  if (!acc) return 1;
+#pragma omp parallel num_threads(T)
+  {
+    double *sg = acc + (i64)omp_get_thread_num() * 2 * C, *sgx = sg + C;
+#pragma omp for schedule(static)
+    for (i64 p = 0; p < P; p++) {
+      const float *xp = x + p * C, *yp = y + p * C, *gp = dy + p * C;
+#pragma omp simd
+      for (i64 c = 0; c < C; c++) {
+        float g = yp[c] > 0.f ? gp[c] : slope * gp[c];
+        sg[c] += g;
+        sgx[c] += (double)g * ((xp[c] - mean[c]) * invstd[c]);
+      }
+    }
+  }
+  float *mb = malloc(2 * C * sizeof(float));
+  if (!mb) {
+    free(acc);
+    return 1;
+  }
+  float *mg = mb, *mgx = mb + C; /* db / P and dw / P */
+  for (i64 c = 0; c < C; c++) {
+    double s = 0, sx = 0;
+    for (int t = 0; t < T; t++) {
+      s += acc[t * 2 * C + c];
+      sx += acc[t * 2 * C + C + c];
+    }
+    db[c] = (float)s;
+    dw[c] = (float)sx;
+    mg[c] = (float)(s / (double)P);
+    mgx[c] = (float)(sx / (double)P);
+  }
+  free(acc);
+  if (dx) {
+#pragma omp parallel for schedule(static)
+    for (i64 p = 0; p < P; p++) {
+      const float *xp = x + p * C, *yp = y + p * C, *gp = dy + p * C;
+      float *dp = dx + p * C;
+#pragma omp simd
+      for (i64 c = 0; c < C; c++) {
+        float g = yp[c] > 0.f ? gp[c] : slope * gp[c];
+        float xh = (xp[c] - mean[c]) * invstd[c];
+        dp[c] = w[c] * invstd[c] * (g - mg[c] - xh * mgx[c]);
+      }
+    }
+  }
+  free(mb);
+  return 0;
+}

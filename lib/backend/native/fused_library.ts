@@ -1,0 +1,133 @@
+/**
+ * The fused kernels' native implementation: fused_kernels.c, compiled on first use with the
+ * system C compiler (`$CC`, else `cc`) for this CPU (-O3 -march=native, OpenMP, glibc's vector
+ * math) into a cache directory, then loaded through Deno FFI. Like PyTorch's C++ extensions
+ * built at load time: no binary in the repository, and one compile (~1 s) per source version and
+ * machine. Without a compiler (or with AST_NATIVE_FUSED=0) `loadFusedLibrary` says why and the
+ * wasm backend keeps the composed ops.
+ *
+ * Cache: $AST_NATIVE_CACHE, else $XDG_CACHE_HOME/ast-lab/native, else ~/.cache/ast-lab/native;
+ * the file name carries a hash of the source, the flags and the CPU's flags. Written to a
+ * temporary name and renamed: concurrent first runs do not see a half-written library.
+ *
+ * No -ffast-math: linked into a shared library it would switch the whole process to
+ * flush-to-zero; the flags below allow the vector math without that.
+ */
+import type { FusedMath } from "../fused/math.ts";
+import { prepareOpenMp } from "./openmp.ts";
+
+const SOURCE = new URL("./fused_kernels.c", import.meta.url);
+const FLAGS = ["-O3", "-march=native", "-fno-math-errno", "-fno-trapping-math", "-fopenmp", "-fPIC", "-shared"];
+
+const I = "i64" as const, B = "buffer" as const, F = "f32" as const, V = "void" as const;
+const SYMBOLS = {
+  ast_fused_version: { parameters: [], result: "i32" },
+  ast_coupling_forward: { parameters: [I, I, B, B, I, I, F, B, I, B], result: V },
+  ast_coupling_backward: { parameters: [I, I, B, B, I, I, F, B, I, B, B, B, I, I], result: V },
+  ast_gather_channels: { parameters: [I, I, B, I, I, B, B, I, I], result: V },
+  ast_scatter_channels: { parameters: [I, I, B, I, I, B, B, I], result: V },
+  ast_copy_clip: { parameters: [I, I, B, I, I, B, I, I, F, F, B, I, I], result: V },
+  ast_channel_moments: { parameters: [I, I, B, B, B], result: "i32" },
+  ast_bn_leaky_forward: { parameters: [I, I, B, B, B, B, B, F, B], result: V },
+  ast_bn_leaky_backward: { parameters: [I, I, B, B, B, B, B, B, F, B, B, B], result: "i32" },
+} as const;
+
+type Symbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+
+/** FNV-1a, 32 bit: a stable file name for a (source, flags, CPU) combination. */
+function fnv1a(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, "0");
+}
+
+function cacheDir(): string {
+  const explicit = Deno.env.get("AST_NATIVE_CACHE");
+  if (explicit) return explicit;
+  const xdg = Deno.env.get("XDG_CACHE_HOME");
+  const home = Deno.env.get("HOME");
+  if (xdg) return `${xdg}/ast-lab/native`;
+  if (home) return `${home}/.cache/ast-lab/native`;
+  return `${Deno.makeTempDirSync({ prefix: "ast-lab-native-" })}`;
+}
+
+function cpuFlags(): string {
+  try {
+    return Deno.readTextFileSync("/proc/cpuinfo").split("\n").find((l) => l.startsWith("flags")) ?? "";
+  } catch {
+    return "";
+  }
+}
+
+/** Compiles the source if its library is not cached yet; returns the library's path. */
+export function buildFusedLibrary(): string {
+  const source = Deno.readTextFileSync(SOURCE);
+  const compiler = Deno.env.get("CC") || "cc";
+  const dir = cacheDir();
+  const path = `${dir}/libast_fused-${fnv1a([source, compiler, ...FLAGS, cpuFlags()].join("\n"))}.so`;
+  try {
+    Deno.statSync(path);
+    return path;
+  } catch { /* not built yet */ }
+  Deno.mkdirSync(dir, { recursive: true });
+  const tmp = `${path}.tmp-${Deno.pid}`;
+  let out: Deno.CommandOutput;
+  try {
+    out = new Deno.Command(compiler, { args: [...FLAGS, "-o", tmp, SOURCE.pathname, "-lm"], stdout: "piped", stderr: "piped" }).outputSync();
+  } catch (err) {
+    throw new Error(`no C compiler (${compiler}: ${(err as Error).message.split("\n")[0]}); apt-get install gcc`);
+  }
+  if (!out.success) {
+    try {
+      Deno.removeSync(tmp);
+    } catch { /* nothing written */ }
+    const msg = new TextDecoder().decode(out.stderr).trim().split("\n").slice(0, 3).join(" | ");
+    throw new Error(`compiling ${SOURCE.pathname} failed: ${msg}`);
+  }
+  Deno.renameSync(tmp, path);
+  return path;
+}
+
+let loaded: { math: FusedMath | null; reason?: string } | null = null;
+
+/** The native FusedMath (built and loaded once per process); null and a reason when unavailable. */
+export function loadFusedLibrary(threads: number): { math: FusedMath | null; reason?: string } {
+  if (loaded) return loaded;
+  if (Deno.env.get("AST_NATIVE_FUSED") === "0") return (loaded = { math: null, reason: "AST_NATIVE_FUSED=0" });
+  try {
+    prepareOpenMp(threads);
+    const path = buildFusedLibrary();
+    const s = Deno.dlopen(path, SYMBOLS).symbols;
+    if (s.ast_fused_version() !== 1) throw new Error(`${path}: unexpected version`);
+    loaded = { math: wrap(s) };
+  } catch (err) {
+    loaded = { math: null, reason: `fused kernels unavailable: ${String((err as Error)?.message ?? err).split("\n")[0]}` };
+  }
+  return loaded;
+}
+
+function check(status: number, what: string): void {
+  if (status !== 0) throw new Error(`${what}: out of memory`);
+}
+
+function wrap(s: Symbols): FusedMath {
+  // FFI i64 parameters take bigints
+  const b = BigInt;
+  return {
+    name: "native",
+    couplingForward: (P, n, o, x, xs, xo, k, y, ys, ls) => s.ast_coupling_forward(b(P), b(n), o, x, b(xs), b(xo), k, y, b(ys), ls),
+    couplingBackward: (P, n, o, x, xs, xo, k, dy, dys, dls, dout, dx, dxs, dxo) =>
+      s.ast_coupling_backward(b(P), b(n), o, x, b(xs), b(xo), k, dy, b(dys), dls, dout, dx, b(dxs), b(dxo)),
+    gatherChannels: (P, n, src, ss, so, idx, out, os, oo) => s.ast_gather_channels(b(P), b(n), src, b(ss), b(so), idx, out, b(os), b(oo)),
+    scatterChannels: (P, n, src, ss, so, idx, dst, ds) => s.ast_scatter_channels(b(P), b(n), src, b(ss), b(so), idx, dst, b(ds)),
+    copyClip: (P, n, src, ss, so, dy, dys, dyo, lo, hi, out, os, oo) =>
+      s.ast_copy_clip(b(P), b(n), src, b(ss), b(so), dy, b(dys), b(dyo), lo, hi, out, b(os), b(oo)),
+    channelMoments: (P, C, x, mean, variance) => check(s.ast_channel_moments(b(P), b(C), x, mean, variance), "channel moments"),
+    bnLeakyForward: (P, C, x, mean, invstd, w, bias, slope, y) => s.ast_bn_leaky_forward(b(P), b(C), x, mean, invstd, w, bias, slope, y),
+    bnLeakyBackward: (P, C, x, y, dy, mean, invstd, w, slope, dx, dw, db) =>
+      check(s.ast_bn_leaky_backward(b(P), b(C), x, y, dy, mean, invstd, w, slope, dx, dw, db), "BatchNorm gradient"),
+  };
+}
