@@ -159,12 +159,13 @@ export async function runBench(o: BenchOptions = {}): Promise<{ record: BenchRec
   const info = await initBackend();
   const outDir = o.outDir ?? join(PROJECT_ROOT, "results", "bench");
   // Read (and check) before the run: a refused merge should not cost the workloads' time.
-  const backendLabel = info.convolutions ? `${info.name}+${info.convolutions.split(" ")[0].toLowerCase()}` : info.name;
+  // e.g. "wasm+onednn+fused": native convolutions and fused kernels are different speed classes
+  const backendLabel = [info.name, ...(info.convolutions ? [info.convolutions.split(" ")[0].toLowerCase()] : []), ...(info.fusedKernels ? ["fused"] : [])].join("+");
   const previous = o.merge ? await previousRecord(outDir, backendLabel, info.threads) : null;
   const record: BenchRecord = {
-    // e.g. "wasm+openblas": convolutions through OpenBLAS are a different speed class
     backend: backendLabel,
     ...(info.convolutions ? { convolutions: info.convolutions } : {}),
+    ...(info.fusedKernels ? { fused_kernels: info.fusedKernels } : {}),
     threads: info.threads,
     workloads: [],
     demo_seconds: null,

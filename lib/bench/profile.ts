@@ -18,7 +18,8 @@ async function main(args: string[]): Promise<void> {
     Deno.exit(2);
   }
   const info = await initBackend();
-  console.log(`${name} on ${info.name} x${info.threads}${info.convolutions ? ` (convolutions: ${info.convolutions})` : ""}`);
+  const extras = [info.convolutions ? `convolutions: ${info.convolutions}` : "", info.fusedKernels ? `fused kernels: ${info.fusedKernels}` : ""].filter(Boolean);
+  console.log(`${name} on ${info.name} x${info.threads}${extras.length ? ` (${extras.join("; ")})` : ""}`);
   let result: Outcome | null = null;
   const table = await profileKernels(async (reset) => {
     result = await measureWorkload(w, {

@@ -6,7 +6,7 @@
  * permutations and shapes are refused with the kernel's name.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { assert, assertClose, assertThrows } from "../assert.ts";
+import { assert, assertClose, assertEquals, assertThrows } from "../assert.ts";
 import { randn, runOn, setup, type InputSpec } from "./_helpers.ts";
 import { couplingHalf, couplingHalfComposed } from "../../lib/backend/fused/coupling.ts";
 import { joinClip, joinClipComposed, permuteSplit } from "../../lib/backend/fused/channels.ts";
@@ -237,4 +237,53 @@ Deno.test({ name: "a teacher and student training step is the same with and with
     });
   }
   await tf.setBackend("wasm");
+}});
+
+Deno.test({ name: "fused kernels: built on first use into the cache; no compiler, AST_NATIVE_FUSED=0 or a damaged build fall back or rebuild (subprocess)", ignore: !native.math, ...opts, fn: async () => {
+  const code = `
+    import * as tf from "@tensorflow/tfjs-core";
+    import { initBackend } from "./lib/backend/backend.ts";
+    import { TeacherFlow } from "./lib/models/teacher_flow.ts";
+    const info = await initBackend();
+    const t = TeacherFlow.create({ channels: 6, hidden: 8, nBlocks: 2, kernelSizes: [3], clamp: 1.9, posEncDim: 0 }, 0);
+    for (const [name, v] of t.params.trainable) if (name.endsWith("gamma")) v.assign(tf.fill([1], 0.5));
+    const x = tf.randomNormal([2, 5, 5, 6], 0, 1, "float32", 1);
+    const { value, grads } = tf.variableGrads(() => { const r = t.forward(x, null); return tf.mean(tf.sub(tf.sum(tf.square(r.z), 3), r.logDet)); }, [...t.params.trainable.values()]);
+    const norms = await Promise.all(Object.values(grads).map((g) => tf.norm(g).data()));
+    console.log(JSON.stringify({ fused: info.fusedKernels ?? null, note: info.note ?? null, loss: (await value.data())[0], norms: norms.map((n) => n[0]) }));
+  `;
+  const cache = await Deno.makeTempDir({ prefix: "ast-fused-cache-" });
+  const run = async (env: Record<string, string>) => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--ext=ts", code],
+      cwd: new URL("../..", import.meta.url),
+      env: { AST_BACKEND: "wasm", AST_THREADS: "1", NO_COLOR: "1", AST_NATIVE_CACHE: cache, ...env },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert(out.success, new TextDecoder().decode(out.stderr));
+    return JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!);
+  };
+  try {
+    const noCompiler = await run({ CC: "/nonexistent/cc" });
+    assertEquals(noCompiler.fused, null);
+    assert(/fused kernels unavailable: no C compiler/.test(String(noCompiler.note)), `note: ${noCompiler.note}`);
+    const off = await run({ AST_NATIVE_FUSED: "0" });
+    assertEquals(off.fused, null);
+    assert(/AST_NATIVE_FUSED=0/.test(String(off.note)), `note: ${off.note}`);
+    const built = await run({});
+    assertEquals(built.fused, "native");
+    const files = [...Deno.readDirSync(cache)].map((e) => e.name);
+    assert(files.length === 1 && /^libast_fused-[0-9a-f]{8}\.so$/.test(files[0]), `cache holds ${files}`);
+    // a damaged build is replaced
+    await Deno.writeTextFile(`${cache}/${files[0]}`, "not a library");
+    const rebuilt = await run({});
+    assertEquals(rebuilt.fused, "native");
+    for (const r of [built, rebuilt]) {
+      assert(Math.abs(r.loss - off.loss) <= 1e-5 * Math.max(1, Math.abs(off.loss)), `loss ${r.loss} vs composed ${off.loss}`);
+      r.norms.forEach((n: number, i: number) => assert(Math.abs(n - off.norms[i]) <= 1e-4 * Math.max(1, off.norms[i]), `grad ${i}: ${n} vs ${off.norms[i]}`));
+    }
+  } finally {
+    await Deno.remove(cache, { recursive: true });
+  }
 }});

@@ -99,8 +99,16 @@ export function loadFusedLibrary(threads: number): { math: FusedMath | null; rea
   if (Deno.env.get("AST_NATIVE_FUSED") === "0") return (loaded = { math: null, reason: "AST_NATIVE_FUSED=0" });
   try {
     prepareOpenMp(threads);
-    const path = buildFusedLibrary();
-    const s = Deno.dlopen(path, SYMBOLS).symbols;
+    let path = buildFusedLibrary();
+    let s: Symbols;
+    try {
+      s = Deno.dlopen(path, SYMBOLS).symbols;
+    } catch {
+      // a damaged cached build (e.g. cut short by a full disk): build once more
+      Deno.removeSync(path);
+      path = buildFusedLibrary();
+      s = Deno.dlopen(path, SYMBOLS).symbols;
+    }
     if (s.ast_fused_version() !== 1) throw new Error(`${path}: unexpected version`);
     loaded = { math: wrap(s) };
   } catch (err) {
