@@ -41,10 +41,10 @@ export const KERNEL_HOSTS: Record<"wasm" | "cpu", KernelHost> = {
   },
 };
 
-/** Registers `make(host)` as `kernelName` on wasm and cpu. */
-export function registerJsKernel(kernelName: string, make: (host: KernelHost) => tf.KernelFunc): void {
+/** Registers `make(host, backendName)` as `kernelName` on wasm and cpu. */
+export function registerJsKernel(kernelName: string, make: (host: KernelHost, backendName: string) => tf.KernelFunc): void {
   for (const [backendName, host] of Object.entries(KERNEL_HOSTS)) {
-    if (tf.getKernel(kernelName, backendName) == null) tf.registerKernel({ kernelName, backendName, kernelFunc: make(host) });
+    if (tf.getKernel(kernelName, backendName) == null) tf.registerKernel({ kernelName, backendName, kernelFunc: make(host, backendName) });
   }
 }
 

@@ -7,6 +7,7 @@
 import { initBackend } from "../backend/backend.ts";
 import { profileKernels } from "../backend/kernel_profile.ts";
 import { defaultWorkloads, measureWorkload, median, type Outcome } from "./workloads.ts";
+import { registerAdamKernel } from "../train/adam_kernel.ts";
 
 async function main(args: string[]): Promise<void> {
   const [name, stepsArg = "5", rowsArg = "25"] = args;
@@ -18,6 +19,7 @@ async function main(args: string[]): Promise<void> {
     Deno.exit(2);
   }
   const info = await initBackend();
+  registerAdamKernel(); // before the kernels are wrapped: Adam's step is timed too
   const extras = [info.convolutions ? `convolutions: ${info.convolutions}` : "", info.fusedKernels ? `fused kernels: ${info.fusedKernels}` : ""].filter(Boolean);
   console.log(`${name} on ${info.name} x${info.threads}${extras.length ? ` (${extras.join("; ")})` : ""}`);
   let result: Outcome | null = null;

@@ -8,37 +8,15 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { activeBackendHas, type KernelHost, registerJsKernel } from "../backend/kernel_host.ts";
+import { registeredFusedMath } from "../backend/fused/state.ts";
+import { type AdamStepAttrs, adamStepValues } from "./adam_values.ts";
+
+export type { AdamStepAttrs };
 
 export const ADAM_STEP = "AstAdamStep";
 
-export interface AdamStepAttrs {
-  stepSize: number;
-  bc2Sqrt: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weightDecay: number;
-}
-
-/** In place over arrays: the element loop both kernels run. */
-export function adamStepValues(
-  p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array,
-  outP: Float32Array, outM: Float32Array, outV: Float32Array, a: AdamStepAttrs,
-): void {
-  const { stepSize, bc2Sqrt, beta1, beta2, eps, weightDecay } = a;
-  const c1 = 1 - beta1, c2 = 1 - beta2;
-  for (let i = 0; i < p.length; i++) {
-    const pi = p[i];
-    const gi = g[i] + weightDecay * pi;
-    const mi = beta1 * m[i] + c1 * gi;
-    const vi = beta2 * v[i] + c2 * gi * gi;
-    outM[i] = mi;
-    outV[i] = vi;
-    outP[i] = pi - stepSize * (mi / (Math.sqrt(vi) / bc2Sqrt + eps));
-  }
-}
-
-function adamKernel(host: KernelHost): tf.KernelFunc {
+/** The loop runs natively where the backend's fused kernels do (lib/backend/fused/), else in JS. */
+function adamKernel(host: KernelHost, backendName: string): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const { p, g, m, v } = inputs as Record<string, tf.TensorInfo>;
     for (const t of [p, g, m, v]) {
@@ -48,7 +26,8 @@ function adamKernel(host: KernelHost): tf.KernelFunc {
     const outs = [0, 1, 2].map(() => host.output(backend, p.shape, "float32"));
     const [vp, vg, vm, vv] = [p, g, m, v].map((t) => host.values(backend, t) as Float32Array);
     const [op, om, ov] = outs.map((t) => host.values(backend, t) as Float32Array);
-    adamStepValues(vp, vg, vm, vv, op, om, ov, attrs as unknown as AdamStepAttrs);
+    const step = registeredFusedMath(backendName)?.adamStep ?? adamStepValues;
+    step(vp, vg, vm, vv, op, om, ov, attrs as unknown as AdamStepAttrs);
     return outs;
   };
 }

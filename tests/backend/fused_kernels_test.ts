@@ -164,7 +164,7 @@ Deno.test({ name: "fused BatchNorm + LeakyReLU (training) = batchNorm2d + leakyR
   await tf.setBackend("wasm");
 }});
 
-Deno.test({ name: "native fused loops = JS loops on raw arrays (incl. NaN, +-Inf and huge logits)", ignore: !native.math, ...opts, fn: () => {
+Deno.test({ name: "native fused loops = JS loops on raw arrays (incl. NaN, +-Inf and huge logits; Adam)", ignore: !native.math, ...opts, fn: () => {
   const m = native.math!;
   const P = 37, n = 19, xs = n + 5, k = 1.9 * 0.636;
   const o = randn(P * 2 * n, 1).map((v) => v * 4);
@@ -183,7 +183,11 @@ Deno.test({ name: "native fused loops = JS loops on raw arrays (incl. NaN, +-Inf
     const clipped = new Float32Array(P * xs).fill(3), clipGrad = new Float32Array(P * xs).fill(3);
     impl.copyClip(P, n, x, xs, 1, null, 0, 0, -0.5, 0.7, clipped, xs, 4);
     impl.copyClip(P, n, x, xs, 1, dy, n + 2, 2, -0.5, 0.7, clipGrad, xs, 4);
-    return { y, ls, dout, dx, mean: moments[0], variance: moments[1], bnY, bnDx, dw, db, clipped, clipGrad };
+    const adam = [new Float32Array(P * xs), new Float32Array(P * xs), new Float32Array(P * xs)];
+    impl.adamStep(x, randn(P * xs, 11), randn(P * xs, 12), randn(P * xs, 13).map(Math.abs), adam[0], adam[1], adam[2], {
+      stepSize: 1e-3, bc2Sqrt: 0.3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-2,
+    });
+    return { y, ls, dout, dx, mean: moments[0], variance: moments[1], bnY, bnDx, dw, db, clipped, clipGrad, adamP: adam[0], adamM: adam[1], adamV: adam[2] };
   };
   const a = run(m), b = run(jsFusedMath);
   for (const key of Object.keys(a) as (keyof typeof a)[]) {

@@ -7,6 +7,7 @@
  * and the reference in tests) and the native one (lib/backend/native/fused_library.ts, compiled
  * from fused_kernels.c, whose comments give each function's formula).
  */
+import { type AdamStepAttrs, adamStepValues } from "../../train/adam_values.ts";
 
 export interface FusedMath {
   readonly name: string;
@@ -49,6 +50,11 @@ export interface FusedMath {
     P: number, C: number, x: Float32Array, y: Float32Array, dy: Float32Array,
     mean: Float32Array, invstd: Float32Array, w: Float32Array, slope: number,
     dx: Float32Array | null, dw: Float32Array, db: Float32Array,
+  ): void;
+  /** one Adam step over all of p (lib/train/adam_values.ts); outputs may alias nothing */
+  adamStep(
+    p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array,
+    outP: Float32Array, outM: Float32Array, outV: Float32Array, a: AdamStepAttrs,
   ): void;
 }
 
@@ -141,4 +147,5 @@ export const jsFusedMath: FusedMath = {
       dx[i] = w[c] * invstd[c] * (g - f32(sg[c] / P) - xh * f32(sgx[c] / P));
     }
   },
+  adamStep: adamStepValues,
 };

@@ -22,6 +22,11 @@ export function setFusedMath(backendName: string, math: FusedMath | null): void 
   else mathByBackend.delete(backendName);
 }
 
+/** The FusedMath registered for a backend, whether or not the fused ops are on (e.g. for Adam's loop). */
+export function registeredFusedMath(backendName: string): FusedMath | null {
+  return mathByBackend.get(backendName) ?? null;
+}
+
 /** The FusedMath of the active backend's kernels, or null (fused ops off or not registered there). */
 export function activeFusedMath(): FusedMath | null {
   return enabled ? mathByBackend.get(tf.getBackend()) ?? null : null;

@@ -269,3 +269,27 @@ int ast_bn_leaky_backward(i64 P, i64 C, const float *x, const float *y, const fl
   free(mb);
   return 0;
 }
+
+/* ----------------------------------------------------------------------------- Adam ---- */
+
+/*
+ * One Adam step over n parameters (PyTorch's Adam with coupled weight decay), in double per
+ * element as lib/train/adam_kernel.ts does:
+ *   g' = g + wd p,  m' = b1 m + (1 - b1) g',  v' = b2 v + (1 - b2) g'^2,
+ *   p' = p - step * m' / (sqrt(v') / bc2sqrt + eps)
+ */
+void ast_adam_step(i64 n, const float *p, const float *g, const float *m, const float *v, float *op,
+                   float *om, float *ov, double step, double bc2sqrt, double b1, double b2,
+                   double eps, double wd) {
+  const double c1 = 1 - b1, c2 = 1 - b2;
+#pragma omp parallel for simd schedule(static)
+  for (i64 i = 0; i < n; i++) {
+    double pi = p[i];
+    double gi = g[i] + wd * pi;
+    double mi = b1 * m[i] + c1 * gi;
+    double vi = b2 * v[i] + c2 * gi * gi;
+    om[i] = (float)mi;
+    ov[i] = (float)vi;
+    op[i] = (float)(pi - step * (mi / (sqrt(vi) / bc2sqrt + eps)));
+  }
+}

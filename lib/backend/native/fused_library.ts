@@ -19,7 +19,7 @@ import { prepareOpenMp } from "./openmp.ts";
 const SOURCE = new URL("./fused_kernels.c", import.meta.url);
 const FLAGS = ["-O3", "-march=native", "-fno-math-errno", "-fno-trapping-math", "-fopenmp", "-fPIC", "-shared"];
 
-const I = "i64" as const, B = "buffer" as const, F = "f32" as const, V = "void" as const;
+const I = "i64" as const, B = "buffer" as const, F = "f32" as const, D = "f64" as const, V = "void" as const;
 const SYMBOLS = {
   ast_fused_version: { parameters: [], result: "i32" },
   ast_coupling_forward: { parameters: [I, I, B, B, I, I, F, B, I, B], result: V },
@@ -30,6 +30,7 @@ const SYMBOLS = {
   ast_channel_moments: { parameters: [I, I, B, B, B], result: "i32" },
   ast_bn_leaky_forward: { parameters: [I, I, B, B, B, B, B, F, B], result: V },
   ast_bn_leaky_backward: { parameters: [I, I, B, B, B, B, B, B, F, B, B, B], result: "i32" },
+  ast_adam_step: { parameters: [I, B, B, B, B, B, B, B, D, D, D, D, D, D], result: V },
 } as const;
 
 type Symbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
@@ -137,5 +138,7 @@ function wrap(s: Symbols): FusedMath {
     bnLeakyForward: (P, C, x, mean, invstd, w, bias, slope, y) => s.ast_bn_leaky_forward(b(P), b(C), x, mean, invstd, w, bias, slope, y),
     bnLeakyBackward: (P, C, x, y, dy, mean, invstd, w, slope, dx, dw, db) =>
       check(s.ast_bn_leaky_backward(b(P), b(C), x, y, dy, mean, invstd, w, slope, dx, dw, db), "BatchNorm gradient"),
+    adamStep: (p, g, m, v, op, om, ov, a) =>
+      s.ast_adam_step(b(p.length), p, g, m, v, op, om, ov, a.stepSize, a.bc2Sqrt, a.beta1, a.beta2, a.eps, a.weightDecay),
   };
 }
