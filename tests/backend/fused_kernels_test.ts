@@ -1,7 +1,7 @@
 /**
  * AST Lab's fused kernels (lib/backend/fused/): on each backend that has them (cpu: the JS loops;
  * wasm: the native library compiled from fused_kernels.c) the op's value and gradients equal the
- * same maths composed from tfjs ops on that backend; the native loops equal the JS ones on raw
+ * same maths composed from tfjs ops on that backend and on the cpu backend; the native loops equal the JS ones on raw
  * arrays; a whole teacher and student training step is the same with and without them; bad
  * permutations and shapes are refused with the kernel's name.
  */
@@ -53,12 +53,17 @@ async function compareOn(
   inputs: InputSpec[], tol = { atol: 2e-5, rtol: 2e-4 },
 ): Promise<void> {
   const got = await runOn(backend, fused, inputs, 3, true);
-  const want = await runOn(backend, (...xs) => composed(() => reference(...xs)), inputs, 3, true);
   const scaleOf = (a: Float32Array) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 1);
-  assertClose(got.out, want.out, { atol: tol.atol * scaleOf(want.out), rtol: tol.rtol, what: `${backend} ${what}: value` });
-  got.grads.forEach((g, i) =>
-    assertClose(g, want.grads[i], { atol: tol.atol * scaleOf(want.grads[i]), rtol: tol.rtol, what: `${backend} ${what}: grad ${i}` })
-  );
+  // against the composed ops on the same backend, and on the cpu backend (the reference)
+  for (const refBackend of new Set([backend, "cpu"])) {
+    const want = await runOn(refBackend, (...xs) => composed(() => reference(...xs)), inputs, 3, true);
+    const label = `${backend} ${what} vs composed on ${refBackend}`;
+    assertClose(got.out, want.out, { atol: tol.atol * scaleOf(want.out), rtol: tol.rtol, what: `${label}: value` });
+    got.grads.forEach((g, i) =>
+      assertClose(g, want.grads[i], { atol: tol.atol * scaleOf(want.grads[i]), rtol: tol.rtol, what: `${label}: grad ${i}` })
+    );
+  }
+  await tf.setBackend(backend);
 }
 
 const flat = (...ts: tf.Tensor[]) => tf.concat(ts.map((t) => t.flatten()));

@@ -17,6 +17,7 @@ import type { FusedMath } from "../fused/math.ts";
 import { prepareOpenMp } from "./openmp.ts";
 
 const SOURCE = new URL("./fused_kernels.c", import.meta.url);
+const SOURCE_PATH = decodeURIComponent(SOURCE.pathname); // a file path (spaces etc. decoded)
 const FLAGS = ["-O3", "-march=native", "-fno-math-errno", "-fno-trapping-math", "-fopenmp", "-fPIC", "-shared"];
 
 const I = "i64" as const, B = "buffer" as const, F = "f32" as const, D = "f64" as const, V = "void" as const;
@@ -77,7 +78,7 @@ export function buildFusedLibrary(): string {
   const tmp = `${path}.tmp-${Deno.pid}`;
   let out: Deno.CommandOutput;
   try {
-    out = new Deno.Command(compiler, { args: [...FLAGS, "-o", tmp, SOURCE.pathname, "-lm"], stdout: "piped", stderr: "piped" }).outputSync();
+    out = new Deno.Command(compiler, { args: [...FLAGS, "-o", tmp, SOURCE_PATH, "-lm"], stdout: "piped", stderr: "piped" }).outputSync();
   } catch (err) {
     throw new Error(`no C compiler (${compiler}: ${(err as Error).message.split("\n")[0]}); apt-get install gcc`);
   }
@@ -86,7 +87,7 @@ export function buildFusedLibrary(): string {
       Deno.removeSync(tmp);
     } catch { /* nothing written */ }
     const msg = new TextDecoder().decode(out.stderr).trim().split("\n").slice(0, 3).join(" | ");
-    throw new Error(`compiling ${SOURCE.pathname} failed: ${msg}`);
+    throw new Error(`compiling ${SOURCE_PATH} failed: ${msg}`);
   }
   Deno.renameSync(tmp, path);
   return path;
