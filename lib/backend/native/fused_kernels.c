@@ -150,6 +150,13 @@ void ast_copy_clip(i64 P, i64 n, const float *src, i64 ss, i64 so, const float *
 /* Per-thread double accumulators over a static pixel split, summed in thread order. */
 static double *thread_sums(int threads, i64 width) { return calloc((size_t)threads * width, sizeof(double)); }
 
+/* entry c of the per-thread rows (stride apart), summed in thread order */
+static double thread_total(const double *acc, int threads, i64 stride, i64 c) {
+  double s = 0;
+  for (int t = 0; t < threads; t++) s += acc[t * stride + c];
+  return s;
+}
+
 /* mean and biased variance per channel of x [P, C] (two passes: stable) */
 int ast_channel_moments(i64 P, i64 C, const float *x, float *mean, float *var) {
   int T = omp_get_max_threads();
@@ -165,11 +172,7 @@ int ast_channel_moments(i64 P, i64 C, const float *x, float *mean, float *var) {
       for (i64 c = 0; c < C; c++) a[c] += xp[c];
     }
   }
-  for (i64 c = 0; c < C; c++) {
-    double s = 0;
-    for (int t = 0; t < T; t++) s += acc[t * C + c];
-    mean[c] = (float)(s / (double)P);
-  }
+  for (i64 c = 0; c < C; c++) mean[c] = (float)(thread_total(acc, T, C, c) / (double)P);
   memset(acc, 0, (size_t)T * C * sizeof(double));
 #pragma omp parallel num_threads(T)
   {
@@ -184,11 +187,7 @@ int ast_channel_moments(i64 P, i64 C, const float *x, float *mean, float *var) {
       }
     }
   }
-  for (i64 c = 0; c < C; c++) {
-    double s = 0;
-    for (int t = 0; t < T; t++) s += acc[t * C + c];
-    var[c] = (float)(s / (double)P);
-  }
+  for (i64 c = 0; c < C; c++) var[c] = (float)(thread_total(acc, T, C, c) / (double)P);
   free(acc);
   return 0;
 }
@@ -242,11 +241,7 @@ int ast_bn_leaky_backward(i64 P, i64 C, const float *x, const float *y, const fl
   }
   float *mg = mb, *mgx = mb + C; /* db / P and dw / P */
   for (i64 c = 0; c < C; c++) {
-    double s = 0, sx = 0;
-    for (int t = 0; t < T; t++) {
-      s += acc[t * 2 * C + c];
-      sx += acc[t * 2 * C + C + c];
-    }
+    double s = thread_total(acc, T, 2 * C, c), sx = thread_total(acc, T, 2 * C, C + c);
     db[c] = (float)s;
     dw[c] = (float)sx;
     mg[c] = (float)(s / (double)P);
