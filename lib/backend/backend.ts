@@ -42,8 +42,8 @@ export interface BackendInfo {
   convolutions?: string;
   /**
    * wasm only: "native" when the fused kernels (coupling half, channel permutation split, join +
-   * clip, BatchNorm + LeakyReLU; lib/backend/fused/) run compiled code; absent: composed tfjs ops
-   * (the note says why). AST_NATIVE_FUSED=0 turns them off.
+   * clip, BatchNorm + LeakyReLU; lib/backend/fused/) and Adam's loop run compiled code; absent:
+   * composed tfjs ops and Adam in JS (the note says why). AST_NATIVE_FUSED=0 turns them off.
    */
   fusedKernels?: string;
   /** Why the result differs from what was asked (fallbacks, thread caps). */

@@ -248,7 +248,7 @@ Deno.test({ name: "a teacher and student training step is the same with and with
   await tf.setBackend("wasm");
 }});
 
-Deno.test({ name: "fused kernels: built on first use into the cache; no compiler, AST_NATIVE_FUSED=0 or a damaged build fall back or rebuild (subprocess)", ignore: !native.math, ...opts, fn: async () => {
+Deno.test({ name: "fused kernels: built on first use into the cache; no compiler, AST_NATIVE_FUSED=0, a damaged build or an unwritable cache fall back or rebuild (subprocess)", ignore: !native.math, ...opts, fn: async () => {
   const code = `
     import * as tf from "@tensorflow/tfjs-core";
     import { initBackend } from "./lib/backend/backend.ts";
@@ -288,7 +288,12 @@ Deno.test({ name: "fused kernels: built on first use into the cache; no compiler
     await Deno.writeTextFile(`${cache}/${files[0]}`, "not a library");
     const rebuilt = await run({});
     assertEquals(rebuilt.fused, "native");
-    for (const r of [built, rebuilt]) {
+    // a cache directory that cannot be made (here: below a file) gives way to a temporary one
+    const notADir = `${cache}/plain-file`;
+    await Deno.writeTextFile(notADir, "");
+    const elsewhere = await run({ AST_NATIVE_CACHE: `${notADir}/native` });
+    assertEquals(elsewhere.fused, "native");
+    for (const r of [built, rebuilt, elsewhere]) {
       assert(Math.abs(r.loss - off.loss) <= 1e-5 * Math.max(1, Math.abs(off.loss)), `loss ${r.loss} vs composed ${off.loss}`);
       r.norms.forEach((n: number, i: number) => assert(Math.abs(n - off.norms[i]) <= 1e-4 * Math.max(1, off.norms[i]), `grad ${i}: ${n} vs ${off.norms[i]}`));
     }

@@ -64,23 +64,15 @@ function cpuFlags(): string {
   }
 }
 
-/** Compiles the source if its library is not cached yet; returns the library's path. */
-export function buildFusedLibrary(): string {
-  const source = Deno.readTextFileSync(SOURCE);
-  const compiler = Deno.env.get("CC") || "cc";
-  const dir = cacheDir();
-  const path = `${dir}/libast_fused-${fnv1a([source, compiler, ...FLAGS, cpuFlags()].join("\n"))}.so`;
-  try {
-    Deno.statSync(path);
-    return path;
-  } catch { /* not built yet */ }
-  Deno.mkdirSync(dir, { recursive: true });
+class NoCompiler extends Error {}
+
+function compileTo(path: string, compiler: string): string {
   const tmp = `${path}.tmp-${Deno.pid}`;
   let out: Deno.CommandOutput;
   try {
     out = new Deno.Command(compiler, { args: [...FLAGS, "-o", tmp, SOURCE_PATH, "-lm"], stdout: "piped", stderr: "piped" }).outputSync();
   } catch (err) {
-    throw new Error(`no C compiler (${compiler}: ${(err as Error).message.split("\n")[0]}); apt-get install gcc`);
+    throw new NoCompiler(`no C compiler (${compiler}: ${(err as Error).message.split("\n")[0]}); apt-get install gcc`);
   }
   if (!out.success) {
     try {
@@ -91,6 +83,28 @@ export function buildFusedLibrary(): string {
   }
   Deno.renameSync(tmp, path);
   return path;
+}
+
+/**
+ * Compiles the source if its library is not cached yet; returns the library's path. A cache
+ * directory that cannot be written (read-only home) gives way to a temporary one for this process.
+ */
+export function buildFusedLibrary(): string {
+  const source = Deno.readTextFileSync(SOURCE);
+  const compiler = Deno.env.get("CC") || "cc";
+  const name = `libast_fused-${fnv1a([source, compiler, ...FLAGS, cpuFlags()].join("\n"))}.so`;
+  const dir = cacheDir();
+  try {
+    Deno.statSync(`${dir}/${name}`);
+    return `${dir}/${name}`;
+  } catch { /* not built yet */ }
+  try {
+    Deno.mkdirSync(dir, { recursive: true });
+    return compileTo(`${dir}/${name}`, compiler);
+  } catch (err) {
+    if (err instanceof NoCompiler) throw err;
+    return compileTo(`${Deno.makeTempDirSync({ prefix: "ast-lab-native-" })}/${name}`, compiler);
+  }
 }
 
 let loaded: { math: FusedMath | null; reason?: string } | null = null;
