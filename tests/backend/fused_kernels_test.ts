@@ -301,3 +301,21 @@ Deno.test({ name: "fused kernels: built on first use into the cache; no compiler
     await Deno.remove(cache, { recursive: true });
   }
 }});
+
+Deno.test({ name: "fused kernels refuse mismatched shapes with the kernel's name (before any native loop runs)", ...opts, fn: async () => {
+  for (const backend of await fusedBackends()) {
+    await tf.setBackend(backend);
+    tf.tidy(() => {
+      const o = tf.zeros([1, 2, 2, 6]) as tf.Tensor4D;
+      assertThrows(() => couplingHalf(o, tf.zeros([1, 2, 3, 3]) as tf.Tensor4D, 0, 1, null), /AstCouplingHalf/);
+      assertThrows(() => couplingHalf(o, tf.zeros([1, 2, 2, 4]) as tf.Tensor4D, 2, 1, null), /AstCouplingHalf: channels \[2, 5\)/);
+      assertThrows(() => couplingHalf(tf.zeros([1, 2, 2, 5]) as tf.Tensor4D, tf.zeros([1, 2, 2, 3]) as tf.Tensor4D, 0, 1, null), /AstCouplingHalf/);
+      assertThrows(() => joinClip(tf.zeros([1, 2, 2, 3]) as tf.Tensor4D, 2, tf.zeros([1, 1, 2, 3]) as tf.Tensor4D, -1, 1), /AstJoinClip/);
+      assertThrows(() => joinClip(tf.zeros([1, 2, 2, 3]) as tf.Tensor4D, 4, tf.zeros([1, 2, 2, 3]) as tf.Tensor4D, -1, 1), /AstJoinClip/);
+      const p = { weight: tf.ones([3]) as tf.Tensor1D, bias: tf.zeros([4]) as tf.Tensor1D, runningMean: tf.variable(tf.zeros([4])), runningVar: tf.variable(tf.ones([4])) };
+      assertThrows(() => batchNormLeakyRelu(tf.zeros([1, 2, 2, 4]) as tf.Tensor4D, p, true, 0.01), /AstBatchNormLeaky/);
+      tf.dispose([p.runningMean, p.runningVar]);
+    });
+  }
+  await tf.setBackend("wasm");
+}});

@@ -65,6 +65,10 @@ export function couplingKernels(host: KernelHost, math: FusedMath): Record<strin
       const { xOffset, k } = attrs as unknown as CouplingAttrs;
       const n = checkShapes(o, x, xOffset);
       const P = pixels(o.shape);
+      // the native loop reads n channels of dy and one value of dls per pixel
+      if (pixels(dy.shape) !== P || dy.shape[dy.shape.length - 1] < n || tf.util.sizeFromShape(dls.shape) !== P) {
+        throw new Error(`${COUPLING_HALF_GRAD}: gradients [${dy.shape}], [${dls.shape}] do not match [${o.shape}]`);
+      }
       const dout = host.output(backend, o.shape, "float32");
       const dx = host.output(backend, x.shape, "float32");
       if (P === 0) return [dout, dx];
