@@ -11,6 +11,7 @@ import { randn, runOn, setup, type InputSpec } from "./_helpers.ts";
 import { couplingHalf, couplingHalfComposed } from "../../lib/backend/fused/coupling.ts";
 import { joinClip, joinClipComposed, permuteSplit } from "../../lib/backend/fused/channels.ts";
 import { batchNormLeakyRelu } from "../../lib/models/layers.ts";
+import { channelMeans, swish, swishWithMeans } from "../../lib/backend/fused/activations.ts";
 import { activeFusedMath, setFusedOps } from "../../lib/backend/fused/state.ts";
 import { jsFusedMath } from "../../lib/backend/fused/math.ts";
 import { loadFusedLibrary } from "../../lib/backend/native/fused_library.ts";
@@ -316,6 +317,32 @@ Deno.test({ name: "fused kernels refuse mismatched shapes with the kernel's name
       assertThrows(() => batchNormLeakyRelu(tf.zeros([1, 2, 2, 4]) as tf.Tensor4D, p, true, 0.01), /AstBatchNormLeaky/);
       tf.dispose([p.runningMean, p.runningVar]);
     });
+  }
+  await tf.setBackend("wasm");
+}});
+
+Deno.test({ name: "fused swish, swish + channel means and channel means = composed ops (batch 2, large and NaN inputs): values and gradients", ...opts, fn: async () => {
+  const shape = [2, 3, 4, 5];
+  // scaled so that some |x| exceed the clamp of the native exponent (80)
+  const x = randn(120, 31).map((v, i) => (i % 7 === 0 ? 150 * v : 3 * v));
+  for (const backend of await fusedBackends()) {
+    await compareOn(backend, "swish", (a) => swish(a as tf.Tensor4D), (a) => tf.mul(a, tf.sigmoid(a)), [{ shape, values: x }]);
+    await compareOn(
+      backend, "swish + means",
+      (a) => { const r = swishWithMeans(a as tf.Tensor4D); return flat(r.y, tf.mul(r.means, 3)); },
+      (a) => { const y = tf.mul(a, tf.sigmoid(a)); return flat(y, tf.mul(tf.mean(y, [1, 2]), 3)); },
+      [{ shape, values: x }],
+    );
+    await compareOn(backend, "channel means", (a) => channelMeans(a as tf.Tensor4D), (a) => tf.mean(a, [1, 2]), [{ shape }]);
+    await tf.setBackend(backend);
+    const nan = tf.tensor4d([NaN, -Infinity, Infinity, 0, -1e6, 1e6, 5, -5], [1, 2, 2, 2]);
+    const got = swish(nan).dataSync();
+    tf.dispose(nan);
+    assert(Number.isNaN(got[0]), `${backend}: swish(NaN) = ${got[0]}`);
+    assert(got[2] === Infinity && Object.is(Math.abs(got[3]), 0) && got[5] === 1e6, `${backend}: swish edges ${Array.from(got)}`);
+    // swish(-inf) is NaN composed (-inf * 0) and -inf natively (-inf / huge): not finite either way
+    assert(!Number.isFinite(got[1]), `${backend}: swish(-inf) = ${got[1]}`);
+    assert(Math.abs(got[4]) < 1e-20, `${backend}: swish(-1e6) = ${got[4]}`);
   }
   await tf.setBackend("wasm");
 }});

@@ -51,6 +51,12 @@ export interface FusedMath {
     mean: Float32Array, invstd: Float32Array, w: Float32Array, slope: number,
     dx: Float32Array | null, dw: Float32Array, db: Float32Array,
   ): void;
+  /** y = x * sigmoid(x) over all of x */
+  swish(x: Float32Array, y: Float32Array): void;
+  /** y = swish(x) for x [B, P, C], and means[b, c] = mean over p of y[b, p, c] */
+  swishMeans(B: number, P: number, C: number, x: Float32Array, y: Float32Array, means: Float32Array): void;
+  /** out[b, c] = mean over p of x[b, p, c] */
+  channelMeans(B: number, P: number, C: number, x: Float32Array, out: Float32Array): void;
   /** one Adam step over all of p (lib/train/adam_values.ts); outputs may alias nothing */
   adamStep(
     p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array,
@@ -145,6 +151,20 @@ export const jsFusedMath: FusedMath = {
       const g = y[i] > 0 ? dy[i] : slope * dy[i];
       const xh = f32(f32(x[i] - mean[c]) * invstd[c]);
       dx[i] = w[c] * invstd[c] * (g - f32(sg[c] / P) - xh * f32(sgx[c] / P));
+    }
+  },
+  swish(x, y) {
+    for (let i = 0; i < x.length; i++) y[i] = x[i] / (1 + Math.exp(-x[i]));
+  },
+  swishMeans(B, P, C, x, y, means) {
+    jsFusedMath.swish(x, y);
+    jsFusedMath.channelMeans(B, P, C, y, means);
+  },
+  channelMeans(B, P, C, x, out) {
+    for (let b = 0; b < B; b++) {
+      const s = new Float64Array(C);
+      for (let p = 0; p < P; p++) for (let c = 0; c < C; c++) s[c] += x[(b * P + p) * C + c];
+      for (let c = 0; c < C; c++) out[b * C + c] = s[c] / P;
     }
   },
   adamStep: adamStepValues,

@@ -1,10 +1,11 @@
 /**
- * Registers AST Lab's fused kernels (coupling.ts, channels.ts, batch_norm_leaky.ts) on a backend
+ * Registers AST Lab's fused kernels (coupling.ts, channels.ts, batch_norm_leaky.ts, activations.ts) on a backend
  * with a FusedMath: the cpu backend with the JS loops (at import), the wasm backend with the
  * native library when it builds (lib/backend/backend.ts).
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { KERNEL_HOSTS } from "../kernel_host.ts";
+import { activationKernels, registerActivationGradients } from "./activations.ts";
 import { batchNormLeakyKernels, registerBatchNormLeakyGradient } from "./batch_norm_leaky.ts";
 import { channelKernels, registerChannelGradients } from "./channels.ts";
 import { couplingKernels, registerCouplingGradient } from "./coupling.ts";
@@ -15,7 +16,12 @@ let gradientsRegistered = false;
 
 function kernelsFor(backendName: "wasm" | "cpu", math: FusedMath): Record<string, tf.KernelFunc> {
   const host = KERNEL_HOSTS[backendName];
-  return { ...couplingKernels(host, math), ...channelKernels(host, math), ...batchNormLeakyKernels(host, math) };
+  return {
+    ...couplingKernels(host, math),
+    ...channelKernels(host, math),
+    ...batchNormLeakyKernels(host, math),
+    ...activationKernels(host, math),
+  };
 }
 
 /** Registers (or re-registers, with another implementation) the kernels on a backend. */
@@ -24,6 +30,7 @@ export function registerFusedKernels(backendName: "wasm" | "cpu", math: FusedMat
     registerCouplingGradient();
     registerChannelGradients();
     registerBatchNormLeakyGradient();
+    registerActivationGradients();
     gradientsRegistered = true;
   }
   unregisterFusedKernels(backendName);

@@ -31,6 +31,9 @@ const SYMBOLS = {
   ast_channel_moments: { parameters: [I, I, B, B, B], result: "i32" },
   ast_bn_leaky_forward: { parameters: [I, I, B, B, B, B, B, F, B], result: V },
   ast_bn_leaky_backward: { parameters: [I, I, B, B, B, B, B, B, F, B, B, B], result: "i32" },
+  ast_swish: { parameters: [I, B, B], result: V },
+  ast_swish_means: { parameters: [I, I, I, B, B, B], result: "i32" },
+  ast_channel_means: { parameters: [I, I, I, B, B], result: "i32" },
   ast_adam_step: { parameters: [I, B, B, B, B, B, B, B, D, D, D, D, D, D], result: V },
 } as const;
 
@@ -153,6 +156,9 @@ function wrap(s: Symbols): FusedMath {
     bnLeakyForward: (P, C, x, mean, invstd, w, bias, slope, y) => s.ast_bn_leaky_forward(b(P), b(C), x, mean, invstd, w, bias, slope, y),
     bnLeakyBackward: (P, C, x, y, dy, mean, invstd, w, slope, dx, dw, db) =>
       check(s.ast_bn_leaky_backward(b(P), b(C), x, y, dy, mean, invstd, w, slope, dx, dw, db), "BatchNorm gradient"),
+    swish: (x, y) => s.ast_swish(b(x.length), x, y),
+    swishMeans: (B, P, C, x, y, means) => check(s.ast_swish_means(b(B), b(P), b(C), x, y, means), "swish means"),
+    channelMeans: (B, P, C, x, out) => check(s.ast_channel_means(b(B), b(P), b(C), x, out), "channel means"),
     adamStep: (p, g, m, v, op, om, ov, a) =>
       s.ast_adam_step(b(p.length), p, g, m, v, op, om, ov, a.stepSize, a.bc2Sqrt, a.beta1, a.beta2, a.eps, a.weightDecay),
   };
