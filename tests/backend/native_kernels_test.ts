@@ -101,6 +101,34 @@ Deno.test({ name: `wasm + ${impl} conv2d: dilation 2 forward; fused conv with bi
   }) });
 }
 
+Deno.test({ name: "wasm + onednn depthwise conv (plain and fused bias + activation, strides, explicit pads, dilation, multiplier 2): values and gradients match cpu", ...opts, fn: native("onednn", async () => {
+  type Pad = "same" | "valid" | [[number, number], [number, number], [number, number], [number, number]];
+  const cases: { x: [number, number, number, number]; k: number; mult: number; strides: number; pad: Pad; dil?: number }[] = [
+    { x: [2, 9, 8, 5], k: 3, mult: 1, strides: 1, pad: "same" },
+    { x: [1, 12, 11, 16], k: 5, mult: 1, strides: 2, pad: "same" },
+    { x: [1, 10, 10, 7], k: 3, mult: 1, strides: 2, pad: [[0, 0], [0, 1], [1, 0], [0, 0]] }, // EfficientNet's asymmetric pads
+    { x: [2, 7, 7, 3], k: 3, mult: 2, strides: 1, pad: "valid" },
+    { x: [1, 11, 9, 4], k: 3, mult: 1, strides: 1, pad: "same", dil: 2 },
+  ];
+  for (const c of cases) {
+    const xs = rand(size(c.x), 11), fs = rand(c.k * c.k * c.x[3] * c.mult, 12), bs = rand(c.x[3] * c.mult, 13);
+    const compute = () => {
+      const x = tf.tensor4d(xs, c.x), f = tf.tensor4d(fs, [c.k, c.k, c.x[3], c.mult]), b = tf.tensor1d(bs);
+      const dw = (a: tf.Tensor, w: tf.Tensor) => tf.depthwiseConv2d(a as tf.Tensor4D, w as tf.Tensor4D, c.strides, c.pad as "same", "NHWC", c.dil ?? 1);
+      const y = dw(x, f);
+      // (tfjs has no depthwise gradient with dilation > 1)
+      const [dx, df] = c.dil ? [y, y] : tf.grads(dw)([x, f], tf.tensor(rand(y.size, 14), y.shape));
+      const fused = tf.fused.depthwiseConv2d({ x, filter: f, strides: c.strides, pad: c.pad as "same", dilations: c.dil ?? 1, bias: b, activation: "relu6" });
+      const biasOnly = tf.fused.depthwiseConv2d({ x, filter: f, strides: c.strides, pad: c.pad as "same", dilations: c.dil ?? 1, bias: b });
+      return [y, dx, df, fused, biasOnly];
+    };
+    const want = await on("cpu", compute);
+    const got = await on("wasm", compute);
+    const what = `x [${c.x}] k ${c.k} x${c.mult} strides ${c.strides} pad ${JSON.stringify(c.pad)} dilation ${c.dil ?? 1}`;
+    ["y", "dx", "dfilter", "fused bias + relu6", "fused bias"].forEach((n, i) => assertClose(got[i], want[i], `onednn depthwise ${what}: ${n}`));
+  }
+}) });
+
 Deno.test({ name: "wasm backend: native convolutions on by default, AST_NATIVE_CONV=openblas|0 choose; same training step (subprocess)", ignore, ...opts, fn: async () => {
   const code = `
     import * as tf from "@tensorflow/tfjs-core";

@@ -2,6 +2,8 @@
  * Native kernels for the tfjs wasm backend, through Deno FFI, reading and writing the tensors in
  * place in the wasm heap (no copies): Conv2D, FusedConv2D, Conv2DBackpropInput and
  * Conv2DBackpropFilter on a ConvolutionLibrary (oneDNN, or OpenBLAS im2col + SGEMM; library.ts),
+ * with oneDNN also the depthwise forward (DepthwiseConv2dNative, FusedDepthwiseConv2D; ~3x
+ * XNNPACK-in-wasm on EfficientNet's; their gradients stay wasm's),
  * and, where OpenBLAS loads, Sum / Mean over leading or trailing axes as SGEMV; with oneDNN,
  * Exp / Tanh / Sigmoid on its vectorised elementwise primitives and SplitV / Concat as its
  * block-copy reorders. Every other kernel stays the wasm backend's own. Cases the native path
@@ -37,20 +39,28 @@ function usable(dataFormat: unknown, ...ts: Info[]): boolean {
 
 function geometry(
   xShape: Conv4, filterShape: Conv4, strides: number | [number, number], dilations: number | [number, number],
-  pad: tf.Conv2DAttrs["pad"], dimRoundingMode: tf.Conv2DAttrs["dimRoundingMode"],
+  pad: tf.Conv2DAttrs["pad"], dimRoundingMode: tf.Conv2DAttrs["dimRoundingMode"], depthwise = false,
 ): tf.backend_util.Conv2DInfo {
-  return tf.backend_util.computeConv2DInfo(xShape, filterShape, strides, dilations, pad, dimRoundingMode, false, "channelsLast");
+  return tf.backend_util.computeConv2DInfo(xShape, filterShape, strides, dilations, pad, dimRoundingMode, depthwise, "channelsLast");
 }
 
-/** conv (+ bias when given and the library fuses it) into a new output; null: not covered. */
-function convInto(lib: ConvolutionLibrary, backend: BackendWasm, x: Info, filter: Info, attrs: tf.Conv2DAttrs, bias?: Info): Info | null {
+/**
+ * conv (+ bias when given and the library fuses it) into a new output; null: not covered.
+ * `depthwise`: tfjs' depthwise convolution (filter [kh, kw, C, multiplier]; the library must
+ * have depthwiseForward).
+ */
+function convInto(
+  lib: ConvolutionLibrary, backend: BackendWasm, x: Info, filter: Info, attrs: tf.Conv2DAttrs, bias?: Info, depthwise = false,
+): Info | null {
   const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs;
   if (!usable(dataFormat, x, filter) || tf.util.sizeFromShape(x.shape) === 0 || tf.util.sizeFromShape(filter.shape) === 0) return null;
-  const info = geometry(x.shape as Conv4, filter.shape as Conv4, strides, dilations, pad, dimRoundingMode);
+  if (depthwise && (!lib.depthwiseForward || filter.shape[2] !== x.shape[3])) return null;
+  const info = geometry(x.shape as Conv4, filter.shape as Conv4, strides, dilations ?? 1, pad, dimRoundingMode, depthwise);
   const out = alloc(backend, info.outShape);
   if (info.outShape.every((d) => d > 0)) {
     const g = info as ConvGeometry;
-    if (bias) lib.forwardBias!(g, view(backend, x), view(backend, filter), view(backend, bias), view(backend, out));
+    if (depthwise) lib.depthwiseForward!(g, view(backend, x), view(backend, filter), view(backend, out), bias ? view(backend, bias) : undefined);
+    else if (bias) lib.forwardBias!(g, view(backend, x), view(backend, filter), view(backend, bias), view(backend, out));
     else lib.forward(g, view(backend, x), view(backend, filter), view(backend, out));
   } else if (bias) {
     view(backend, out).fill(0); // empty output: nothing to add
@@ -58,11 +68,11 @@ function convInto(lib: ConvolutionLibrary, backend: BackendWasm, x: Info, filter
   return out;
 }
 
-function conv2dKernel(lib: ConvolutionLibrary, previous: tf.KernelFunc): tf.KernelFunc {
+function conv2dKernel(lib: ConvolutionLibrary, previous: tf.KernelFunc, depthwise = false): tf.KernelFunc {
   return (args) => {
     const { inputs, backend, attrs } = args as unknown as KernelArgs;
     const { x, filter } = inputs as { x: Info; filter: Info };
-    return convInto(lib, backend, x, filter, attrs as unknown as tf.Conv2DAttrs) ?? previous(args);
+    return convInto(lib, backend, x, filter, attrs as unknown as tf.Conv2DAttrs, undefined, depthwise) ?? previous(args);
   };
 }
 
@@ -78,7 +88,7 @@ function wasmKernel(name: string): tf.KernelFunc {
  * Conv natively (with the bias when the library fuses it and the bias is one value per output
  * channel), then the wasm backend's own bias add and activation.
  */
-function fusedConv2dKernel(lib: ConvolutionLibrary, previous: tf.KernelFunc): tf.KernelFunc {
+function fusedConv2dKernel(lib: ConvolutionLibrary, previous: tf.KernelFunc, depthwise = false): tf.KernelFunc {
   const unary = (name: string): Activation => (x, backend) => wasmKernel(name)({ inputs: { x }, backend }) as Info;
   const activations: Record<string, Activation> = {
     relu: unary("Relu"),
@@ -94,9 +104,10 @@ function fusedConv2dKernel(lib: ConvolutionLibrary, previous: tf.KernelFunc): tf
     const a = attrs as unknown as tf.FusedConv2DAttrs;
     const act = a.activation && a.activation !== "linear" ? a.activation : null;
     if (!usable(a.dataFormat, x!, filter!) || (act && !(act in activations))) return previous(args);
-    const fuseBias = bias != null && lib.forwardBias != null && bias.dtype === "float32" && bias.shape.length === 1 &&
-      bias.shape[0] === filter!.shape[3];
-    const conv = convInto(lib, backend, x!, filter!, a, fuseBias ? bias : undefined);
+    const outChannels = depthwise ? filter!.shape[2] * filter!.shape[3] : filter!.shape[3];
+    const fuseBias = bias != null && (depthwise || lib.forwardBias != null) && bias.dtype === "float32" && bias.shape.length === 1 &&
+      bias.shape[0] === outChannels;
+    const conv = convInto(lib, backend, x!, filter!, a, fuseBias ? bias : undefined, depthwise);
     if (!conv) return previous(args);
     let result = conv;
     if (bias && !fuseBias) {
@@ -263,7 +274,8 @@ function concatKernel(copy: OneDnnBlockCopy, previous: tf.KernelFunc): tf.Kernel
 }
 
 const REPLACED = [
-  "Conv2D", "FusedConv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "Sum", "Mean", "Exp", "Tanh", "Sigmoid", "SplitV", "Concat",
+  "Conv2D", "FusedConv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "DepthwiseConv2dNative", "FusedDepthwiseConv2D",
+  "Sum", "Mean", "Exp", "Tanh", "Sigmoid", "SplitV", "Concat",
 ] as const;
 type Replaced = (typeof REPLACED)[number];
 let saved: tf.KernelConfig[] | null = null;
@@ -298,6 +310,12 @@ export function useNativeConvolutions(lib: ConvolutionLibrary, blas: Blas | null
     FusedConv2D: fusedConv2dKernel(lib, byName.FusedConv2D),
     Conv2DBackpropInput: backpropInputKernel(lib, byName.Conv2DBackpropInput),
     Conv2DBackpropFilter: backpropFilterKernel(lib, byName.Conv2DBackpropFilter),
+    ...(lib.depthwiseForward
+      ? {
+        DepthwiseConv2dNative: conv2dKernel(lib, byName.DepthwiseConv2dNative, true),
+        FusedDepthwiseConv2D: fusedConv2dKernel(lib, byName.FusedDepthwiseConv2D, true),
+      }
+      : {}),
     ...(blas ? { Sum: reduceKernel(blas, byName.Sum, false), Mean: reduceKernel(blas, byName.Mean, true) } : {}),
     ...(onednn
       ? Object.fromEntries(Object.entries(ELTWISE_KERNELS).map(([k, fn]) => [k, eltwiseKernel(onednn.eltwise, blas, fn, byName[k as Replaced])]))

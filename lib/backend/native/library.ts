@@ -17,6 +17,8 @@ export interface ConvolutionLibrary {
   /** y = conv(x, w) + bias in one pass, where the library can (saves a full pass over y) */
   forwardBias?(g: ConvGeometry, x: Float32Array, w: Float32Array, bias: Float32Array, y: Float32Array): void;
   backwardData(g: ConvGeometry, dy: Float32Array, w: Float32Array, dx: Float32Array): void;
+  /** depthwise forward (filter [kh, kw, C, multiplier]; g computed with depthwise = true), bias optional */
+  depthwiseForward?(g: ConvGeometry, x: Float32Array, w: Float32Array, y: Float32Array, bias?: Float32Array): void;
   backwardWeights(g: ConvGeometry, x: Float32Array, dy: Float32Array, dw: Float32Array): void;
 }
 

@@ -26,7 +26,7 @@ import { prepareOpenMp } from "./openmp.ts";
 
 export type Layout = "plain" | "weights-any" | "any";
 export type LayoutChoice = Layout | "auto" | { fwd: Layout; bwd_data: Layout; bwd_weights: Layout };
-export type Pass = "fwd" | "bwd_data" | "bwd_weights" | "bwd_weights_bias" | "fwd_bias";
+export type Pass = "fwd" | "bwd_data" | "bwd_weights" | "bwd_weights_bias" | "fwd_bias" | "dw_fwd" | "dw_fwd_bias";
 
 const LIB_CANDIDATES = ["libdnnl.so.2", "/usr/lib/x86_64-linux-gnu/libdnnl.so.2"];
 
@@ -38,6 +38,7 @@ const SYMBOLS = {
   dnnl_stream_create: { parameters: [P, P, "u32"], result: "i32" },
   dnnl_stream_wait: { parameters: [P], result: "i32" },
   dnnl_memory_desc_init_by_tag: { parameters: [P, "i32", P, "i32", "i32"], result: "i32" },
+  dnnl_memory_desc_init_by_strides: { parameters: [P, "i32", P, "i32", P], result: "i32" },
   dnnl_memory_desc_equal: { parameters: [P, P], result: "i32" },
   dnnl_memory_desc_init_submemory: { parameters: [P, P, P, P], result: "i32" },
   dnnl_memory_desc_get_size: { parameters: [P], result: "usize" },
@@ -200,6 +201,18 @@ export class OneDnnConvolutions implements ConvolutionLibrary {
     this.forward(g, x, w, y, bias);
   }
 
+  /**
+   * Depthwise forward (tfjs' DepthwiseConv2dNative: filter [kh, kw, C, multiplier], g from
+   * computeConv2DInfo(..., depthwise = true)) as a grouped convolution, bias optional.
+   */
+  depthwiseForward(g: ConvGeometry, x: Float32Array, w: Float32Array, y: Float32Array, bias?: Float32Array): void {
+    if (x.length < g.batchSize * g.inHeight * g.inWidth * g.inChannels) throw new RangeError("x too small");
+    if (w.length < g.filterHeight * g.filterWidth * g.outChannels) throw new RangeError("w too small");
+    if (y.length < g.batchSize * g.outHeight * g.outWidth * g.outChannels) throw new RangeError("y too small");
+    if (bias && bias.length < g.outChannels) throw new RangeError("bias too small");
+    this.run(this.plan(bias ? "dw_fwd_bias" : "dw_fwd", g), bias ? [x, w, bias, y] : [x, w, y]);
+  }
+
   backwardData(g: ConvGeometry, dy: Float32Array, w: Float32Array, dx: Float32Array): void {
     checkSizes(g, { x: dx, w, y: dy });
     this.run(this.plan("bwd_data", g), [dx, w, dy]);
@@ -250,10 +263,21 @@ export class OneDnnConvolutions implements ConvolutionLibrary {
     return md;
   }
 
+  private mdStrides(dims: number[], strides: number[], keep: unknown[]): Uint8Array {
+    const md = new Uint8Array(MD_BYTES);
+    const d = new BigInt64Array(12), st = new BigInt64Array(12);
+    dims.forEach((v, i) => d[i] = BigInt(v));
+    strides.forEach((v, i) => st[i] = BigInt(v));
+    check(this.s.dnnl_memory_desc_init_by_strides(ptrOf(md), dims.length, ptrOf(d), F32, ptrOf(st)), "memory_desc_init_by_strides");
+    keep.push(md, d, st);
+    return md;
+  }
+
   /** The layout a pass runs in for geometry g. */
   layoutFor(pass: Pass, g: ConvGeometry): Layout {
+    if (pass.startsWith("dw")) return "weights-any"; // activations stay NHWC
     const l = this.layout;
-    const p = pass === "fwd_bias" ? "fwd" : pass === "bwd_weights_bias" ? "bwd_weights" : pass;
+    const p = pass === "fwd_bias" ? "fwd" : pass === "bwd_weights_bias" ? "bwd_weights" : pass as "fwd" | "bwd_data" | "bwd_weights";
     if (typeof l === "object") return l[p];
     if (l !== "auto") return l;
     if (p === "fwd") return "weights-any";
@@ -266,9 +290,18 @@ export class OneDnnConvolutions implements ConvolutionLibrary {
     const s = this.s;
     const any = layout === "any", wany = layout !== "plain";
     const src = [g.batchSize, g.inChannels, g.inHeight, g.inWidth];
-    const wei = [g.outChannels, g.inChannels, g.filterHeight, g.filterWidth];
     const dst = [g.batchSize, g.outChannels, g.outHeight, g.outWidth];
-    const user = { src: this.md(src, TAG_NHWC, keep), wei: this.md(wei, TAG_HWIO, keep), dst: this.md(dst, TAG_NHWC, keep), bias: this.md([g.outChannels], TAG_A, keep) };
+    const depthwise = pass.startsWith("dw");
+    // depthwise: groups = input channels, weights [G, multiplier, 1, kh, kw] over tfjs'
+    // [kh, kw, C, multiplier] buffer (strides in elements)
+    const mult = g.outChannels / g.inChannels;
+    const wei = depthwise
+      ? [g.inChannels, mult, 1, g.filterHeight, g.filterWidth]
+      : [g.outChannels, g.inChannels, g.filterHeight, g.filterWidth];
+    const userWei = depthwise
+      ? this.mdStrides(wei, [mult, 1, 1, g.filterWidth * g.outChannels, g.outChannels], keep)
+      : this.md(wei, TAG_HWIO, keep);
+    const user = { src: this.md(src, TAG_NHWC, keep), wei: userWei, dst: this.md(dst, TAG_NHWC, keep), bias: this.md([g.outChannels], TAG_A, keep) };
     const op = {
       src: any ? this.md(src, TAG_ANY, keep) : user.src,
       wei: wany ? this.md(wei, TAG_ANY, keep) : user.wei,
@@ -290,8 +323,9 @@ export class OneDnnConvolutions implements ConvolutionLibrary {
     const cd = new Uint8Array(CONV_DESC_BYTES);
     keep.push(cd);
     const alg = this.algorithm;
-    if (pass === "fwd" || pass === "fwd_bias") {
-      check(s.dnnl_dilated_convolution_forward_desc_init(ptrOf(cd), FWD_TRAINING, alg, ptrOf(op.src), ptrOf(op.wei), pass === "fwd_bias" ? ptrOf(op.bias) : null, ptrOf(op.dst), strides, dil, pl, pr), "conv fwd desc");
+    if (pass === "fwd" || pass === "fwd_bias" || depthwise) {
+      const withBias = pass === "fwd_bias" || pass === "dw_fwd_bias";
+      check(s.dnnl_dilated_convolution_forward_desc_init(ptrOf(cd), FWD_TRAINING, alg, ptrOf(op.src), ptrOf(op.wei), withBias ? ptrOf(op.bias) : null, ptrOf(op.dst), strides, dil, pl, pr), "conv fwd desc");
     } else if (pass === "bwd_data") {
       check(s.dnnl_dilated_convolution_backward_data_desc_init(ptrOf(cd), alg, ptrOf(op.src), ptrOf(op.wei), ptrOf(op.dst), strides, dil, pl, pr), "conv bwd data desc");
     } else {
@@ -354,8 +388,10 @@ export class OneDnnConvolutions implements ConvolutionLibrary {
     check(s.dnnl_primitive_desc_query(pd, Q_IMPL_INFO_STR, 0, ptrOf(strOut)), "query impl");
     const impl = new Deno.UnsafePointerView(Deno.UnsafePointer.create(strOut[0])!).getCString();
     // [exec arg, query for the primitive's md, user md, is output]
-    const spec: [number, number, Uint8Array, boolean][] = pass === "fwd" || pass === "fwd_bias"
-      ? [[ARG_SRC, Q_SRC_MD, user.src, false], [ARG_WEIGHTS, Q_WEIGHTS_MD, user.wei, false], ...(pass === "fwd_bias" ? [[ARG_BIAS, Q_WEIGHTS_MD, user.bias, false] as [number, number, Uint8Array, boolean]] : []), [ARG_DST, Q_DST_MD, user.dst, true]]
+    const forward = pass === "fwd" || pass === "fwd_bias" || pass === "dw_fwd" || pass === "dw_fwd_bias";
+    const forwardBias = pass === "fwd_bias" || pass === "dw_fwd_bias";
+    const spec: [number, number, Uint8Array, boolean][] = forward
+      ? [[ARG_SRC, Q_SRC_MD, user.src, false], [ARG_WEIGHTS, Q_WEIGHTS_MD, user.wei, false], ...(forwardBias ? [[ARG_BIAS, Q_WEIGHTS_MD, user.bias, false] as [number, number, Uint8Array, boolean]] : []), [ARG_DST, Q_DST_MD, user.dst, true]]
       : pass === "bwd_data"
       ? [[ARG_DIFF_SRC, Q_DIFF_SRC_MD, user.src, true], [ARG_WEIGHTS, Q_WEIGHTS_MD, user.wei, false], [ARG_DIFF_DST, Q_DIFF_DST_MD, user.dst, false]]
       : [[ARG_SRC, Q_SRC_MD, user.src, false], [ARG_DIFF_WEIGHTS, Q_DIFF_WEIGHTS_MD, user.wei, true], ...(pass === "bwd_weights_bias" ? [[ARG_DIFF_BIAS, Q_DIFF_WEIGHTS_MD, user.bias, true] as [number, number, Uint8Array, boolean]] : []), [ARG_DIFF_DST, Q_DIFF_DST_MD, user.dst, false]];
