@@ -170,7 +170,7 @@ Deno.test({ name: "fused BatchNorm + LeakyReLU (training) = batchNorm2d + leakyR
   await tf.setBackend("wasm");
 }});
 
-Deno.test({ name: "native fused loops = JS loops on raw arrays (incl. NaN, +-Inf and huge logits; Adam)", ignore: !native.math, ...opts, fn: () => {
+Deno.test({ name: "native fused loops = JS loops on raw arrays (incl. NaN, +-Inf and huge logits; Adam; in-place activations)", ignore: !native.math, ...opts, fn: () => {
   const m = native.math!;
   const P = 37, n = 19, xs = n + 5, k = 1.9 * 0.636;
   const o = randn(P * 2 * n, 1).map((v) => v * 4);
@@ -193,7 +193,15 @@ Deno.test({ name: "native fused loops = JS loops on raw arrays (incl. NaN, +-Inf
     impl.adamStep(x, randn(P * xs, 11), randn(P * xs, 12), randn(P * xs, 13).map(Math.abs), adam[0], adam[1], adam[2], {
       stepSize: 1e-3, bc2Sqrt: 0.3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-2,
     });
-    return { y, ls, dout, dx, mean: moments[0], variance: moments[1], bnY, bnDx, dw, db, clipped, clipGrad, adamP: adam[0], adamM: adam[1], adamV: adam[2] };
+    const acts = (["relu", "relu6", "leakyrelu"] as const).map((kind) => {
+      const a = o.map((v) => v * 3); // NaN, +-Inf and values beyond 6 included
+      impl.activationInPlace(a, kind, 0.1);
+      return a;
+    });
+    return {
+      y, ls, dout, dx, mean: moments[0], variance: moments[1], bnY, bnDx, dw, db, clipped, clipGrad,
+      adamP: adam[0], adamM: adam[1], adamV: adam[2], relu: acts[0], relu6: acts[1], leaky: acts[2],
+    };
   };
   const a = run(m), b = run(jsFusedMath);
   for (const key of Object.keys(a) as (keyof typeof a)[]) {

@@ -57,6 +57,8 @@ export interface FusedMath {
   swishMeans(B: number, P: number, C: number, x: Float32Array, y: Float32Array, means: Float32Array): void;
   /** out[b, c] = mean over p of x[b, p, c] */
   channelMeans(B: number, P: number, C: number, x: Float32Array, out: Float32Array): void;
+  /** in place: relu, relu6 or leaky relu (alpha) over all of y (a convolution's fresh output) */
+  activationInPlace(y: Float32Array, kind: "relu" | "relu6" | "leakyrelu", alpha: number): void;
   /** one Adam step over all of p (lib/train/adam_values.ts); outputs may alias nothing */
   adamStep(
     p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array,
@@ -165,6 +167,12 @@ export const jsFusedMath: FusedMath = {
       const s = new Float64Array(C);
       for (let p = 0; p < P; p++) for (let c = 0; c < C; c++) s[c] += x[(b * P + p) * C + c];
       for (let c = 0; c < C; c++) out[b * C + c] = s[c] / P;
+    }
+  },
+  activationInPlace(y, kind, alpha) {
+    for (let i = 0; i < y.length; i++) {
+      const v = y[i];
+      y[i] = kind === "relu" ? (v < 0 ? 0 : v) : kind === "relu6" ? (v < 0 ? 0 : v > 6 ? 6 : v) : v < 0 ? alpha * v : v;
     }
   },
   adamStep: adamStepValues,

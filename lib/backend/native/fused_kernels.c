@@ -372,3 +372,19 @@ int ast_channel_means(i64 B, i64 P, i64 C, const float *x, float *out) {
   free(acc);
   return 0;
 }
+
+/* ------------------------------------------------- activations after a convolution ---- */
+
+/*
+ * In place over a convolution's fresh output: kind 0 relu, 1 relu6, 2 leaky relu (alpha).
+ * NaN stays NaN (as tfjs' cpu kernels: comparisons with NaN are false).
+ */
+void ast_activation_inplace(i64 n, float *y, int kind, float alpha) {
+#pragma omp parallel for simd schedule(static)
+  for (i64 i = 0; i < n; i++) {
+    float v = y[i];
+    if (kind == 0) y[i] = v < 0.f ? 0.f : v;
+    else if (kind == 1) y[i] = v < 0.f ? 0.f : (v > 6.f ? 6.f : v);
+    else y[i] = v < 0.f ? alpha * v : v;
+  }
+}
