@@ -1,15 +1,14 @@
 /**
- * EfficientNet's elementwise work as single-pass kernels: swish (x * sigmoid(x)) and the
- * per-sample channel means the squeeze-excitation gate is computed from, alone or with the swish
- * in the same pass. Composed on wasm these are sigmoid + multiply (two passes and a NaN scan) and
- * a whole-map average pool: with the gate's broadcasting multiply (now folded into the projection
- * weights, lib/features/efficientnet/model.ts) about 45% of a 768 px EfficientNet-B5 forward.
+ * EfficientNet's elementwise work as single-pass kernels: swish (x * sigmoid(x)), alone or with
+ * the per-sample channel means the squeeze-excitation gate is computed from, in the same pass.
+ * Composed on wasm these are sigmoid + multiply (two passes and a NaN scan) and a whole-map
+ * average pool: with the gate's broadcasting multiply (now folded into the projection weights,
+ * lib/features/efficientnet/model.ts) about 45% of a 768 px EfficientNet-B5 forward.
  *
  * Kernels: AstSwish ({x}) -> y;
- *          AstChannelMeans ({x [B,H,W,C]}) -> [B,C];
- *          AstSwishMeans ({x [B,H,W,C]}) -> [swish(x), its channel means [B,C]] (one pass).
- *          Gradients are composed from tfjs ops
- *          (the backbone runs without gradients; they keep the ops differentiable).
+ *          AstSwishMeans ({x [B,H,W,C]}) -> [swish(x), its channel means [B,C]].
+ * Gradients are composed from tfjs ops (the backbone runs without gradients; they keep the ops
+ * differentiable).
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { KernelHost } from "../kernel_host.ts";
@@ -17,7 +16,6 @@ import type { FusedMath } from "./math.ts";
 import { useFused } from "./state.ts";
 
 export const SWISH = "AstSwish";
-export const CHANNEL_MEANS = "AstChannelMeans";
 export const SWISH_MEANS = "AstSwishMeans";
 
 type Info = tf.TensorInfo;
@@ -47,15 +45,6 @@ export function activationKernels(host: KernelHost, math: FusedMath): Record<str
       if (B * C > 0) math.swishMeans(B, P, C, f32(backend, x), f32(backend, y), f32(backend, means));
       return [y, means];
     },
-    [CHANNEL_MEANS]: ({ inputs, backend }) => {
-      const { x } = inputs as { x: Info };
-      if (x.shape.length < 3) throw new Error(`${CHANNEL_MEANS}: [batch, ..., channels] expected, got [${x.shape}]`);
-      const [B, P, C] = samplePixelsChannels(x.shape);
-      if (P === 0) throw new Error(`${CHANNEL_MEANS}: no pixels in [${x.shape}]`);
-      const out = host.output(backend, [B, C], "float32");
-      if (B * C > 0) math.channelMeans(B, P, C, f32(backend, x), f32(backend, out));
-      return out;
-    },
   };
 }
 
@@ -81,14 +70,6 @@ export function registerActivationGradients(): void {
       return { x: () => tf.mul(tf.add(dy, tf.div(tf.reshape(dMeans, [B, 1, 1, C]), H * W)), swishDerivative(x)) };
     },
   });
-  tf.registerGradient({
-    kernelName: CHANNEL_MEANS,
-    inputsToSave: ["x"],
-    gradFunc: (dy, [x]) => {
-      const [B, H, W, C] = x.shape;
-      return { x: () => tf.mul(tf.ones(x.shape), tf.div(tf.reshape(dy as tf.Tensor, [B, 1, 1, C]), H * W)) };
-    },
-  });
 }
 
 /** x * sigmoid(x). */
@@ -108,12 +89,11 @@ export function swishWithMeans(x: tf.Tensor4D): { y: tf.Tensor4D; means: tf.Tens
 }
 
 /**
- * Mean over H and W -> [B,C]. Composed: a whole-map average pool, 3-4x faster than tf.mean on
- * wasm (a matmul with a 1/HW row is as fast in isolation, but XNNPACK repacks the big operand
- * as "weights" for every new tensor).
+ * Mean over H and W -> [B,C] as a whole-map average pool: 3-4x faster than tf.mean on wasm (a
+ * matmul with a 1/HW row is as fast in isolation, but XNNPACK repacks the big operand as
+ * "weights" for every new tensor).
  */
 export function channelMeans(x: tf.Tensor4D): tf.Tensor2D {
-  if (useFused(CHANNEL_MEANS) && x.dtype === "float32") return tf.engine().runKernel(CHANNEL_MEANS, { x }) as tf.Tensor2D;
   const [n, h, w, c] = x.shape;
   return tf.reshape(tf.avgPool(x, [h, w], 1, "valid"), [n, c]);
 }

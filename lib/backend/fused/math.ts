@@ -55,8 +55,6 @@ export interface FusedMath {
   swish(x: Float32Array, y: Float32Array): void;
   /** y = swish(x) for x [B, P, C], and means[b, c] = mean over p of y[b, p, c] */
   swishMeans(B: number, P: number, C: number, x: Float32Array, y: Float32Array, means: Float32Array): void;
-  /** out[b, c] = mean over p of x[b, p, c] */
-  channelMeans(B: number, P: number, C: number, x: Float32Array, out: Float32Array): void;
   /** in place: relu, relu6 or leaky relu (alpha) over all of y (a convolution's fresh output) */
   activationInPlace(y: Float32Array, kind: "relu" | "relu6" | "leakyrelu", alpha: number): void;
   /** one Adam step over all of p (lib/train/adam_values.ts); outputs may alias nothing */
@@ -160,13 +158,10 @@ export const jsFusedMath: FusedMath = {
   },
   swishMeans(B, P, C, x, y, means) {
     jsFusedMath.swish(x, y);
-    jsFusedMath.channelMeans(B, P, C, y, means);
-  },
-  channelMeans(B, P, C, x, out) {
     for (let b = 0; b < B; b++) {
       const s = new Float64Array(C);
-      for (let p = 0; p < P; p++) for (let c = 0; c < C; c++) s[c] += x[(b * P + p) * C + c];
-      for (let c = 0; c < C; c++) out[b * C + c] = s[c] / P;
+      for (let p = 0; p < P; p++) for (let c = 0; c < C; c++) s[c] += y[(b * P + p) * C + c];
+      for (let c = 0; c < C; c++) means[b * C + c] = s[c] / P;
     }
   },
   activationInPlace(y, kind, alpha) {

@@ -349,30 +349,6 @@ int ast_swish_means(i64 B, i64 P, i64 C, const float *x, float *y, float *means)
   return 0;
 }
 
-/* out[b, c] = mean over p of x[b, p, c] (double sums, per thread, combined in thread order) */
-int ast_channel_means(i64 B, i64 P, i64 C, const float *x, float *out) {
-  int T = omp_get_max_threads();
-  double *acc = thread_sums(T, C);
-  if (!acc) return 1;
-  for (i64 b = 0; b < B; b++) {
-    const float *xb = x + b * P * C;
-    if (b > 0) memset(acc, 0, (size_t)T * C * sizeof(double));
-#pragma omp parallel num_threads(T)
-    {
-      double *a = acc + (i64)omp_get_thread_num() * C;
-#pragma omp for schedule(static)
-      for (i64 p = 0; p < P; p++) {
-        const float *xp = xb + p * C;
-#pragma omp simd
-        for (i64 c = 0; c < C; c++) a[c] += xp[c];
-      }
-    }
-    for (i64 c = 0; c < C; c++) out[b * C + c] = (float)(thread_total(acc, T, C, c) / (double)P);
-  }
-  free(acc);
-  return 0;
-}
-
 /* ------------------------------------------------- activations after a convolution ---- */
 
 /*

@@ -33,7 +33,6 @@ const SYMBOLS = {
   ast_bn_leaky_backward: { parameters: [I, I, B, B, B, B, B, B, F, B, B, B], result: "i32" },
   ast_swish: { parameters: [I, B, B], result: V },
   ast_swish_means: { parameters: [I, I, I, B, B, B], result: "i32" },
-  ast_channel_means: { parameters: [I, I, I, B, B], result: "i32" },
   ast_activation_inplace: { parameters: [I, B, "i32", F], result: V },
   ast_adam_step: { parameters: [I, B, B, B, B, B, B, B, D, D, D, D, D, D], result: V },
 } as const;
@@ -159,7 +158,6 @@ function wrap(s: Symbols): FusedMath {
       check(s.ast_bn_leaky_backward(b(P), b(C), x, y, dy, mean, invstd, w, slope, dx, dw, db), "BatchNorm gradient"),
     swish: (x, y) => s.ast_swish(b(x.length), x, y),
     swishMeans: (B, P, C, x, y, means) => check(s.ast_swish_means(b(B), b(P), b(C), x, y, means), "swish means"),
-    channelMeans: (B, P, C, x, out) => check(s.ast_channel_means(b(B), b(P), b(C), x, out), "channel means"),
     activationInPlace: (y, kind, alpha) => s.ast_activation_inplace(b(y.length), y, kind === "relu" ? 0 : kind === "relu6" ? 1 : 2, alpha),
     adamStep: (p, g, m, v, op, om, ov, a) =>
       s.ast_adam_step(b(p.length), p, g, m, v, op, om, ov, a.stepSize, a.bc2Sqrt, a.beta1, a.beta2, a.eps, a.weightDecay),
