@@ -11,6 +11,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { activeBackendHas, type KernelHost, type NumArray, registerJsKernel } from "./kernel_host.ts";
+import { registeredFusedMath } from "./fused/state.ts";
 
 export const REPLICATE_PAD = "ReplicatePad";
 export const REPLICATE_PAD_GRAD = "ReplicatePadGrad";
@@ -58,19 +59,26 @@ export function replicatePadGradValues(dy: Float32Array, [n, h, w, c]: Shape4, p
   }
 }
 
-function padKernel(host: KernelHost): tf.KernelFunc {
+/** Both kernels run natively (float32) where the backend's fused kernels do (lib/backend/fused/). */
+function padKernel(host: KernelHost, backendName: string): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const x = inputs.x as tf.TensorInfo;
     const pad = (attrs as { pad: number }).pad;
     const [n, h, w, c] = x.shape as Shape4;
     if (x.dtype !== "float32" && x.dtype !== "int32") throw new Error(`${REPLICATE_PAD}: dtype ${x.dtype} not supported`);
     const out = host.output(backend, [n, h + 2 * pad, w + 2 * pad, c], x.dtype);
-    if (tf.util.sizeFromShape(x.shape) > 0) replicatePadValues(host.values(backend, x), [n, h, w, c], pad, host.values(backend, out));
+    if (tf.util.sizeFromShape(x.shape) === 0) return out;
+    const native = registeredFusedMath(backendName);
+    if (native && x.dtype === "float32") {
+      native.replicatePad([n, h, w, c], pad, host.values(backend, x) as Float32Array, host.values(backend, out) as Float32Array);
+    } else {
+      replicatePadValues(host.values(backend, x), [n, h, w, c], pad, host.values(backend, out));
+    }
     return out;
   };
 }
 
-function padGradKernel(host: KernelHost): tf.KernelFunc {
+function padGradKernel(host: KernelHost, backendName: string): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const dy = inputs.dy as tf.TensorInfo;
     const pad = (attrs as { pad: number }).pad;
@@ -78,7 +86,8 @@ function padGradKernel(host: KernelHost): tf.KernelFunc {
     const shape: Shape4 = [n, hp - 2 * pad, wp - 2 * pad, c];
     const out = host.output(backend, shape, "float32");
     if (tf.util.sizeFromShape(shape) > 0) {
-      replicatePadGradValues(host.values(backend, dy) as Float32Array, shape, pad, host.values(backend, out) as Float32Array);
+      const grad = registeredFusedMath(backendName)?.replicatePadGrad ?? ((s, p, d, o) => replicatePadGradValues(d, s, p, o));
+      grad(shape, pad, host.values(backend, dy) as Float32Array, host.values(backend, out) as Float32Array);
     }
     return out;
   };

@@ -170,7 +170,7 @@ Deno.test({ name: "fused BatchNorm + LeakyReLU (training) = batchNorm2d + leakyR
   await tf.setBackend("wasm");
 }});
 
-Deno.test({ name: "native fused loops = JS loops on raw arrays (incl. NaN, +-Inf and huge logits; Adam; in-place activations)", ignore: !native.math, ...opts, fn: () => {
+Deno.test({ name: "native fused loops = JS loops on raw arrays (incl. NaN, +-Inf and huge logits; Adam; in-place activations; edge padding)", ignore: !native.math, ...opts, fn: () => {
   const m = native.math!;
   const P = 37, n = 19, xs = n + 5, k = 1.9 * 0.636;
   const o = randn(P * 2 * n, 1).map((v) => v * 4);
@@ -198,9 +198,18 @@ Deno.test({ name: "native fused loops = JS loops on raw arrays (incl. NaN, +-Inf
       impl.activationInPlace(a, kind, 0.1);
       return a;
     });
+    // edge padding by 2 of a 1-row, a 1-column and a general map, and its gradient
+    const pads = ([[2, 1, 5, 3], [1, 4, 1, 2], [2, 5, 4, 3]] as [number, number, number, number][]).flatMap((shape) => {
+      const [n, h, w, c] = shape, big = n * (h + 4) * (w + 4) * c;
+      const padded = new Float32Array(big), grad = new Float32Array(n * h * w * c).fill(9);
+      impl.replicatePad(shape, 2, x.subarray(0, n * h * w * c), padded);
+      impl.replicatePadGrad(shape, 2, randn(big, 15), grad);
+      return [padded, grad];
+    });
     return {
       y, ls, dout, dx, mean: moments[0], variance: moments[1], bnY, bnDx, dw, db, clipped, clipGrad,
       adamP: adam[0], adamM: adam[1], adamV: adam[2], relu: acts[0], relu6: acts[1], leaky: acts[2],
+      ...Object.fromEntries(pads.map((a, i) => [`pad${i}`, a])),
     };
   };
   const a = run(m), b = run(jsFusedMath);

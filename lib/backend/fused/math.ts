@@ -8,6 +8,7 @@
  * from fused_kernels.c, whose comments give each function's formula).
  */
 import { type AdamStepAttrs, adamStepValues } from "../../train/adam_values.ts";
+import { replicatePadGradValues, replicatePadValues } from "../replicate_pad.ts";
 
 export interface FusedMath {
   readonly name: string;
@@ -57,6 +58,10 @@ export interface FusedMath {
   swishMeans(B: number, P: number, C: number, x: Float32Array, y: Float32Array, means: Float32Array): void;
   /** in place: relu, relu6 or leaky relu (alpha) over all of y (a convolution's fresh output) */
   activationInPlace(y: Float32Array, kind: "relu" | "relu6" | "leakyrelu", alpha: number): void;
+  /** edge padding of x [N,H,W,C] by `pad` into out [N,H+2p,W+2p,C] (lib/backend/replicate_pad.ts) */
+  replicatePad(shape: [number, number, number, number], pad: number, x: Float32Array, out: Float32Array): void;
+  /** its gradient: dx [N,H,W,C] (overwritten) from dy [N,H+2p,W+2p,C] */
+  replicatePadGrad(shape: [number, number, number, number], pad: number, dy: Float32Array, dx: Float32Array): void;
   /** one Adam step over all of p (lib/train/adam_values.ts); outputs may alias nothing */
   adamStep(
     p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array,
@@ -170,5 +175,7 @@ export const jsFusedMath: FusedMath = {
       y[i] = kind === "relu" ? (v < 0 ? 0 : v) : kind === "relu6" ? (v < 0 ? 0 : v > 6 ? 6 : v) : v < 0 ? alpha * v : v;
     }
   },
+  replicatePad: (shape, pad, x, out) => replicatePadValues(x, shape, pad, out),
+  replicatePadGrad: (shape, pad, dy, dx) => replicatePadGradValues(dy, shape, pad, dx),
   adamStep: adamStepValues,
 };

@@ -364,3 +364,45 @@ void ast_activation_inplace(i64 n, float *y, int kind, float alpha) {
     else y[i] = v < 0.f ? alpha * v : v;
   }
 }
+
+/* ------------------------------------------------------------------ edge padding ---- */
+
+/* out [N, H+2p, W+2p, C] = x [N, H, W, C] with edge pixels repeated (PyTorch 'replicate') */
+void ast_replicate_pad(i64 N, i64 H, i64 W, i64 C, i64 pad, const float *x, float *out) {
+  const i64 Hp = H + 2 * pad, Wp = W + 2 * pad;
+#pragma omp parallel for schedule(static)
+  for (i64 r = 0; r < N * Hp; r++) {
+    const i64 b = r / Hp, py = r % Hp;
+    const i64 iy = py < pad ? 0 : (py >= pad + H ? H - 1 : py - pad);
+    const float *src = x + ((b * H + iy) * W) * C;
+    float *dst = out + r * Wp * C;
+    for (i64 k = 0; k < pad; k++) {
+      memcpy(dst + k * C, src, C * sizeof(float));
+      memcpy(dst + (pad + W + k) * C, src + (W - 1) * C, C * sizeof(float));
+    }
+    memcpy(dst + pad * C, src, W * C * sizeof(float));
+  }
+}
+
+/* dx [N, H, W, C] = the sum of dy [N, H+2p, W+2p, C] over every padded copy of each pixel */
+void ast_replicate_pad_grad(i64 N, i64 H, i64 W, i64 C, i64 pad, const float *dy, float *dx) {
+  const i64 Hp = H + 2 * pad, Wp = W + 2 * pad;
+  /* per output row: the padded rows that copy it (one, or pad + 1 at the edges), all columns */
+#pragma omp parallel for schedule(static)
+  for (i64 r = 0; r < N * H; r++) {
+    const i64 b = r / H, iy = r % H;
+    const i64 y0 = iy == 0 ? 0 : iy + pad, y1 = iy == H - 1 ? Hp - 1 : iy + pad;
+    float *d = dx + r * W * C;
+    memset(d, 0, W * C * sizeof(float));
+    for (i64 py = y0; py <= y1; py++) {
+      const float *row = dy + (b * Hp + py) * Wp * C;
+      for (i64 px = 0; px < Wp; px++) {
+        const i64 ix = px < pad ? 0 : (px >= pad + W ? W - 1 : px - pad);
+        const float *s = row + px * C;
+        float *o = d + ix * C;
+#pragma omp simd
+        for (i64 c = 0; c < C; c++) o[c] += s[c];
+      }
+    }
+  }
+}

@@ -34,6 +34,8 @@ const SYMBOLS = {
   ast_swish: { parameters: [I, B, B], result: V },
   ast_swish_means: { parameters: [I, I, I, B, B, B], result: "i32" },
   ast_activation_inplace: { parameters: [I, B, "i32", F], result: V },
+  ast_replicate_pad: { parameters: [I, I, I, I, I, B, B], result: V },
+  ast_replicate_pad_grad: { parameters: [I, I, I, I, I, B, B], result: V },
   ast_adam_step: { parameters: [I, B, B, B, B, B, B, B, D, D, D, D, D, D], result: V },
 } as const;
 
@@ -159,6 +161,8 @@ function wrap(s: Symbols): FusedMath {
     swish: (x, y) => s.ast_swish(b(x.length), x, y),
     swishMeans: (B, P, C, x, y, means) => check(s.ast_swish_means(b(B), b(P), b(C), x, y, means), "swish means"),
     activationInPlace: (y, kind, alpha) => s.ast_activation_inplace(b(y.length), y, kind === "relu" ? 0 : kind === "relu6" ? 1 : 2, alpha),
+    replicatePad: ([n, h, w, c], pad, x, out) => s.ast_replicate_pad(b(n), b(h), b(w), b(c), b(pad), x, out),
+    replicatePadGrad: ([n, h, w, c], pad, dy, dx) => s.ast_replicate_pad_grad(b(n), b(h), b(w), b(c), b(pad), dy, dx),
     adamStep: (p, g, m, v, op, om, ov, a) =>
       s.ast_adam_step(b(p.length), p, g, m, v, op, om, ov, a.stepSize, a.bc2Sqrt, a.beta1, a.beta2, a.eps, a.weightDecay),
   };
