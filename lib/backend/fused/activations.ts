@@ -13,6 +13,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { KernelHost } from "../kernel_host.ts";
 import type { FusedMath } from "./math.ts";
+import { lastDim, pixels } from "./shapes.ts";
 import { useFused } from "./state.ts";
 
 export const SWISH = "AstSwish";
@@ -22,8 +23,7 @@ type Info = tf.TensorInfo;
 
 /** [B, pixels per sample, C] of a [B, ..., C] tensor */
 function samplePixelsChannels(shape: number[]): [number, number, number] {
-  const B = shape[0], C = shape[shape.length - 1];
-  return [B, shape.slice(1, -1).reduce((a, b) => a * b, 1), C];
+  return [shape[0], pixels(shape.slice(1)), lastDim({ shape })];
 }
 
 export function activationKernels(host: KernelHost, math: FusedMath): Record<string, tf.KernelFunc> {

@@ -16,6 +16,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { KernelHost } from "../kernel_host.ts";
 import type { FusedMath } from "./math.ts";
+import { lastDim } from "./shapes.ts";
 import { useFused } from "./state.ts";
 
 export const BATCH_NORM_LEAKY = "AstBatchNormLeaky";
@@ -32,7 +33,7 @@ function invStd(variance: Float32Array, eps: number): Float32Array {
 }
 
 function checkChannels(kernel: string, x: Info, ...perChannel: Info[]): [number, number] {
-  const c = x.shape[x.shape.length - 1];
+  const c = lastDim(x);
   for (const t of perChannel) {
     if (t.shape.length !== 1 || t.shape[0] !== c) throw new Error(`${kernel}: [${t.shape}] is not one value per channel of [${x.shape}]`);
   }

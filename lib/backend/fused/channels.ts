@@ -16,6 +16,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { KernelHost } from "../kernel_host.ts";
 import type { FusedMath } from "./math.ts";
+import { lastDim, pixels } from "./shapes.ts";
 import { useFused } from "./state.ts";
 
 export const PERMUTE_SPLIT = "AstPermuteSplit";
@@ -25,8 +26,6 @@ export const CLIP_GRAD_CHANNELS = "AstClipGradChannels";
 
 type Info = tf.TensorInfo;
 
-const lastDim = (t: { shape: number[] }) => t.shape[t.shape.length - 1];
-const pixels = (shape: number[]) => shape.slice(0, -1).reduce((a, b) => a * b, 1);
 
 /** A permutation of [0, c): the native loops index with it, so it is checked on every call. */
 function checkPermutation(perm: Int32Array, c: number, kernel: string): void {

@@ -15,6 +15,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { KernelHost } from "../kernel_host.ts";
 import type { FusedMath } from "./math.ts";
+import { lastDim, pixels } from "./shapes.ts";
 import { useFused } from "./state.ts";
 
 export const COUPLING_HALF = "AstCouplingHalf";
@@ -26,17 +27,13 @@ interface CouplingAttrs {
   k: number;
 }
 
-function pixels(shape: number[]): number {
-  return shape.slice(0, -1).reduce((a, b) => a * b, 1);
-}
-
 function checkShapes(o: Info, x: Info, xOffset: number): number {
-  const c = o.shape[o.shape.length - 1];
+  const c = lastDim(o);
   const n = c / 2;
   if (!Number.isInteger(n) || o.shape.length !== x.shape.length || pixels(o.shape) !== pixels(x.shape)) {
     throw new Error(`${COUPLING_HALF}: subnet output [${o.shape}] and input [${x.shape}] do not match`);
   }
-  if (xOffset < 0 || xOffset + n > x.shape[x.shape.length - 1]) {
+  if (xOffset < 0 || xOffset + n > lastDim(x)) {
     throw new Error(`${COUPLING_HALF}: channels [${xOffset}, ${xOffset + n}) outside input [${x.shape}]`);
   }
   return n;
@@ -49,13 +46,13 @@ export function couplingKernels(host: KernelHost, math: FusedMath): Record<strin
       const { o, x, cond } = inputs as { o: Info; x: Info; cond?: Info };
       const { xOffset, k } = attrs as unknown as CouplingAttrs;
       const n = checkShapes(o, x, xOffset);
-      const pe = cond ? cond.shape[cond.shape.length - 1] : 0;
+      const pe = cond ? lastDim(cond) : 0;
       if (cond && pixels(cond.shape) !== pixels(o.shape)) throw new Error(`${COUPLING_HALF}: condition [${cond.shape}] does not match [${o.shape}]`);
       const P = pixels(o.shape);
       const y = host.output(backend, [...o.shape.slice(0, -1), n + pe], "float32");
       const ls = host.output(backend, o.shape.slice(0, -1), "float32");
       if (P === 0) return [y, ls];
-      const xs = x.shape[x.shape.length - 1];
+      const xs = lastDim(x);
       math.couplingForward(P, n, f32(backend, o), f32(backend, x), xs, xOffset, k, f32(backend, y), n + pe, f32(backend, ls));
       if (cond && pe > 0) math.gatherChannels(P, pe, f32(backend, cond), pe, 0, null, f32(backend, y), n + pe, n);
       return [y, ls];
@@ -66,13 +63,13 @@ export function couplingKernels(host: KernelHost, math: FusedMath): Record<strin
       const n = checkShapes(o, x, xOffset);
       const P = pixels(o.shape);
       // the native loop reads n channels of dy and one value of dls per pixel
-      if (pixels(dy.shape) !== P || dy.shape[dy.shape.length - 1] < n || tf.util.sizeFromShape(dls.shape) !== P) {
+      if (pixels(dy.shape) !== P || lastDim(dy) < n || tf.util.sizeFromShape(dls.shape) !== P) {
         throw new Error(`${COUPLING_HALF_GRAD}: gradients [${dy.shape}], [${dls.shape}] do not match [${o.shape}]`);
       }
       const dout = host.output(backend, o.shape, "float32");
       const dx = host.output(backend, x.shape, "float32");
       if (P === 0) return [dout, dx];
-      const xs = x.shape[x.shape.length - 1], dys = dy.shape[dy.shape.length - 1];
+      const xs = lastDim(x), dys = lastDim(dy);
       math.couplingBackward(
         P, n, f32(backend, o), f32(backend, x), xs, xOffset, k, f32(backend, dy), dys, f32(backend, dls),
         f32(backend, dout), f32(backend, dx), xs, xOffset,
@@ -92,7 +89,7 @@ export function registerCouplingGradient(): void {
       // Both input gradients come from one pass, run here once (tensors made here live until the
       // end of the backward pass, as every gradient does).
       const [dO, dX] = tf.engine().runKernel(COUPLING_HALF_GRAD, { o, x, dy, dls }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
-      const n = o.shape[o.shape.length - 1] / 2;
+      const n = lastDim(o) / 2;
       return {
         o: () => dO,
         x: () => dX,

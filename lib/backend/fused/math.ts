@@ -20,8 +20,8 @@ export interface FusedMath {
   /** do = [(dy x e + dls) k / (1 + r^2), dy]; dx (stride dxs) = dy e at channels [dxo, dxo+n), 0 elsewhere */
   couplingBackward(
     P: number, n: number, o: Float32Array, x: Float32Array, xs: number, xo: number, k: number,
-    dy: Float32Array, dys: number, dls: Float32Array | null, dout: Float32Array,
-    dx: Float32Array | null, dxs: number, dxo: number,
+    dy: Float32Array, dys: number, dls: Float32Array, dout: Float32Array,
+    dx: Float32Array, dxs: number, dxo: number,
   ): void;
   /** out[:, oo + j] = src[:, idx ? idx[j] : so + j] */
   gatherChannels(
@@ -46,11 +46,11 @@ export interface FusedMath {
     P: number, C: number, x: Float32Array, mean: Float32Array, invstd: Float32Array,
     w: Float32Array, b: Float32Array, slope: number, y: Float32Array,
   ): void;
-  /** training-mode gradient from dy and the forward output y: dx (or null), dw, db */
+  /** training-mode gradient from dy and the forward output y: dx, dw, db */
   bnLeakyBackward(
     P: number, C: number, x: Float32Array, y: Float32Array, dy: Float32Array,
     mean: Float32Array, invstd: Float32Array, w: Float32Array, slope: number,
-    dx: Float32Array | null, dw: Float32Array, db: Float32Array,
+    dx: Float32Array, dw: Float32Array, db: Float32Array,
   ): void;
   /** y = x * sigmoid(x) over all of x */
   swish(x: Float32Array, y: Float32Array): void;
@@ -86,15 +86,15 @@ export const jsFusedMath: FusedMath = {
     }
   },
   couplingBackward(P, n, o, x, xs, xo, k, dy, dys, dls, dout, dx, dxs, dxo) {
-    if (dx) dx.fill(0);
+    dx.fill(0);
     for (let p = 0; p < P; p++) {
-      const ob = p * 2 * n, xb = p * xs + xo, gb = p * dys, gl = dls ? dls[p] : 0;
+      const ob = p * 2 * n, xb = p * xs + xo, gb = p * dys, gl = dls[p];
       for (let c = 0; c < n; c++) {
         const r = o[ob + c], g = dy[gb + c];
         const e = Math.exp(f32(k * Math.atan(r)));
         dout[ob + c] = (g * x[xb + c] * e + gl) * k / (1 + r * r);
         dout[ob + n + c] = g;
-        if (dx) dx[p * dxs + dxo + c] = g * e;
+        dx[p * dxs + dxo + c] = g * e;
       }
     }
   },
@@ -150,7 +150,6 @@ export const jsFusedMath: FusedMath = {
       db[c] = sg[c];
       dw[c] = sgx[c];
     }
-    if (!dx) return;
     for (let i = 0; i < P * C; i++) {
       const c = i % C;
       const g = y[i] > 0 ? dy[i] : slope * dy[i];

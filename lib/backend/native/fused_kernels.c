@@ -55,8 +55,8 @@ void ast_coupling_forward(i64 P, i64 n, const float *o, const float *x, i64 xs, 
 /*
  * Its gradient: with e = exp(k * atan(r)),
  *   do[:, c] = (dy * x * e + dls) * k / (1 + r^2),  do[:, n + c] = dy,  dx = dy * e
- * dy: channels [0, n) of a [P, dys] tensor; dls: [P] or NULL (zero). dx (or NULL) is the
- * gradient of the whole x tensor: channels [dxo, dxo + n) of [P, dxs], the others zero.
+ * dy: channels [0, n) of a [P, dys] tensor; dls: [P]. dx is the gradient of the whole x
+ * tensor: channels [dxo, dxo + n) of [P, dxs], the others zero.
  */
 void ast_coupling_backward(i64 P, i64 n, const float *o, const float *x, i64 xs, i64 xo, float k,
                            const float *dy, i64 dys, const float *dls, float *dout, float *dx,
@@ -64,28 +64,18 @@ void ast_coupling_backward(i64 P, i64 n, const float *o, const float *x, i64 xs,
 #pragma omp parallel for schedule(static)
   for (i64 p = 0; p < P; p++) {
     const float *r = o + p * 2 * n, *xp = x + p * xs + xo, *g = dy + p * dys;
-    const float gl = dls ? dls[p] : 0.f;
+    const float gl = dls[p];
     float *dr = dout + p * 2 * n, *dt = dr + n;
-    if (dx) {
-      float *row = dx + p * dxs, *dxp = row + dxo;
-      memset(row, 0, dxo * sizeof(float));
-      memset(dxp + n, 0, (dxs - dxo - n) * sizeof(float));
+    float *row = dx + p * dxs, *dxp = row + dxo;
+    memset(row, 0, dxo * sizeof(float));
+    memset(dxp + n, 0, (dxs - dxo - n) * sizeof(float));
 #pragma omp simd
-      for (i64 c = 0; c < n; c++) {
-        float rc = r[c];
-        float e = expf(k * atanf(rc));
-        dr[c] = (g[c] * xp[c] * e + gl) * k / (1.f + rc * rc);
-        dt[c] = g[c];
-        dxp[c] = g[c] * e;
-      }
-    } else {
-#pragma omp simd
-      for (i64 c = 0; c < n; c++) {
-        float rc = r[c];
-        float e = expf(k * atanf(rc));
-        dr[c] = (g[c] * xp[c] * e + gl) * k / (1.f + rc * rc);
-        dt[c] = g[c];
-      }
+    for (i64 c = 0; c < n; c++) {
+      float rc = r[c];
+      float e = expf(k * atanf(rc));
+      dr[c] = (g[c] * xp[c] * e + gl) * k / (1.f + rc * rc);
+      dt[c] = g[c];
+      dxp[c] = g[c] * e;
     }
   }
 }
@@ -212,7 +202,6 @@ void ast_bn_leaky_forward(i64 P, i64 C, const float *x, const float *mean, const
  * forward output y (its sign is the pre-activation's: slope > 0). With g = dy * (y > 0 ? 1 : slope)
  * and xhat = (x - mean) * invstd:
  *   db = sum g,  dw = sum g * xhat,  dx = w * invstd * (g - db / P - xhat * dw / P)
- * dx may be NULL (only dw, db).
  */
 int ast_bn_leaky_backward(i64 P, i64 C, const float *x, const float *y, const float *dy,
                           const float *mean, const float *invstd, const float *w, float slope,
@@ -248,17 +237,15 @@ int ast_bn_leaky_backward(i64 P, i64 C, const float *x, const float *y, const fl
     mgx[c] = (float)(sx / (double)P);
   }
   free(acc);
-  if (dx) {
 #pragma omp parallel for schedule(static)
-    for (i64 p = 0; p < P; p++) {
-      const float *xp = x + p * C, *yp = y + p * C, *gp = dy + p * C;
-      float *dp = dx + p * C;
+  for (i64 p = 0; p < P; p++) {
+    const float *xp = x + p * C, *yp = y + p * C, *gp = dy + p * C;
+    float *dp = dx + p * C;
 #pragma omp simd
-      for (i64 c = 0; c < C; c++) {
-        float g = yp[c] > 0.f ? gp[c] : slope * gp[c];
-        float xh = (xp[c] - mean[c]) * invstd[c];
-        dp[c] = w[c] * invstd[c] * (g - mg[c] - xh * mgx[c]);
-      }
+    for (i64 c = 0; c < C; c++) {
+      float g = yp[c] > 0.f ? gp[c] : slope * gp[c];
+      float xh = (xp[c] - mean[c]) * invstd[c];
+      dp[c] = w[c] * invstd[c] * (g - mg[c] - xh * mgx[c]);
     }
   }
   free(mb);
