@@ -1,0 +1,114 @@
+/**
+ * Runtime options: everything about *this machine and invocation* that changes where files are
+ * found or which kernels run, but never what a run computes (that is the AstConfig). Entry points
+ * (lib/cli/, tools/, tests, notebooks) build it once with `runtimeFromEnv()` and pass it down;
+ * this is the only module in lib/ that reads environment variables.
+ *
+ * | variable | field | meaning |
+ * |---|---|---|
+ * | AST_BACKEND | backend.prefer | tfjs backend: tensorflow-gpu, tensorflow, wasm, cpu, webgpu, auto |
+ * | AST_THREADS | backend.threads | compute threads (default: all logical cores) |
+ * | AST_NATIVE_CONV | backend.nativeConv | wasm convolutions: onednn, openblas, 0 = wasm's own |
+ * | AST_NATIVE_FUSED | backend.nativeFused | 0 = no native fused kernels |
+ * | AST_NATIVE_CACHE, XDG_CACHE_HOME, HOME | backend.nativeCacheDir | where fused_kernels.c is compiled to |
+ * | CC | backend.compiler | C compiler for the fused kernels (default cc) |
+ * | TMPDIR | backend.tempDir | where the wasm pthread worker file is written |
+ * | OMP_NUM_THREADS, OMP_WAIT_POLICY, GOMP_SPINCOUNT, OPENBLAS_CORETYPE | backend.nativeEnv | the user's own settings for the native libraries (kept; the loaders only fill in what is unset) |
+ * | AST_WEIGHTS_DIR | weightsDir | root of the pretrained backbones' weights (else data/weights) |
+ * | AST_CACHE_DIR | featureCacheDir | image-feature cache root (`<dir>/features`; else data/cache/features) |
+ * | AST_SCALE | scale | experiment scale notebooks run at: demo, cpu, paper |
+ * | AST_MVTEC_AD, AST_MVTEC3D | datasets | full MVTec AD / 3D-AD roots |
+ * | AST_DEBUG | debug | print stack traces of errors |
+ */
+import { join, resolve } from "node:path";
+
+/** Settings of the tfjs backend and its native kernels (lib/backend/). */
+export interface BackendOptions {
+  /** a backend name, or "auto"/undefined for the automatic order */
+  prefer?: string;
+  /** compute threads; undefined = all logical cores; a non-integer string is reported and ignored */
+  threads?: number | string;
+  /** "onednn" | "openblas" | "0"; anything else is reported and ignored */
+  nativeConv?: string;
+  /** false: the fused kernels run as JS loops / composed ops, never compiled */
+  nativeFused?: boolean;
+  /** folder the compiled fused-kernel library is cached in (undefined: a temporary folder) */
+  nativeCacheDir?: string;
+  /** C compiler command for the fused kernels */
+  compiler?: string;
+  /** folder for the wasm pthread worker file */
+  tempDir?: string;
+  /** OpenMP / OpenBLAS variables as the user set them (the native loaders set the missing ones) */
+  nativeEnv?: Partial<Record<NativeEnvName, string>>;
+}
+
+export const NATIVE_ENV_NAMES = ["OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OPENBLAS_CORETYPE"] as const;
+export type NativeEnvName = typeof NATIVE_ENV_NAMES[number];
+
+export interface RuntimeOptions {
+  backend: BackendOptions;
+  /** root of the pretrained weights; undefined = the project's data/weights */
+  weightsDir?: string;
+  /** image-feature cache folder (already `<root>/features`); undefined = the project's data/cache/features */
+  featureCacheDir?: string;
+  /** experiment scale for notebooks (validated where it is used) */
+  scale?: string;
+  /** roots of the full datasets, when the user has them */
+  datasets: { mvtecAd?: string; mvtec3d?: string };
+  debug: boolean;
+}
+
+/** No environment: every default. Library functions use it when no runtime is passed. */
+export const DEFAULT_RUNTIME: RuntimeOptions = Object.freeze({ backend: {}, datasets: {}, debug: false }) as RuntimeOptions;
+
+/** A variable, or undefined when unset, empty, or not readable (no --allow-env for it). */
+function envVar(name: string): string | undefined {
+  try {
+    if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") return undefined;
+    return Deno.env.get(name) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The folder the fused kernels are compiled into: $AST_NATIVE_CACHE, else XDG / home cache. */
+function nativeCacheDir(get: (name: string) => string | undefined): string | undefined {
+  const explicit = get("AST_NATIVE_CACHE");
+  if (explicit) return explicit;
+  const xdg = get("XDG_CACHE_HOME"), home = get("HOME");
+  if (xdg) return `${xdg}/ast-lab/native`;
+  if (home) return `${home}/.cache/ast-lab/native`;
+  return undefined;
+}
+
+/** Reads every variable in the table above, once. `get` replaces the environment (tests). */
+export function runtimeFromEnv(get: (name: string) => string | undefined = envVar): RuntimeOptions {
+  const nativeEnv: Partial<Record<NativeEnvName, string>> = {};
+  for (const name of NATIVE_ENV_NAMES) {
+    const v = get(name);
+    if (v) nativeEnv[name] = v;
+  }
+  const threads = get("AST_THREADS");
+  const cacheRoot = get("AST_CACHE_DIR");
+  const weights = get("AST_WEIGHTS_DIR");
+  return {
+    backend: {
+      ...(get("AST_BACKEND") ? { prefer: get("AST_BACKEND") } : {}),
+      ...(threads !== undefined ? { threads: /^\d+$/.test(threads) ? Number(threads) : threads } : {}),
+      ...(get("AST_NATIVE_CONV") !== undefined ? { nativeConv: get("AST_NATIVE_CONV") } : {}),
+      ...(get("AST_NATIVE_FUSED") === "0" ? { nativeFused: false } : {}),
+      ...(nativeCacheDir(get) ? { nativeCacheDir: nativeCacheDir(get) } : {}),
+      ...(get("CC") ? { compiler: get("CC") } : {}),
+      ...(get("TMPDIR") ? { tempDir: get("TMPDIR") } : {}),
+      nativeEnv,
+    },
+    ...(weights ? { weightsDir: resolve(weights) } : {}),
+    ...(cacheRoot ? { featureCacheDir: resolve(join(cacheRoot, "features")) } : {}),
+    ...(get("AST_SCALE") ? { scale: get("AST_SCALE") } : {}),
+    datasets: {
+      ...(get("AST_MVTEC_AD") ? { mvtecAd: get("AST_MVTEC_AD") } : {}),
+      ...(get("AST_MVTEC3D") ? { mvtec3d: get("AST_MVTEC3D") } : {}),
+    },
+    debug: !!get("AST_DEBUG"),
+  };
+}
