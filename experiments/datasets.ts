@@ -5,7 +5,6 @@
  * $AST_MVTEC_AD / $AST_MVTEC3D.
  */
 import type { DatasetRef } from "../lib/experiment/grid.ts";
-import { readEnv } from "../lib/util/env.ts";
 
 export const GENERATED_PUCK: DatasetRef = { data: "data/generated", className: "puck", generate: { seed: 0 } };
 
@@ -29,22 +28,25 @@ export const MVTEC3D_CLASSES = [
   "bagel", "cable_gland", "carrot", "cookie", "dowel", "foam", "peach", "potato", "rope", "tire",
 ];
 
-const mvtecAdRoot = () => readEnv("AST_MVTEC_AD") ?? "data/mvtec_anomaly_detection";
-const mvtec3dRoot = () => readEnv("AST_MVTEC3D") ?? "data/mvtec_3d_anomaly_detection";
+/** Default locations; `$AST_MVTEC_AD` / `$AST_MVTEC3D` (the runtime's `datasets`) move them. */
+const MVTEC_AD_ROOT = "data/mvtec_anomaly_detection";
+const MVTEC3D_ROOT = "data/mvtec_3d_anomaly_detection";
 
 export function mvtecAd(classes = MVTEC_AD_CLASSES): DatasetRef[] {
   return classes.map((className) => ({
-    data: mvtecAdRoot(),
+    data: MVTEC_AD_ROOT,
+    root: "mvtecAd",
     className,
     modes: ["rgb"],
-    howToGet: `download MVTec AD (https://www.mvtec.com/company/research/datasets/mvtec-ad), extract it to ${mvtecAdRoot()} or set AST_MVTEC_AD`,
+    howToGet: `download MVTec AD (https://www.mvtec.com/company/research/datasets/mvtec-ad), extract it to ${MVTEC_AD_ROOT} or set AST_MVTEC_AD`,
   }));
 }
 
 export function mvtec3d(classes = MVTEC3D_CLASSES): DatasetRef[] {
   return classes.map((className) => ({
-    data: mvtec3dRoot(),
+    data: MVTEC3D_ROOT,
+    root: "mvtec3d",
     className,
-    howToGet: `download MVTec 3D-AD (https://www.mvtec.com/company/research/datasets/mvtec-3d-ad), extract it to ${mvtec3dRoot()} or set AST_MVTEC3D`,
+    howToGet: `download MVTec 3D-AD (https://www.mvtec.com/company/research/datasets/mvtec-3d-ad), extract it to ${MVTEC3D_ROOT} or set AST_MVTEC3D`,
   }));
 }

@@ -6,9 +6,9 @@
  *   deno task ast run --data ../shared/data/synthetic_mvtec3d --class puck --mode depth \
  *     --config experiments/reference_small.ts --seed 0
  */
-import type { ExperimentConfig } from "../lib/experiment/config.ts";
+import type { ConfigPatch } from "../lib/config/patch.ts";
 
-const config: ExperimentConfig = {
+const config: ConfigPatch = {
   preset: "reference-small",
   mapLen: 24,
   teacher: { hidden: 64, nBlocks: 4, kernelSizes: [3, 3, 3, 5], clamp: 1.9, epochs: 24 },

@@ -7,7 +7,7 @@
  *   the generated puck (+ the shared data when present), 1 seed: about a minute per run, so
  *   every notebook runs headless in CI. Demo numbers show the machinery, not the paper's values.
  */
-import type { Mode } from "../lib/experiment/config.ts";
+import type { Mode } from "../lib/types.ts";
 import type { DatasetRef, GridSpec, Scale, Variant } from "../lib/experiment/grid.ts";
 
 export const DEMO_EPOCHS = 10;

@@ -5,9 +5,9 @@
  *   deno task ast run --data data/generated --class puck --mode depth \
  *     --config experiments/symmetric_student.ts
  */
-import type { ExperimentConfig } from "../lib/experiment/config.ts";
+import type { ConfigPatch } from "../lib/config/patch.ts";
 
-const config: ExperimentConfig = {
+const config: ConfigPatch = {
   student: { kind: "flow", hidden: 64, nBlocks: 4, leakySlope: 0.01, epochs: 20 },
 };
 export default config;

@@ -9,29 +9,33 @@
  *        [--size PX | --map-len N]
  * Errors are one line on stderr and a non-zero exit (2 for usage errors).
  */
-import { runExperiment } from "../experiment/run.ts";
-import type { Mode, PresetName } from "../experiment/config.ts";
+import { runtimeFromEnv, type RuntimeOptions } from "../config/runtime.ts";
+import { runExperiment } from "../run/run.ts";
+import { type Mode, MODES, type PresetName, PRESETS } from "../types.ts";
 import { intOption, parseOptions, UsageError } from "./args.ts";
 import { EXTRACT_USAGE, extractCommand } from "./extract.ts";
 import { SCORE_USAGE, scoreCommand } from "./score.ts";
 
 export { UsageError };
 
-const USAGE = `usage: deno task ast run --data ROOT --class NAME --mode depth|rgb|combi
-         [--preset demo|cpu|paper|reference-small] [--epochs N] [--seed N] [--out DIR] [--resume]
+/** "a, b or c" */
+const orList = (xs: readonly string[]) => `${xs.slice(0, -1).join(", ")} or ${xs[xs.length - 1]}`;
+
+const USAGE = `usage: deno task ast run --data ROOT --class NAME --mode ${MODES.join("|")}
+         [--preset ${PRESETS.join("|")}] [--epochs N] [--seed N] [--out DIR] [--resume]
          [--set key=value]... [--config FILE] [--backbone NAME [--weights PATH] [--layer NAME]]
          [--no-feature-cache]
        ${SCORE_USAGE.replace(/^usage: /, "")}
        ${EXTRACT_USAGE.replace(/^usage: /, "")}`;
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], runtime: RuntimeOptions = runtimeFromEnv()): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === "--help" || command === "-h") {
     console.log(USAGE);
     return command ? 0 : 2;
   }
-  if (command === "extract") return await extractCommand(rest);
-  if (command === "score") return await scoreCommand(rest);
+  if (command === "extract") return await extractCommand(rest, runtime);
+  if (command === "score") return await scoreCommand(rest, runtime);
   if (command !== "run") throw new UsageError(`unknown command '${command}' (expected: run, score, extract)`);
   const v = parseOptions(rest, {
     data: { type: "string" },
@@ -51,11 +55,11 @@ export async function main(argv: string[]): Promise<number> {
   }).values;
   if (!v.data) throw new UsageError("--data ROOT is required");
   if (!v.class) throw new UsageError("--class NAME is required");
-  if (!v.mode || !["depth", "rgb", "combi"].includes(v.mode)) {
-    throw new UsageError(`--mode must be depth, rgb or combi${v.mode ? `, got '${v.mode}'` : ""}`);
+  if (!v.mode || !MODES.includes(v.mode as Mode)) {
+    throw new UsageError(`--mode must be ${orList(MODES)}${v.mode ? `, got '${v.mode}'` : ""}`);
   }
-  if (v.preset && !["demo", "cpu", "paper", "reference-small"].includes(v.preset)) {
-    throw new UsageError(`--preset must be demo, cpu, paper or reference-small, got '${v.preset}'`);
+  if (v.preset && !PRESETS.includes(v.preset as PresetName)) {
+    throw new UsageError(`--preset must be ${orList(PRESETS)}, got '${v.preset}'`);
   }
   if (v.mode === "depth" && (v.weights || v.layer)) throw new UsageError("--weights/--layer choose image features: not used with --mode depth");
   const { out, metrics } = await runExperiment({
@@ -73,6 +77,7 @@ export async function main(argv: string[]): Promise<number> {
     weights: v.weights,
     layer: v.layer,
     ...(v["no-feature-cache"] ? { featureCache: null } : {}),
+    runtime,
   });
   const f = (x: unknown) => (typeof x === "number" ? x.toFixed(4) : "n/a");
   console.log(
@@ -93,13 +98,14 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
+  const runtime = runtimeFromEnv();
   try {
-    Deno.exit(await main(Deno.args));
+    Deno.exit(await main(Deno.args, runtime));
   } catch (e) {
     const msg = (e as Error).message?.split("\n")[0] ?? String(e);
     console.error(`ast: error: ${msg}`);
     if (e instanceof UsageError) console.error((Deno.args[0] === "extract" ? EXTRACT_USAGE : Deno.args[0] === "score" ? SCORE_USAGE : USAGE).split("\n")[0]);
-    if (Deno.env.get("AST_DEBUG")) console.error(e);
+    if (runtime.debug) console.error(e);
     Deno.exit(e instanceof UsageError ? 2 : 1);
   }
 }

@@ -9,15 +9,16 @@
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { generateDataset } from "../data/synthetic.ts";
-import { runExperiment } from "../experiment/run.ts";
-import type { Mode } from "../experiment/config.ts";
+import { runtimeFromEnv, type RuntimeOptions } from "../config/runtime.ts";
+import { runExperiment } from "../run/run.ts";
+import type { Mode } from "../types.ts";
 import { writeJsonAtomic } from "../results/run_files.ts";
 import { backboneSpec, locateWeights } from "../features/backbones.ts";
 import { WEIGHTS_DIR_ENV } from "../features/weights_files.ts";
 
 const MODE_LABEL: Record<Mode, string> = { depth: "3D (depth)", rgb: "RGB", combi: "RGB+3D" };
 
-export async function demo(argv: string[]): Promise<void> {
+export async function demo(argv: string[], runtime: RuntimeOptions = runtimeFromEnv()): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -44,7 +45,7 @@ export async function demo(argv: string[]): Promise<void> {
   const imageModes = modes.some((m) => m !== "depth");
   if (imageModes) {
     const spec = backboneSpec("mobilenet_v2");
-    const weights = await locateWeights(spec);
+    const weights = await locateWeights(spec, undefined, runtime.weightsDir);
     console.log(weights
       ? `image features: mobilenet_v2 (${spec.summary}; weights ${weights})`
       : `image features: raw-patch (no MobileNetV2 weights at $${WEIGHTS_DIR_ENV}/${spec.weights!.relPath}; set ${WEIGHTS_DIR_ENV} to use them)`);
@@ -61,6 +62,7 @@ export async function demo(argv: string[]): Promise<void> {
       seed,
       epochs: values.epochs ? Number(values.epochs) : undefined,
       out: join(outRoot, mode),
+      runtime,
       log: (l) => console.log(`  ${l}`),
     });
     rows.push({ ...metrics, mode: MODE_LABEL[mode], features: metrics.backbone, out });
@@ -88,7 +90,7 @@ export async function demo(argv: string[]): Promise<void> {
 
 if (import.meta.main) {
   try {
-    await demo(Deno.args);
+    await demo(Deno.args, runtimeFromEnv());
   } catch (e) {
     console.error(`demo: error: ${(e as Error).message.split("\n")[0]}`);
     Deno.exit(1);

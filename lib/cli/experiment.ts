@@ -5,12 +5,13 @@
  */
 import { parseArgs } from "node:util";
 import { EXPERIMENTS, experiment } from "../../experiments/mod.ts";
-import { runGrid, type Scale, SCALES, scaleFromEnv } from "../experiment/grid.ts";
+import { runtimeFromEnv, type RuntimeOptions } from "../config/runtime.ts";
+import { experimentScale, runGrid, type Scale, SCALES } from "../experiment/grid.ts";
 import { UsageError } from "./args.ts";
 
 const USAGE = "usage: deno task experiment NAME|all [--scale demo|cpu|paper] [--seeds 0,1,...] [--dry-run] [--keep-going]";
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], runtime: RuntimeOptions = runtimeFromEnv()): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -33,7 +34,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(`${USAGE}\nexperiments: ${Object.keys(EXPERIMENTS).join(", ")}`);
     return values.help ? 0 : 2;
   }
-  const scale = (values.scale ?? scaleFromEnv()) as Scale;
+  const scale = (values.scale ?? experimentScale(runtime)) as Scale;
   if (!SCALES.includes(scale)) throw new UsageError(`--scale must be one of ${SCALES.join(", ")}, got '${values.scale}'`);
   const seeds = values.seeds?.split(",").map((s) => {
     if (!/^\d+$/.test(s)) throw new UsageError(`--seeds must be comma-separated integers, got '${values.seeds}'`);
@@ -42,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
   const names = positionals[0] === "all" ? Object.keys(EXPERIMENTS) : positionals;
   let failed = 0;
   for (const name of names) {
-    const cells = await runGrid(experiment(name), scale, { seeds, dryRun: values["dry-run"], continueOnError: values["keep-going"] });
+    const cells = await runGrid(experiment(name), scale, { seeds, dryRun: values["dry-run"], continueOnError: values["keep-going"], runtime });
     failed += cells.filter((c) => c.status === "failed" && !values["dry-run"]).length;
     const counts = Object.entries(Object.groupBy(cells, (c) => c.status)).map(([k, v]) => `${v!.length} ${k}`).join(", ");
     console.log(`${name}: ${counts}`);
@@ -52,7 +53,7 @@ export async function main(argv: string[]): Promise<number> {
 
 if (import.meta.main) {
   try {
-    Deno.exit(await main(Deno.args));
+    Deno.exit(await main(Deno.args, runtimeFromEnv()));
   } catch (e) {
     console.error(`experiment: error: ${(e as Error).message?.split("\n")[0] ?? e}`);
     if (e instanceof UsageError) console.error(USAGE);

@@ -7,6 +7,7 @@
  */
 import { resolve } from "node:path";
 import { initBackend } from "../backend/backend.ts";
+import type { RuntimeOptions } from "../config/runtime.ts";
 import { backboneRecord, backboneSpec, resolveBackbone } from "../features/backbones.ts";
 import { readImage } from "../io/images.ts";
 import { writeSafetensors } from "../io/safetensors.ts";
@@ -25,7 +26,7 @@ export function hwcToChw(x: Float32Array, h: number, w: number, c: number): Floa
   return out;
 }
 
-export async function extractCommand(args: string[], log: (l: string) => void = console.log): Promise<number> {
+export async function extractCommand(args: string[], runtime: RuntimeOptions, log: (l: string) => void = console.log): Promise<number> {
   const { values: v } = parseOptions(args, {
     backbone: { type: "string" },
     weights: { type: "string" },
@@ -48,13 +49,12 @@ export async function extractCommand(args: string[], log: (l: string) => void = 
   let mapLen = intOption("map-len", v["map-len"], 1) ?? DEFAULT_MAP_LEN;
   const size = intOption("size", v.size, 1);
 
-  await initBackend();
+  await initBackend(runtime.backend as Parameters<typeof initBackend>[0]); // MERGE: BackendOptions
   const { backbone, weightsPath } = await resolveBackbone({
     name: spec.name,
-    explicit: true,
-    preset: "extract",
     weights: v.weights,
     layer: v.layer,
+    weightsDir: runtime.weightsDir,
   });
   try {
     const stride = backbone.stride ?? spec.stride;

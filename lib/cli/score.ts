@@ -6,15 +6,16 @@
  * plus scores.json, under --out (default results/scores/<model>-<time>; never the model folder).
  */
 import { basename, resolve } from "node:path";
-import { checkOutDir, folderInputs, openScoringModel, type ScoreInput, scoreInputs, writeScoreOutputs } from "../experiment/score.ts";
-import { parseThresholdRule } from "../experiment/threshold.ts";
+import type { RuntimeOptions } from "../config/runtime.ts";
+import { parseThresholdRule } from "../metrics/threshold.ts";
+import { checkOutDir, folderInputs, openScoringModel, type ScoreInput, scoreInputs, writeScoreOutputs } from "../run/score.ts";
 import { projectPath } from "../util/project.ts";
 import { parseOptions, UsageError } from "./args.ts";
 
 export const SCORE_USAGE = `usage: deno task ast score --model RUN_DIR (--image FILE [--depth XYZ.tiff] | --folder DIR)
          [--out DIR] [--threshold fpr:F|quantile:Q] [--weights PATH]`;
 
-export async function scoreCommand(args: string[], log: (l: string) => void = console.log): Promise<number> {
+export async function scoreCommand(args: string[], runtime: RuntimeOptions, log: (l: string) => void = console.log): Promise<number> {
   const { values: v } = parseOptions(args, {
     model: { type: "string" },
     image: { type: "string" },
@@ -33,7 +34,7 @@ export async function scoreCommand(args: string[], log: (l: string) => void = co
   } catch (e) {
     throw new UsageError(`--threshold: ${(e as Error).message}`);
   }
-  const m = await openScoringModel(v.model, { rule, weights: v.weights });
+  const m = await openScoringModel(v.model, { rule, weights: v.weights, runtime });
   try {
     const inputs: ScoreInput[] = v.image ? [{ image: v.image, ...(v.depth ? { depth: v.depth } : {}) }] : folderInputs(v.folder!, m.card);
     const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");

@@ -10,27 +10,9 @@
  * (code-point order, independent of locale and of the file system's listing order).
  */
 import { basename, extname, join } from "node:path";
-import { readImage } from "../io/images.ts";
-import { readXyzTiff } from "../io/tiff.ts";
-import { binarize, preprocessDepth, type PreprocessDepthOptions, type PreprocessedDepth, resizeBilinear } from "./preprocess3d.ts";
+import type { DatasetLayout, Sample, Split } from "../types.ts";
 
-export type DatasetLayout = "mvtec3d" | "mvtecad";
-export type Split = "train" | "validation" | "test";
-
-export interface Sample {
-  split: Split;
-  /** Sub-folder name: "good" or the defect type. */
-  defectType: string;
-  /** 0 good, 1 defect. */
-  label: 0 | 1;
-  /** File name without extension, e.g. "000". */
-  stem: string;
-  rgbPath: string;
-  /** MVTec 3D-AD only. */
-  xyzPath?: string;
-  /** Defect samples only; good samples have an all-zero mask. */
-  maskPath?: string;
-}
+export type { DatasetLayout, Sample, Split };
 
 export interface MvtecDataset {
   classDir: string;
@@ -162,30 +144,4 @@ export async function openDataset(dataRoot: string, className: string): Promise<
   const validation = layout === "mvtec3d" ? await listSamples(classDir, "validation", layout) : [];
   const test = await listSamples(classDir, "test", layout);
   return { classDir, className, layout, train, validation, test };
-}
-
-export interface MaskOptions {
-  /** Binarisation threshold on the resized [0,1] mask. The reference code uses > 0. */
-  threshold?: number;
-}
-
-/**
- * A ground-truth mask as binary Float32Array (side x side): any non-zero pixel is defect,
- * bilinear resize (align_corners false), then `> threshold` (default 0.5).
- * `path` undefined (good sample) -> all zeros.
- */
-export async function loadMask(path: string | undefined, side: number, { threshold = 0.5 }: MaskOptions = {}): Promise<Float32Array> {
-  if (path === undefined) return new Float32Array(side * side);
-  const image = await readImage(path);
-  const n = image.width * image.height;
-  const unit = new Float32Array(n);
-  for (let k = 0; k < n; k++) unit[k] = image.data[k * image.channels] > 0 ? 1 : 0;
-  return binarize(resizeBilinear(unit, image.height, image.width, side, side), threshold);
-}
-
-/** Read a sample's point map and run the 3D preprocessing (MVTec 3D-AD samples only). */
-export async function loadDepth(sample: Sample, options: PreprocessDepthOptions = {}): Promise<PreprocessedDepth> {
-  if (!sample.xyzPath) throw new DatasetError(`${sample.rgbPath}: sample has no xyz point map (not MVTec 3D-AD)`);
-  const map = await readXyzTiff(sample.xyzPath);
-  return preprocessDepth(map.xyz, map.height, map.width, options);
 }

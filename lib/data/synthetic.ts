@@ -12,11 +12,10 @@
  * not change the other samples. The dataset is written to a temp folder and renamed into place,
  * so an interrupted run never leaves a half dataset.
  *
- * CLI: deno run -A lib/data/synthetic.ts --out data/generated --seed 0 [--class puck] [--size 200]
+ * CLI: deno run -A lib/cli/generate.ts --out data/generated --seed 0 [--class puck] [--size 200]
  *      [--train 40 --validation 8 --test-good 16 --dent 8 --bump 8 --hole 8 --crack 8 --color 2]
  */
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { encodePng } from "../io/images.ts";
 import { encodeXyzTiff } from "../io/tiff.ts";
 import { mulberry32 } from "../util/random.ts";
@@ -385,55 +384,4 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
     throw e;
   }
   return { classDir, generated: true, config };
-}
-
-if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      out: { type: "string", default: "data/generated" },
-      seed: { type: "string", default: "0" },
-      class: { type: "string", default: "puck" },
-      size: { type: "string", default: "200" },
-      train: { type: "string" },
-      validation: { type: "string" },
-      "test-good": { type: "string" },
-      dent: { type: "string" },
-      bump: { type: "string" },
-      hole: { type: "string" },
-      crack: { type: "string" },
-      color: { type: "string" },
-      force: { type: "boolean", default: false },
-    },
-  });
-  const num = (name: string, v: string | undefined): number | undefined => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) {
-      console.error(`--${name}: expected a non-negative integer, got '${v}'`);
-      Deno.exit(2);
-    }
-    return n;
-  };
-  const defects: Partial<Record<DefectType, number>> = {};
-  for (const t of DEFECT_TYPES) {
-    const n = num(t, values[t]);
-    if (n !== undefined) defects[t] = n;
-  }
-  const t0 = performance.now();
-  const result = await generateDataset({
-    root: values.out!,
-    className: values.class,
-    seed: num("seed", values.seed),
-    size: num("size", values.size),
-    counts: {
-      train: num("train", values.train),
-      validation: num("validation", values.validation),
-      testGood: num("test-good", values["test-good"]),
-      defects,
-    },
-    force: values.force,
-  });
-  const secs = ((performance.now() - t0) / 1000).toFixed(1);
-  console.log(result.generated ? `generated ${result.classDir} in ${secs} s` : `${result.classDir} is up to date (same config), kept`);
 }

@@ -9,17 +9,19 @@
  */
 import { createHash } from "node:crypto";
 import { join, resolve } from "node:path";
-import type { Mode, PresetName } from "./config.ts";
-import { type ConfigPatch, validateConfig } from "./config.ts";
-import { mergeConfig, resolveRunConfig, type RunOptions, type RunRecord, runExperiment } from "./run.ts";
+import type { ConfigPatch } from "../config/patch.ts";
+import { DEFAULT_RUNTIME, type RuntimeOptions } from "../config/runtime.ts";
 import type { MvtecDataset } from "../data/mvtec.ts";
 import { openAnyDataset } from "../data/open.ts";
 import { generateDataset } from "../data/synthetic.ts";
 import { backboneSpec, locateWeights } from "../features/backbones.ts";
 import { weightsChecksumAt } from "../features/weights_files.ts";
+import type { RunRecord } from "../results/record.ts";
 import { exists, readJson, RUN_FILES, writeJsonAtomic } from "../results/run_files.ts";
+import { runConfig, type RunOptions } from "../run/resolve.ts";
+import { runExperiment } from "../run/run.ts";
+import type { Mode, PresetName } from "../types.ts";
 import { projectPath } from "../util/project.ts";
-import { readEnv } from "../util/env.ts";
 
 export type Scale = "paper" | "cpu" | "demo";
 export const SCALES: Scale[] = ["paper", "cpu", "demo"];
@@ -28,6 +30,8 @@ export const SCALES: Scale[] = ["paper", "cpu", "demo"];
 export interface DatasetRef {
   /** dataset root (`--data`); relative paths are relative to the project root */
   data: string;
+  /** a root the user may keep elsewhere (RuntimeOptions.datasets: $AST_MVTEC_AD, $AST_MVTEC3D); `data` is its default */
+  root?: keyof RuntimeOptions["datasets"];
   className: string;
   /** the generated synthetic dataset: created (seeded) when missing */
   generate?: { seed: number };
@@ -103,12 +107,17 @@ export interface GridOptions {
   variants?: string[];
   /** only list what would run */
   dryRun?: boolean;
+  /** where weights, caches and the full datasets are; the backend (lib/config/runtime.ts) */
+  runtime?: RuntimeOptions;
 }
 
-const resolveData = (p: string) => resolve(projectPath(), p);
+/** A dataset reference's root folder, absolute (the runtime's location for the full datasets). */
+export function datasetRoot(ref: DatasetRef, runtime: RuntimeOptions = DEFAULT_RUNTIME): string {
+  return resolve(projectPath(), (ref.root && runtime.datasets[ref.root]) || ref.data);
+}
 
-async function prepareDataset(ref: DatasetRef, log: (l: string) => void): Promise<MvtecDataset | string> {
-  const root = resolveData(ref.data);
+async function prepareDataset(ref: DatasetRef, log: (l: string) => void, runtime: RuntimeOptions): Promise<MvtecDataset | string> {
+  const root = datasetRoot(ref, runtime);
   const classDir = join(root, ref.className);
   if (ref.generate) {
     const g = await generateDataset({ root, className: ref.className, seed: ref.generate.seed });
@@ -123,17 +132,17 @@ async function prepareDataset(ref: DatasetRef, log: (l: string) => void): Promis
 }
 
 /** Open a dataset reference as a grid would (the synthetic dataset is generated when missing). */
-export async function openDatasetRef(ref: DatasetRef, log: (l: string) => void = () => {}): Promise<MvtecDataset> {
-  return await prepareDataset({ ...ref, optional: false }, log) as MvtecDataset;
+export async function openDatasetRef(ref: DatasetRef, log: (l: string) => void = () => {}, runtime: RuntimeOptions = DEFAULT_RUNTIME): Promise<MvtecDataset> {
+  return await prepareDataset({ ...ref, optional: false }, log, runtime) as MvtecDataset;
 }
 
 /** What identifies a run's result: data, class, effective config and the feature weights used. */
-async function runKey(ref: DatasetRef, cfgJson: unknown, mode: Mode, backbone: string): Promise<string> {
+async function runKey(data: string, ref: DatasetRef, cfgJson: unknown, mode: Mode, backbone: string, runtime: RuntimeOptions): Promise<string> {
   let weights: string | null = null;
   if (mode !== "depth") {
     try {
       const spec = backboneSpec(backbone);
-      const path = await locateWeights(spec);
+      const path = await locateWeights(spec, undefined, runtime.weightsDir);
       // Which weights were found changes the features (mobilenet_v2 vs raw-patch fallback);
       // their contents, not their location, identify them.
       weights = path ? await weightsChecksumAt(path) : "none";
@@ -141,7 +150,7 @@ async function runKey(ref: DatasetRef, cfgJson: unknown, mode: Mode, backbone: s
       weights = "unknown";
     }
   }
-  const key = JSON.stringify({ data: resolveData(ref.data), className: ref.className, config: cfgJson, weights });
+  const key = JSON.stringify({ data, className: ref.className, config: cfgJson, weights });
   return createHash("sha256").update(key).digest("hex").slice(0, 12);
 }
 
@@ -171,6 +180,7 @@ export async function runGrid(def: ExperimentDefinition, scale: Scale, o: GridOp
   const resultsRoot = resolve(o.results ?? projectPath("results"));
   const cells = gridCells(spec, o.datasets ?? spec.datasets, o.seeds ?? spec.seeds)
     .filter((c) => (!o.modes || o.modes.includes(c.mode)) && (!o.variants || o.variants.includes(c.variant.name)));
+  const runtime = o.runtime ?? DEFAULT_RUNTIME;
   log(`${def.name} (${def.paper}) at ${scale} scale: ${cells.length} runs`);
   const datasets = new Map<DatasetRef, MvtecDataset | string>();
   const out: GridCell[] = [];
@@ -182,13 +192,13 @@ export async function runGrid(def: ExperimentDefinition, scale: Scale, o: GridOp
       scale,
       className: ref.className,
       paperClass: ref.paperClass ?? ref.className,
-      data: resolveData(ref.data),
+      data: datasetRoot(ref, runtime),
       mode,
       variant: variant.name,
       seed,
     };
     const tag = `[${i}/${cells.length}] ${ref.className} ${mode} ${variant.name} seed ${seed}`;
-    if (!datasets.has(ref)) datasets.set(ref, await prepareDataset(ref, log));
+    if (!datasets.has(ref)) datasets.set(ref, await prepareDataset(ref, log, runtime));
     const dataset = datasets.get(ref)!;
     if (typeof dataset === "string") {
       log(`${tag}: skipped (${dataset})`);
@@ -196,26 +206,20 @@ export async function runGrid(def: ExperimentDefinition, scale: Scale, o: GridOp
       continue;
     }
     const options: RunOptions = {
-      data: resolveData(ref.data),
+      data: base.data,
       className: ref.className,
       mode,
       preset: spec.preset,
       seed,
       epochs: spec.epochs,
       backbone: spec.backbone,
+      variant: variant.config ? { name: variant.name, patch: variantPatch(variant.config, dataset) } : undefined,
       dataset,
+      runtime,
     };
     try {
-      let cfg = await resolveRunConfig(options, dataset.layout);
-      if (variant.config) {
-        cfg = mergeConfig(cfg, variant.config as Record<string, unknown>);
-        // The variant must not undo the cell's own mode/seed.
-        cfg.mode = mode;
-        cfg.seed = seed;
-        if (dataset.layout === "mvtecad") cfg.trainMask = cfg.evalMask = false;
-        validateConfig(cfg);
-      }
-      const id = await runKey(ref, cfg, mode, cfg.backbone);
+      const cfg = await runConfig(options, dataset.layout);
+      const id = await runKey(base.data, ref, cfg, mode, cfg.backbone, runtime);
       const runDir = join(resultsRoot, "runs", `${ref.className}-${mode}-${id}`);
       if (await exists(join(runDir, RUN_FILES.metrics))) {
         log(`${tag}: recorded in ${runDir}`);
@@ -229,7 +233,7 @@ export async function runGrid(def: ExperimentDefinition, scale: Scale, o: GridOp
       }
       const resume = await exists(join(runDir, RUN_FILES.config));
       log(`${tag}: ${resume ? "resuming" : "training"} -> ${runDir}`);
-      const r = await runExperiment({ ...options, configObject: cfg, out: runDir, resume, log: (l) => log(`  ${l}`) });
+      const r = await runExperiment({ ...options, out: runDir, resume, log: (l) => log(`  ${l}`) });
       out.push({ ...base, runDir, status: resume ? "resumed" : "trained", metrics: r.metrics });
     } catch (e) {
       const message = (e as Error).message;
@@ -258,9 +262,16 @@ async function writeIndex(root: string, def: ExperimentDefinition, scale: Scale,
   });
 }
 
-/** The scale notebooks run at: $AST_SCALE, else demo. */
-export function scaleFromEnv(): Scale {
-  const v = readEnv("AST_SCALE");
+/** A variant's patch for a dataset: MVTec AD has no depth, so no foreground mask to vary. */
+function variantPatch(patch: ConfigPatch, dataset: MvtecDataset): ConfigPatch {
+  if (dataset.layout !== "mvtecad") return patch;
+  const { trainMask: _t, evalMask: _e, ...rest } = patch;
+  return rest;
+}
+
+/** The scale notebooks run at: the runtime's (`$AST_SCALE`), else demo. */
+export function experimentScale(runtime: RuntimeOptions = DEFAULT_RUNTIME): Scale {
+  const v = runtime.scale;
   if (!v) return "demo";
   if (!SCALES.includes(v as Scale)) throw new Error(`AST_SCALE must be one of ${SCALES.join(", ")}, got '${v}'`);
   return v as Scale;

@@ -4,40 +4,20 @@
  * weights come from. A backbone maps an RGB image to an HWC feature map of side mapLen.
  *
  * Resolution (`resolveBackbone`, docs/CLI_CONTRACT.md):
- *  - `--backbone NAME [--weights PATH] [--layer L]`: exactly that backbone, or an error; never
- *    a substitute. Without `--weights` the weights are looked up under `$AST_WEIGHTS_DIR`
- *    (else `data/weights`) at the entry's `weights.relPath`.
- *  - no `--backbone`: the preset's choice. `paper` (efficientnet-b5) errors when the weights
- *    are missing, saying how to get them; the other presets (mobilenet_v2) fall back to the
- *    raw-pixel patch embedding with a note that the run records.
+ *  - a chosen backbone (`--backbone NAME [--weights PATH] [--layer L]`, or any config that
+ *    differs from the preset's): exactly that backbone, or an error; never a substitute. Without
+ *    `--weights` the weights are looked up under the runtime's weights root (`$AST_WEIGHTS_DIR`,
+ *    else `data/weights`) at the entry's `weights.relPath`.
+ *  - the preset's own choice (`config.backboneFallback`): `paper` (efficientnet-b5) errors when the
+ *    weights are missing, saying how to get them; the other presets (mobilenet_v2) fall back to
+ *    the raw-pixel patch embedding with a note that the run records.
  */
 import { join, resolve } from "node:path";
-import type { DecodedImage } from "../io/images.ts";
-import { RAW_PATCH_FACTOR, rawPatchEmbedding } from "./raw_patch.ts";
+import type { Backbone } from "./backbone.ts";
+import { RAW_PATCH_FACTOR, RAW_PATCH_RECIPE, rawPatchEmbedding } from "./raw_patch.ts";
 import { MOBILENET_V2_DEFAULT_LAYER, MOBILENET_V2_PREPROCESS, mobileNetV2Backbone } from "./mobilenet_v2.ts";
 import { efficientNetB5Backbone, strideAtBlock } from "./efficientnet/backbone.ts";
 import { pathKind, weightFilesAt, WEIGHTS_DIR_ENV, weightsChecksum, weightsRoot } from "./weights_files.ts";
-
-export interface Backbone {
-  name: string;
-  /** what the features are, for records and tables */
-  description: string;
-  channels: number;
-  /** HWC [mapLen, mapLen, channels] */
-  extract(image: DecodedImage, mapLen: number): Promise<Float32Array>;
-  /** the network layer the features come from */
-  layer?: string;
-  /** input pixels per feature cell */
-  stride?: number;
-  /** square input side used for a map of side mapLen */
-  inputSize?(mapLen: number): number;
-  /** identifies resize + normalisation; a change invalidates cached features */
-  preprocessing?: string;
-  /** SHA-256 of the weight files (see weights_files.ts) */
-  weightsChecksum?: string;
-  weightsFiles?: string[];
-  dispose?(): void;
-}
 
 export interface BackboneSpec {
   name: string;
@@ -61,6 +41,8 @@ export interface BackboneSpec {
   load(weightsPath: string | null, opts: { layer?: string }): Promise<Backbone>;
 }
 
+export type { Backbone };
+
 export class BackboneError extends Error {}
 
 export const rawPatchBackbone: Backbone = {
@@ -70,6 +52,7 @@ export const rawPatchBackbone: Backbone = {
   stride: RAW_PATCH_FACTOR,
   inputSize: (mapLen) => RAW_PATCH_FACTOR * mapLen,
   preprocessing: "area-resize/imagenet-norm/unshuffle4/v1",
+  recipe: RAW_PATCH_RECIPE,
   extract: (image, mapLen) => Promise.resolve(rawPatchEmbedding(image, mapLen)),
 };
 
@@ -136,7 +119,7 @@ export const BACKBONES: readonly BackboneSpec[] = [
       relPath: join("efficientnet_b5", "model.safetensors"),
       kind: "file",
       format: "safetensors: timm tf_efficientnet_b5.aa_in1k or efficientnet_pytorch state-dict names",
-      howToGet: "with internet access run `deno run -A lib/features/efficientnet/download.ts --out " +
+      howToGet: "with internet access run `deno run -A lib/cli/download_weights.ts --out " +
         "$AST_WEIGHTS_DIR/efficientnet_b5` (fetches timm's tf_efficientnet_b5.aa_in1k model.safetensors " +
         "from Hugging Face and records its SHA-256)",
     },
@@ -153,13 +136,14 @@ export function backboneSpec(name: string): BackboneSpec {
 export interface ResolveOptions {
   /** the backbone asked for (config / preset) */
   name: string;
-  /** chosen on the command line (or otherwise deliberately): never substituted */
-  explicit: boolean;
-  preset: string;
+  /** missing weights may fall back to the raw-pixel patch embedding (a preset's own choice only) */
+  fallback?: boolean;
   /** --weights: a file or folder; no lookup */
   weights?: string;
   /** --layer: overrides the entry's default layer */
   layer?: string;
+  /** the weights root (RuntimeOptions.weightsDir); undefined = the project's data/weights */
+  weightsDir?: string;
 }
 
 export interface ResolvedBackbone {
@@ -171,12 +155,12 @@ export interface ResolvedBackbone {
 }
 
 /** Where a backbone's weights are expected when --weights is not given. */
-export function defaultWeightsPath(spec: BackboneSpec): string | null {
-  return spec.weights ? join(weightsRoot().dir, spec.weights.relPath) : null;
+export function defaultWeightsPath(spec: BackboneSpec, weightsDir?: string): string | null {
+  return spec.weights ? join(weightsRoot(weightsDir).dir, spec.weights.relPath) : null;
 }
 
 /** A backbone's weights: --weights (must exist) or the registry location (null when absent). */
-export async function locateWeights(spec: BackboneSpec, explicitPath?: string): Promise<string | null> {
+export async function locateWeights(spec: BackboneSpec, explicitPath?: string, weightsDir?: string): Promise<string | null> {
   if (!spec.weights) {
     if (explicitPath) throw new BackboneError(`--weights: backbone '${spec.name}' takes no weights`);
     return null;
@@ -186,15 +170,15 @@ export async function locateWeights(spec: BackboneSpec, explicitPath?: string): 
     if (!kind) throw new BackboneError(`--weights ${explicitPath}: not found`);
     return resolve(explicitPath);
   }
-  const p = defaultWeightsPath(spec)!;
+  const p = defaultWeightsPath(spec, weightsDir)!;
   return (await pathKind(p)) === spec.weights.kind ? p : null;
 }
 
 /** How to provide missing weights, as one line. */
-export function missingWeightsMessage(spec: BackboneSpec): string {
-  const root = weightsRoot();
+export function missingWeightsMessage(spec: BackboneSpec, weightsDir?: string): string {
+  const root = weightsRoot(weightsDir);
   const where = root.fromEnv ? `$${WEIGHTS_DIR_ENV} (${root.dir})` : `${root.dir} ($${WEIGHTS_DIR_ENV} is not set)`;
-  return `backbone '${spec.name}': weights not found at ${defaultWeightsPath(spec)} (looked under ${where}). ` +
+  return `backbone '${spec.name}': weights not found at ${defaultWeightsPath(spec, weightsDir)} (looked under ${where}). ` +
     `To get them: ${spec.weights!.howToGet}; place them at $${WEIGHTS_DIR_ENV}/${spec.weights!.relPath} ` +
     `(${spec.weights!.format}) or pass --weights PATH`;
 }
@@ -203,12 +187,12 @@ export function missingWeightsMessage(spec: BackboneSpec): string {
 export async function resolveBackbone(o: ResolveOptions): Promise<ResolvedBackbone> {
   const spec = backboneSpec(o.name);
   if (o.layer && !spec.defaultLayer) throw new BackboneError(`--layer: backbone '${spec.name}' has no layers to choose from`);
-  const path = await locateWeights(spec, o.weights);
+  const path = await locateWeights(spec, o.weights, o.weightsDir);
   if (spec.weights && !path) {
-    if (o.explicit || o.weights || o.preset === "paper") throw new BackboneError(missingWeightsMessage(spec));
+    if (!o.fallback || o.weights) throw new BackboneError(missingWeightsMessage(spec, o.weightsDir));
     return {
       backbone: rawPatchBackbone,
-      note: `${spec.name} weights not found at ${defaultWeightsPath(spec)} (set $${WEIGHTS_DIR_ENV}): using the raw-pixel patch embedding`,
+      note: `${spec.name} weights not found at ${defaultWeightsPath(spec, o.weightsDir)} (set $${WEIGHTS_DIR_ENV}): using the raw-pixel patch embedding`,
     };
   }
   const backbone = await spec.load(path, { layer: o.layer });

@@ -12,12 +12,10 @@
 import { projectPath } from "../util/project.ts";
 import { createHash } from "node:crypto";
 import { join, relative, resolve } from "node:path";
-import type { Sample } from "../data/mvtec.ts";
 import { readImage } from "../io/images.ts";
 import { parseSafetensors, writeSafetensors } from "../io/safetensors.ts";
-import type { Backbone } from "./backbones.ts";
+import type { Backbone } from "./backbone.ts";
 
-export const CACHE_DIR_ENV = "AST_CACHE_DIR";
 export const FEATURE_CACHE_FORMAT = "ast-feature-cache/1";
 
 export interface FeatureCacheKey {
@@ -47,15 +45,9 @@ export interface CacheContext {
   log?: (line: string) => void;
 }
 
-/** `$AST_CACHE_DIR/features`, else the project's `data/cache/features`. */
-export function featureCacheDir(): string {
-  let env: string | undefined;
-  try {
-    if (Deno.permissions.querySync({ name: "env", variable: CACHE_DIR_ENV }).state === "granted") env = Deno.env.get(CACHE_DIR_ENV) || undefined;
-  } catch {
-    env = undefined;
-  }
-  return env ? resolve(join(env, "features")) : projectPath("data", "cache", "features");
+/** The runtime's cache folder (`$AST_CACHE_DIR/features`, see lib/config/runtime.ts), else the project's `data/cache/features`. */
+export function featureCacheDir(runtimeDir?: string): string {
+  return runtimeDir ?? projectPath("data", "cache", "features");
 }
 
 /** Identity of the image files: a regenerated dataset at the same path changes it. */
@@ -68,7 +60,7 @@ export async function filesFingerprint(root: string, paths: string[]): Promise<s
   return h.digest("hex") as string;
 }
 
-export async function featureCacheKey(samples: Sample[], backbone: Backbone, mapLen: number, ctx: CacheContext): Promise<FeatureCacheKey> {
+export async function featureCacheKey(images: string[], backbone: Backbone, mapLen: number, ctx: CacheContext): Promise<FeatureCacheKey> {
   const data = resolve(ctx.data);
   return {
     format: FEATURE_CACHE_FORMAT,
@@ -82,7 +74,7 @@ export async function featureCacheKey(samples: Sample[], backbone: Backbone, map
     channels: backbone.channels,
     weights_sha256: backbone.weightsChecksum ?? "",
     preprocessing: backbone.preprocessing ?? "",
-    files_sha256: await filesFingerprint(data, samples.map((s) => s.rgbPath)),
+    files_sha256: await filesFingerprint(data, images),
   };
 }
 
@@ -140,23 +132,23 @@ export async function writeCacheEntry(path: string, key: FeatureCacheKey, x: Flo
   });
 }
 
-/** Image features [N, mapLen, mapLen, C] for the samples, straight from the backbone. */
+/** Image features [N, mapLen, mapLen, C] of image files, straight from the backbone. */
 export async function extractImageFeatures(
-  samples: Sample[],
+  images: string[],
   backbone: Backbone,
   mapLen: number,
   onProgress?: (done: number, total: number) => void,
 ): Promise<Float32Array> {
   const cells = mapLen * mapLen, c = backbone.channels;
-  const x = new Float32Array(samples.length * cells * c);
-  for (let i = 0; i < samples.length; i++) {
-    const image = await readImage(samples[i].rgbPath, { toRgb: true });
+  const x = new Float32Array(images.length * cells * c);
+  for (let i = 0; i < images.length; i++) {
+    const image = await readImage(images[i], { toRgb: true });
     const f = await backbone.extract(image, mapLen);
     if (f.length !== cells * c) {
-      throw new Error(`${samples[i].rgbPath}: backbone ${backbone.name} gave ${f.length} values, expected ${cells}x${c}`);
+      throw new Error(`${images[i]}: backbone ${backbone.name} gave ${f.length} values, expected ${cells}x${c}`);
     }
     x.set(f, i * cells * c);
-    onProgress?.(i + 1, samples.length);
+    onProgress?.(i + 1, images.length);
   }
   return x;
 }
@@ -166,24 +158,24 @@ export async function extractImageFeatures(
  * stored. `ctx` null = no cache.
  */
 export async function cachedImageFeatures(
-  samples: Sample[],
+  images: string[],
   backbone: Backbone,
   mapLen: number,
   ctx: CacheContext | null,
   onProgress?: (done: number, total: number) => void,
 ): Promise<{ x: Float32Array; cache: "hit" | "stored" | "off"; path?: string }> {
-  if (!ctx) return { x: await extractImageFeatures(samples, backbone, mapLen, onProgress), cache: "off" };
+  if (!ctx) return { x: await extractImageFeatures(images, backbone, mapLen, onProgress), cache: "off" };
   const log = ctx.log ?? (() => {});
-  const key = await featureCacheKey(samples, backbone, mapLen, ctx);
+  const key = await featureCacheKey(images, backbone, mapLen, ctx);
   const path = cacheFile(ctx.dir, key);
-  const found = await readCacheEntry(path, key, samples.length);
+  const found = await readCacheEntry(path, key, images.length);
   if (found.status === "hit") {
     log(`features ${ctx.split}: cached (${path})`);
     return { x: found.x, cache: "hit", path };
   }
   if (found.status !== "miss") log(`feature cache: ${path} is ${found.status} (${found.reason}): rebuilding`);
-  const x = await extractImageFeatures(samples, backbone, mapLen, onProgress);
-  await writeCacheEntry(path, key, x, samples.length);
+  const x = await extractImageFeatures(images, backbone, mapLen, onProgress);
+  await writeCacheEntry(path, key, x, images.length);
   log(`features ${ctx.split}: stored in cache (${path})`);
   return { x, cache: "stored", path };
 }

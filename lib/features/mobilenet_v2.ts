@@ -18,8 +18,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { basename, join } from "node:path";
 import type { DecodedImage } from "../io/images.ts";
-import type { Backbone } from "./backbones.ts";
-import { areaResize } from "./raw_patch.ts";
+import type { Backbone } from "./backbone.ts";
+import { preprocessRgb, type RgbRecipe } from "../preprocess/rgb.ts";
 import { compileFoldedGraph } from "./folded_graph.ts";
 import { functionalGraphContaining, readLayersModelFolder } from "./tfjs_layers_model.ts";
 import { pathKind, weightsChecksum } from "./weights_files.ts";
@@ -27,25 +27,11 @@ import { pathKind, weightsChecksum } from "./weights_files.ts";
 export const MOBILENET_V2_DEFAULT_LAYER = "block_12_add";
 /** Bumped whenever the resize or scaling changes (part of the feature-cache key). */
 export const MOBILENET_V2_PREPROCESS = "area-resize/rgb/[-1,1]/v1";
+/** Keras' `mobilenet_v2.preprocess_input` after an antialiased resize (lib/preprocess/rgb.ts). */
+export const MOBILENET_V2_RECIPE: RgbRecipe = "area-unit-range";
 
 export interface MobileNetV2Options {
   layer?: string;
-}
-
-/** HWC [size, size, 3] float32 in [-1, 1]: antialiased resize, gray replicated to RGB. */
-export function mobileNetV2Input(image: DecodedImage, size: number): Float32Array {
-  const { width, height, channels, data } = image;
-  const out = new Float32Array(size * size * 3);
-  const planes: Float32Array[] = [];
-  for (let c = 0; c < channels; c++) {
-    const plane = new Float32Array(width * height);
-    for (let k = 0; k < plane.length; k++) plane[k] = data[k * channels + c];
-    planes.push(areaResize(plane, height, width, size, size));
-  }
-  for (let k = 0; k < size * size; k++) {
-    for (let c = 0; c < 3; c++) out[k * 3 + c] = planes[channels === 1 ? 0 : c][k] / 127.5 - 1;
-  }
-  return out;
 }
 
 /**
@@ -68,12 +54,13 @@ export async function mobileNetV2Backbone(weightsPath: string, opts: MobileNetV2
     stride,
     inputSize: (mapLen) => stride * mapLen,
     preprocessing: MOBILENET_V2_PREPROCESS,
+    recipe: MOBILENET_V2_RECIPE,
     weightsChecksum: checksum,
     weightsFiles: folder.files,
     extract: (image, mapLen) => {
       const size = stride * mapLen;
-      const input = mobileNetV2Input(image, size);
-      const y = tf.tidy(() => graph.run(tf.tensor4d(input, [1, size, size, 3])));
+      const input = preprocessRgb(image, size, MOBILENET_V2_RECIPE);
+      const y = tf.tidy(() => graph.run(tf.tensor4d(input.data, [1, size, size, 3])));
       return y.data().then((d) => {
         const shape = y.shape;
         y.dispose();

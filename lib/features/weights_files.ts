@@ -6,7 +6,6 @@
 import { projectPath } from "../util/project.ts";
 import { createHash } from "node:crypto";
 import { basename, join, resolve } from "node:path";
-import { readEnv } from "../util/env.ts";
 
 /** Env var naming the folder that holds all backbones' weights (docs/CLI_CONTRACT.md). */
 export const WEIGHTS_DIR_ENV = "AST_WEIGHTS_DIR";
@@ -14,10 +13,12 @@ export const WEIGHTS_DIR_ENV = "AST_WEIGHTS_DIR";
 export const DEFAULT_WEIGHTS_DIR = projectPath("data", "weights");
 
 
-/** The weights root: `$AST_WEIGHTS_DIR` (relative to the working folder), else the project's `data/weights`. */
-export function weightsRoot(): { dir: string; fromEnv: boolean } {
-  const env = readEnv(WEIGHTS_DIR_ENV);
-  return env ? { dir: resolve(env), fromEnv: true } : { dir: resolve(DEFAULT_WEIGHTS_DIR), fromEnv: false };
+/**
+ * The weights root: `weightsDir` (the runtime's, from `$AST_WEIGHTS_DIR`; relative to the working
+ * folder), else the project's `data/weights`.
+ */
+export function weightsRoot(weightsDir?: string): { dir: string; fromEnv: boolean } {
+  return weightsDir ? { dir: resolve(weightsDir), fromEnv: true } : { dir: resolve(DEFAULT_WEIGHTS_DIR), fromEnv: false };
 }
 
 export async function pathKind(path: string): Promise<"file" | "dir" | null> {

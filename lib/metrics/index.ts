@@ -5,3 +5,5 @@ export { type F1Max, f1Max } from "./f1.ts";
 export { type Components, labelComponents } from "./components.ts";
 export { trapezoidUpTo } from "./trapezoid.ts";
 export { argsortDescending } from "./sort.ts";
+export { computeMetrics, type Metrics, type ScoredImages } from "./run_metrics.ts";
+export { chooseThreshold, evaluateThreshold, parseThresholdRule, type Threshold, type ThresholdReport, type ThresholdRule } from "./threshold.ts";

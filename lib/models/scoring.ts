@@ -6,6 +6,9 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 
+/** Anomaly maps are upsampled to 8x the feature-map side (the paper's input / feature stride). */
+export const mapOutSize = (mapLen: number) => mapLen * 8;
+
 /** PyTorch cubic convolution, A = -0.75. */
 const A = -0.75;
 const cubic1 = (x: number) => ((A + 2) * x - (A + 3)) * x * x + 1;

@@ -3,7 +3,7 @@
  * teacher's architecture (the symmetric ablation of Table 5), both predicting the teacher's z.
  */
 import type * as tf from "@tensorflow/tfjs-core";
-import type { AstConfig } from "../experiment/config.ts";
+import type { AstConfig } from "../config/ast_config.ts";
 import type { ParameterStore } from "./parameters.ts";
 import { AsymmetricStudent, type BatchNormUpdate } from "./student.ts";
 import { TeacherFlow } from "./teacher_flow.ts";
@@ -40,7 +40,7 @@ class CnnStudent implements StudentModel {
   }
 }
 
-export function createStudent(cfg: AstConfig, channels: number, seed: number): StudentModel {
+export function createStudent(cfg: Pick<AstConfig, "posEnc" | "posEncDim" | "teacher" | "student">, channels: number, seed: number): StudentModel {
   const posEncDim = cfg.posEnc ? cfg.posEncDim : 0;
   if (cfg.student.kind === "flow") {
     // Symmetric student: the teacher's architecture, its own width and depth settings.
@@ -62,7 +62,7 @@ export function createStudent(cfg: AstConfig, channels: number, seed: number): S
   }, seed));
 }
 
-export function createTeacher(cfg: AstConfig, channels: number, seed: number): TeacherFlow {
+export function createTeacher(cfg: Pick<AstConfig, "posEnc" | "posEncDim" | "teacher">, channels: number, seed: number): TeacherFlow {
   return TeacherFlow.create({
     channels,
     hidden: cfg.teacher.hidden,

@@ -4,17 +4,17 @@
  */
 import { join, resolve } from "node:path";
 import { openAnyDataset } from "../data/open.ts";
-import { loadMask } from "../data/mvtec.ts";
+import { readGroundTruth } from "../run/inputs.ts";
 import { readImage } from "../io/images.ts";
 import { readSafetensors } from "../io/safetensors.ts";
 import { auroc, rocCurve } from "../metrics/index.ts";
 import { readJson, readScoresParquet, RUN_FILES } from "../results/run_files.ts";
-import type { EpochReport } from "../train/engine.ts";
+import type { EpochRecord } from "../results/record.ts";
 import { anomalyMapFigure, gridFigure, lineChart, type VegaLiteSpec } from "../viz/mod.ts";
 
 /** Teacher and student training loss per epoch (two charts: their scales differ). */
 export async function lossCurves(runDir: string): Promise<VegaLiteSpec[]> {
-  const { epochs } = await readJson<{ epochs: EpochReport[] }>(join(runDir, RUN_FILES.history));
+  const { epochs } = await readJson<{ epochs: EpochRecord[] }>(join(runDir, RUN_FILES.history));
   return (["teacher", "student"] as const).flatMap((phase) => {
     const rows = epochs.filter((e) => e.phase === phase);
     if (!rows.length) return [];
@@ -73,7 +73,7 @@ export async function anomalyMapGrid(runDir: string, { count = 4, types, columns
   for (const i of picked) {
     const image = await readImage(paths[i]);
     const maskPath = masks.get(resolve(paths[i]));
-    const gt = maskPath ? await loadMask(maskPath, side) : undefined;
+    const gt = maskPath ? await readGroundTruth(maskPath, side) : undefined;
     figs.push(anomalyMapFigure(
       { data: image.data, width: image.width, height: image.height, channels: image.channels as 1 | 3 | 4 },
       { data: Float32Array.from(maps.data.subarray(i * side * side, (i + 1) * side * side)), width: side, height: side },

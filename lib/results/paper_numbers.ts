@@ -4,20 +4,20 @@
  */
 import pl from "nodejs-polars";
 import { fileURLToPath } from "node:url";
-import type { DatasetKind, Mode } from "../experiment/config.ts";
+import { type DatasetLayout, MODES } from "../types.ts";
+import type { Mode } from "../types.ts";
 
 export type PaperMark = "text" | "note" | "copy" | "derived" | "unverified";
 export type PaperMetric = "image_auroc" | "pixel_auroc" | "params_m" | "inference_ms";
 
 export const PAPER_MARKS: readonly PaperMark[] = ["text", "note", "copy", "derived", "unverified"];
 export const PAPER_METRICS: readonly PaperMetric[] = ["image_auroc", "pixel_auroc", "params_m", "inference_ms"];
-const MODES: readonly Mode[] = ["depth", "rgb", "combi"];
-const DATASETS: readonly DatasetKind[] = ["mvtecad", "mvtec3d"];
+const DATASETS: readonly DatasetLayout[] = ["mvtecad", "mvtec3d"];
 
 /** One reported number (see the file's `_schema`). Optional JSON fields are null here. */
 export interface PaperNumber {
   table: string;
-  dataset: DatasetKind;
+  dataset: DatasetLayout;
   class: string;
   mode: Mode;
   variant: string;
@@ -35,7 +35,7 @@ export interface PaperKey {
   mode: Mode;
   variant: string;
   metric: PaperMetric;
-  dataset?: DatasetKind;
+  dataset?: DatasetLayout;
 }
 
 /** Resolved relative to this module, so notebooks and tests find it from any working directory. */

@@ -14,6 +14,7 @@ export const RUN_FILES = {
   metrics: "metrics.json",
   scores: "scores.parquet",
   history: "history.json",
+  state: "state.json",
   maps: "maps.safetensors",
   teacher: "teacher.safetensors",
   student: "student.safetensors",

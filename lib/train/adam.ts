@@ -4,15 +4,10 @@
  * State is kept per parameter name so it can be checkpointed and resumed.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import type { AdamConfig } from "../config/ast_config.ts";
 import { adamStepKernel } from "./adam_kernel.ts";
 
-export interface AdamConfig {
-  lr: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weightDecay: number;
-}
+export type { AdamConfig };
 
 export const REFERENCE_ADAM: AdamConfig = { lr: 2e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-5 };
 

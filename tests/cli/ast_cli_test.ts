@@ -1,7 +1,7 @@
 /** The command line as the outside checks use it: bad input gives one line and a non-zero exit. */
 import { join } from "node:path";
 import { assert, assertEquals } from "../assert.ts";
-import { TINY_SETS, tinyMvtec3d } from "../experiment/_tiny.ts";
+import { TINY_SETS, tinyMvtec3d } from "../run/_tiny.ts";
 
 const CLI = new URL("../../lib/cli/ast.ts", import.meta.url).pathname;
 

@@ -8,7 +8,7 @@ import { readSafetensors } from "../../lib/io/safetensors.ts";
 import { weightsChecksum } from "../../lib/features/weights_files.ts";
 import { assert, assertEquals } from "../assert.ts";
 import { needsShared, SHARED, sharedPath } from "../_shared.ts";
-import { TINY_SETS } from "../experiment/_tiny.ts";
+import { TINY_SETS } from "../run/_tiny.ts";
 
 const CLI = new URL("../../lib/cli/ast.ts", import.meta.url).pathname;
 const noWeights = await Deno.makeTempDir({ prefix: "ast-noweights-" });

@@ -2,7 +2,8 @@
 import { join } from "node:path";
 import jpeg from "jpeg-js";
 import { encodePng } from "../../lib/io/images.ts";
-import { DatasetError, loadMask } from "../../lib/data/mvtec.ts";
+import { DatasetError } from "../../lib/data/mvtec.ts";
+import { loadMask } from "../_inputs.ts";
 import {
   folderDatasetOptions,
   looksLikeFolderDataset,

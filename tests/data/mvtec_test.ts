@@ -2,7 +2,8 @@
 import { join } from "node:path";
 import { encodePng } from "../../lib/io/images.ts";
 import { encodeXyzTiff } from "../../lib/io/tiff.ts";
-import { DatasetError, detectLayout, listSamples, loadDepth, loadMask, openDataset } from "../../lib/data/mvtec.ts";
+import { DatasetError, detectLayout, listSamples, openDataset } from "../../lib/data/mvtec.ts";
+import { loadDepth, loadMask } from "../_inputs.ts";
 import { assert, assertEquals, assertRejects } from "../assert.ts";
 import { needsShared, sharedPath } from "../_shared.ts";
 

@@ -1,7 +1,8 @@
 /** The seeded synthetic MVTec 3D-AD generator: determinism, skip/regenerate, readability. */
 import { join, relative } from "node:path";
 import { generateDataset, mulberry32 } from "../../lib/data/synthetic.ts";
-import { loadDepth, loadMask, openDataset } from "../../lib/data/mvtec.ts";
+import { openDataset } from "../../lib/data/mvtec.ts";
+import { loadDepth, loadMask } from "../_inputs.ts";
 import { readImage } from "../../lib/io/images.ts";
 import { assert, assertEquals, assertRejects } from "../assert.ts";
 

@@ -1,9 +1,9 @@
 import { join } from "node:path";
 import { type DatasetRef, type ExperimentDefinition, gridCells, runGrid } from "../../lib/experiment/grid.ts";
-import type { ConfigPatch } from "../../lib/experiment/config.ts";
+import type { ConfigPatch } from "../../lib/config/patch.ts";
 import { readJson } from "../../lib/results/run_files.ts";
 import { assert, assertEquals, assertRejects } from "../assert.ts";
-import { tinyMvtec3d } from "./_tiny.ts";
+import { tinyMvtec3d } from "../run/_tiny.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const quiet = () => {};

@@ -4,7 +4,7 @@ import { weightsChecksum } from "../../lib/features/weights_files.ts";
 import { initBackend } from "../../lib/backend/backend.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "../assert.ts";
 import { needsShared, sharedPath } from "../_shared.ts";
-import { withEnv } from "./_env.ts";
+import { presetConfig } from "../../lib/config/presets.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const empty = await Deno.makeTempDir({ prefix: "ast-noweights-" });
@@ -23,50 +23,49 @@ Deno.test("registry: one table with layer, stride, channels, input rule, normali
 });
 
 Deno.test({ name: "registry: demo/cpu presets fall back to raw-patch with a note when mobilenet_v2 weights are missing", ...opts, fn: async () => {
-  await withEnv({ AST_WEIGHTS_DIR: empty }, async () => {
-    for (const preset of ["demo", "cpu", "reference-small"]) {
-      const r = await resolveBackbone({ name: "mobilenet_v2", explicit: false, preset });
-      assertEquals(r.backbone.name, "raw-patch");
-      assert(/mobilenet_v2 weights not found at .*mobilenet_v2_0\.35_224.*raw-pixel patch embedding/.test(r.note!), r.note ?? "no note");
-    }
-  });
+  for (const preset of ["demo", "cpu", "reference-small"] as const) {
+    const cfg = presetConfig(preset, "combi", "mvtec3d");
+    assertEquals([cfg.backbone, cfg.backboneFallback], ["mobilenet_v2", true]);
+    const r = await resolveBackbone({ name: cfg.backbone, fallback: cfg.backboneFallback, weightsDir: empty });
+    assertEquals(r.backbone.name, "raw-patch");
+    assert(/mobilenet_v2 weights not found at .*mobilenet_v2_0\.35_224.*raw-pixel patch embedding/.test(r.note!), r.note ?? "no note");
+  }
 } });
 
 Deno.test({ name: "registry: an explicit --backbone is never substituted; paper errors saying how to get weights", ...opts, fn: async () => {
-  await withEnv({ AST_WEIGHTS_DIR: empty }, async () => {
-    await assertRejects(
-      () => resolveBackbone({ name: "mobilenet_v2", explicit: true, preset: "demo" }),
-      /backbone 'mobilenet_v2': weights not found at .*AST_WEIGHTS_DIR.*--weights PATH/,
-    );
-    const paper = await resolveBackbone({ name: "efficientnet-b5", explicit: false, preset: "paper" }).catch((e) => e as Error);
-    assert(paper instanceof Error);
-    assert(/efficientnet-b5.*weights not found at .*efficientnet_b5\/model\.safetensors/.test(paper.message), paper.message);
-    assert(/download\.ts --out \$AST_WEIGHTS_DIR\/efficientnet_b5/.test(paper.message), paper.message);
-    assert(!paper.message.includes("\n"), "one line");
-    await assertRejects(() => resolveBackbone({ name: "mobilenet_v2", explicit: false, preset: "demo", weights: "/nope/x" }), /--weights \/nope\/x: not found/);
-    await assertRejects(() => resolveBackbone({ name: "raw-patch", explicit: true, preset: "demo", weights: empty }), /takes no weights/);
-    await assertRejects(() => resolveBackbone({ name: "raw-patch", explicit: true, preset: "demo", layer: "x" }), /no layers/);
-    await assertRejects(() => resolveBackbone({ name: "vgg", explicit: true, preset: "demo" }), /unknown backbone 'vgg'/);
-  });
-  const raw = await resolveBackbone({ name: "raw-patch", explicit: true, preset: "paper" });
+  await assertRejects(
+    () => resolveBackbone({ name: "mobilenet_v2", weightsDir: empty }),
+    /backbone 'mobilenet_v2': weights not found at .*AST_WEIGHTS_DIR.*--weights PATH/,
+  );
+  const cfg = presetConfig("paper", "rgb", "mvtecad");
+  assertEquals([cfg.backbone, cfg.backboneFallback], ["efficientnet-b5", false]);
+  const paper = await resolveBackbone({ name: cfg.backbone, fallback: cfg.backboneFallback, weightsDir: empty }).catch((e) => e as Error);
+  assert(paper instanceof Error);
+  assert(/efficientnet-b5.*weights not found at .*efficientnet_b5\/model\.safetensors/.test(paper.message), paper.message);
+  assert(/download_weights\.ts --out \$AST_WEIGHTS_DIR\/efficientnet_b5/.test(paper.message), paper.message);
+  assert(!paper.message.includes("\n"), "one line");
+  await assertRejects(() => resolveBackbone({ name: "mobilenet_v2", fallback: true, weights: "/nope/x", weightsDir: empty }), /--weights \/nope\/x: not found/);
+  await assertRejects(() => resolveBackbone({ name: "raw-patch", weights: empty }), /takes no weights/);
+  await assertRejects(() => resolveBackbone({ name: "raw-patch", layer: "x" }), /no layers/);
+  await assertRejects(() => resolveBackbone({ name: "vgg" }), /unknown backbone 'vgg'/);
+  const raw = await resolveBackbone({ name: "raw-patch" });
   assertEquals([raw.backbone.name, raw.note], ["raw-patch", undefined]);
 } });
 
-Deno.test({ name: "registry: mobilenet_v2 found under $AST_WEIGHTS_DIR, with layer and weights checksum", ignore: needsShared(), ...opts, fn: async () => {
+Deno.test({ name: "registry: mobilenet_v2 found under the runtime's weights root, with layer and weights checksum", ignore: needsShared(), ...opts, fn: async () => {
   await initBackend();
-  await withEnv({ AST_WEIGHTS_DIR: sharedPath("weights") }, async () => {
-    const r = await resolveBackbone({ name: "mobilenet_v2", explicit: false, preset: "demo" });
-    try {
-      assertEquals([r.backbone.name, r.note, r.backbone.layer, r.backbone.channels, r.backbone.stride], ["mobilenet_v2", undefined, "block_12_add", 32, 16]);
-      const dir = sharedPath("weights", "mobilenet_v2_0.35_224");
-      assertEquals(r.weightsPath, dir);
-      assertEquals(r.backbone.weightsChecksum, await weightsChecksum([`${dir}/model.json`, `${dir}/weights.bin`]));
-      assert(/^[0-9a-f]{64}$/.test(r.backbone.weightsChecksum!));
-    } finally {
-      r.backbone.dispose?.();
-    }
-    const l = await resolveBackbone({ name: "mobilenet_v2", explicit: true, preset: "demo", layer: "block_6_expand_relu" });
-    assertEquals([l.backbone.layer, l.backbone.stride, l.backbone.channels, l.backbone.inputSize!(16)], ["block_6_expand_relu", 8, 96, 128]);
-    l.backbone.dispose?.();
-  });
+  const weightsDir = sharedPath("weights");
+  const r = await resolveBackbone({ name: "mobilenet_v2", fallback: true, weightsDir });
+  try {
+    assertEquals([r.backbone.name, r.note, r.backbone.layer, r.backbone.channels, r.backbone.stride], ["mobilenet_v2", undefined, "block_12_add", 32, 16]);
+    const dir = sharedPath("weights", "mobilenet_v2_0.35_224");
+    assertEquals(r.weightsPath, dir);
+    assertEquals(r.backbone.weightsChecksum, await weightsChecksum([`${dir}/model.json`, `${dir}/weights.bin`]));
+    assert(/^[0-9a-f]{64}$/.test(r.backbone.weightsChecksum!));
+  } finally {
+    r.backbone.dispose?.();
+  }
+  const l = await resolveBackbone({ name: "mobilenet_v2", layer: "block_6_expand_relu", weightsDir });
+  assertEquals([l.backbone.layer, l.backbone.stride, l.backbone.channels, l.backbone.inputSize!(16)], ["block_6_expand_relu", 8, 96, 128]);
+  l.backbone.dispose?.();
 } });

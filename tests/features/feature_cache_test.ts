@@ -2,13 +2,15 @@
 import { openDataset } from "../../lib/data/mvtec.ts";
 import type { Backbone } from "../../lib/features/backbones.ts";
 import { cachedImageFeatures, type CacheContext, cacheFile, featureCacheKey } from "../../lib/features/feature_cache.ts";
-import { buildFeatures } from "../../lib/features/feature_set.ts";
+import { buildInputs } from "../../lib/run/inputs.ts";
+import { sampleInputFiles } from "../../lib/types.ts";
 import { readSafetensors, writeSafetensors } from "../../lib/io/safetensors.ts";
 import { assert, assertEquals } from "../assert.ts";
-import { tinyMvtecAd } from "../experiment/_tiny.ts";
+import { tinyMvtecAd } from "../run/_tiny.ts";
 
 const root = await tinyMvtecAd(4);
 const dataset = await openDataset(root, "tex");
+const trainImages = dataset.train.map((s) => s.rgbPath);
 
 /** A backbone that counts its calls: features = mean brightness, per cell and channel index. */
 function countingBackbone(checksum = "aa"): Backbone & { calls: number } {
@@ -19,6 +21,7 @@ function countingBackbone(checksum = "aa"): Backbone & { calls: number } {
     layer: "l1",
     weightsChecksum: checksum,
     preprocessing: "p1",
+    recipe: "area-imagenet",
     calls: 0,
     extract: (image: { data: Uint8Array }, mapLen: number) => {
       b.calls++;
@@ -38,9 +41,9 @@ async function context(): Promise<{ ctx: CacheContext; lines: string[] }> {
 Deno.test("feature cache: second request is a hit with identical features and no extraction", async () => {
   const { ctx, lines } = await context();
   const bb = countingBackbone();
-  const first = await cachedImageFeatures(dataset.train, bb, 4, ctx);
+  const first = await cachedImageFeatures(trainImages, bb, 4, ctx);
   assertEquals([first.cache, bb.calls], ["stored", dataset.train.length]);
-  const again = await cachedImageFeatures(dataset.train, bb, 4, ctx);
+  const again = await cachedImageFeatures(trainImages, bb, 4, ctx);
   assertEquals([again.cache, bb.calls], ["hit", dataset.train.length]);
   assertEquals(again.x, first.x);
   assert(lines.some((l) => /features train: cached/.test(l)));
@@ -55,27 +58,27 @@ Deno.test("feature cache: second request is a hit with identical features and no
 Deno.test("feature cache: any key change misses (map size, weights, split, image files)", async () => {
   const { ctx } = await context();
   const bb = countingBackbone();
-  await cachedImageFeatures(dataset.train, bb, 4, ctx);
+  await cachedImageFeatures(trainImages, bb, 4, ctx);
   const n = dataset.train.length;
-  assertEquals((await cachedImageFeatures(dataset.train, bb, 3, ctx)).cache, "stored");
+  assertEquals((await cachedImageFeatures(trainImages, bb, 3, ctx)).cache, "stored");
   const other = countingBackbone("bb");
-  assertEquals((await cachedImageFeatures(dataset.train, other, 4, ctx)).cache, "stored");
-  assertEquals((await cachedImageFeatures(dataset.train, bb, 4, { ...ctx, split: "test" })).cache, "stored");
+  assertEquals((await cachedImageFeatures(trainImages, other, 4, ctx)).cache, "stored");
+  assertEquals((await cachedImageFeatures(trainImages, bb, 4, { ...ctx, split: "test" })).cache, "stored");
   assertEquals(bb.calls, 3 * n);
   // a regenerated image (same path, new mtime) invalidates the entry
   const p = dataset.train[0].rgbPath;
   await Deno.utime(p, new Date(), new Date(Date.now() + 5000));
-  assertEquals((await cachedImageFeatures(dataset.train, bb, 4, ctx)).cache, "stored");
+  assertEquals((await cachedImageFeatures(trainImages, bb, 4, ctx)).cache, "stored");
 });
 
 Deno.test("feature cache: truncated, bit-flipped or stale entries are rebuilt with a logged message", async () => {
   const { ctx, lines } = await context();
   const bb = countingBackbone();
-  const { x, path } = await cachedImageFeatures(dataset.train, bb, 4, ctx);
+  const { x, path } = await cachedImageFeatures(trainImages, bb, 4, ctx);
   const bytes = await Deno.readFile(path!);
 
   await Deno.writeFile(path!, bytes.subarray(0, bytes.length - 10)); // truncated
-  let r = await cachedImageFeatures(dataset.train, bb, 4, ctx);
+  let r = await cachedImageFeatures(trainImages, bb, 4, ctx);
   assertEquals(r.cache, "stored");
   assertEquals(r.x, x);
   assert(lines.some((l) => l.includes(`${path} is corrupt`) && l.includes("rebuilding")), lines.join("\n"));
@@ -84,12 +87,12 @@ Deno.test("feature cache: truncated, bit-flipped or stale entries are rebuilt wi
   flipped[flipped.length - 3] ^= 0x40; // same size, one value changed
   await Deno.writeFile(path!, flipped);
   lines.length = 0;
-  r = await cachedImageFeatures(dataset.train, bb, 4, ctx);
+  r = await cachedImageFeatures(trainImages, bb, 4, ctx);
   assertEquals(r.cache, "stored");
   assert(lines.some((l) => /content checksum mismatch.*rebuilding/.test(l)), lines.join("\n"));
 
   // an entry at the expected name whose key differs (e.g. an older format) is stale
-  const key = await featureCacheKey(dataset.train, bb, 4, ctx);
+  const key = await featureCacheKey(trainImages, bb, 4, ctx);
   assertEquals(cacheFile(ctx.dir, key), path);
   const f = await readSafetensors(path!);
   await writeSafetensors(path!, { features: { shape: f.tensors.get("features")!.shape, data: f.tensors.get("features")!.data } }, {
@@ -97,7 +100,7 @@ Deno.test("feature cache: truncated, bit-flipped or stale entries are rebuilt wi
     key: f.metadata.key.replace('"layer":"l1"', '"layer":"l0"'),
   });
   lines.length = 0;
-  r = await cachedImageFeatures(dataset.train, bb, 4, ctx);
+  r = await cachedImageFeatures(trainImages, bb, 4, ctx);
   assertEquals(r.cache, "stored");
   assert(lines.some((l) => /is stale \(its key does not match\): rebuilding/.test(l)), lines.join("\n"));
   assertEquals(bb.calls, 4 * dataset.train.length);
@@ -106,14 +109,14 @@ Deno.test("feature cache: truncated, bit-flipped or stale entries are rebuilt wi
   assertEquals(names, [path!.split("/").pop()]);
 });
 
-Deno.test("feature cache: buildFeatures uses it for the image part; off = extract every time", async () => {
+Deno.test("feature cache: buildInputs uses it for the image part; off = extract every time", async () => {
   const { ctx } = await context();
   const bb = countingBackbone();
   const common = { mode: "rgb" as const, mapLen: 4, backbone: bb, useMask: false, preprocess: { fills: 3, bgThresh: 7e-3, dilateSize: 8 } };
-  const a = await buildFeatures(dataset.test, { ...common, cache: { ...ctx, split: "test" } });
-  const b = await buildFeatures(dataset.test, { ...common, cache: { ...ctx, split: "test" } });
+  const a = await buildInputs(dataset.test.map(sampleInputFiles), { ...common, cache: { ...ctx, split: "test" } });
+  const b = await buildInputs(dataset.test.map(sampleInputFiles), { ...common, cache: { ...ctx, split: "test" } });
   assertEquals(bb.calls, dataset.test.length);
   assertEquals(a.x, b.x);
-  await buildFeatures(dataset.test, { ...common, cache: null });
+  await buildInputs(dataset.test.map(sampleInputFiles), { ...common, cache: null });
   assertEquals(bb.calls, 2 * dataset.test.length);
 });

@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend/backend.ts";
-import { MOBILENET_V2_DEFAULT_LAYER, mobileNetV2Backbone, mobileNetV2Input } from "../../lib/features/mobilenet_v2.ts";
+import { MOBILENET_V2_DEFAULT_LAYER, mobileNetV2Backbone } from "../../lib/features/mobilenet_v2.ts";
 import { compileFoldedGraph } from "../../lib/features/folded_graph.ts";
 import { functionalGraphContaining, readLayersModelFolder } from "../../lib/features/tfjs_layers_model.ts";
 import { measureExtraction } from "../../lib/features/measure.ts";
@@ -74,11 +74,3 @@ Deno.test({ name: "mobilenet_v2: extraction shape, determinism, no leaks; heads 
   await assertRejects(() => mobileNetV2Backbone(dir(), { layer: "dense_Dense3" }), /no layer named 'dense_Dense3'/);
   await assertRejects(() => mobileNetV2Backbone("/nope"), /\/nope\/model.json: file not found/);
 } });
-
-Deno.test("mobilenet_v2: input is the antialiased resize scaled to [-1, 1], gray replicated", () => {
-  const gray = { width: 4, height: 4, channels: 1 as const, data: Uint8Array.from([0, 0, 255, 255, 0, 0, 255, 255, 0, 0, 255, 255, 0, 0, 255, 255]) };
-  const x = mobileNetV2Input(gray, 2);
-  assertClose(x, [-1, -1, -1, 1, 1, 1, -1, -1, -1, 1, 1, 1], { atol: 1e-6, rtol: 0 });
-  const rgb = { width: 1, height: 1, channels: 3 as const, data: Uint8Array.from([0, 127.5, 255]) };
-  assertClose(mobileNetV2Input(rgb, 2), [-1, 0, 1, -1, 0, 1, -1, 0, 1, -1, 0, 1], { atol: 1e-2, rtol: 0 });
-});

@@ -1,11 +1,6 @@
-import { areaResize, IMAGENET_MEAN, IMAGENET_STD, RAW_PATCH_FACTOR, rawPatchEmbedding } from "../../lib/features/raw_patch.ts";
+import { RAW_PATCH_FACTOR, rawPatchEmbedding } from "../../lib/features/raw_patch.ts";
+import { IMAGENET_MEAN, IMAGENET_STD } from "../../lib/preprocess/rgb.ts";
 import { assertClose, assertEquals } from "../assert.ts";
-
-Deno.test("areaResize: exact box averages when shrinking by an integer factor; constant stays constant", () => {
-  const src = Float32Array.from({ length: 16 }, (_, i) => i); // 4x4
-  assertClose(areaResize(src, 4, 4, 2, 2), [2.5, 4.5, 10.5, 12.5], { atol: 1e-6, rtol: 0 });
-  assertClose(areaResize(new Float32Array(35).fill(3), 5, 7, 3, 2), new Float32Array(6).fill(3), { atol: 1e-6, rtol: 0 });
-});
 
 Deno.test("rawPatchEmbedding: pixel-unshuffle order and ImageNet normalisation", () => {
   const f = RAW_PATCH_FACTOR, mapLen = 2, side = f * mapLen;

@@ -1,7 +1,7 @@
 /** xyz TIFF read (geotiff) / write (minimal float32 writer): round trip and the shared puck maps. */
 import { join } from "node:path";
 import { decodeXyzTiff, encodeXyzTiff, readDepthTiff, readXyzTiff, TiffError, writeXyzTiff } from "../../lib/io/tiff.ts";
-import { preprocessDepth } from "../../lib/data/preprocess3d.ts";
+import { preprocessDepth } from "../../lib/preprocess/depth.ts";
 import { assert, assertEquals, assertRejects } from "../assert.ts";
 import { needsShared, sharedPath } from "../_shared.ts";
 

@@ -1,8 +1,8 @@
 import { join } from "node:path";
-import { runExperiment } from "../../lib/experiment/run.ts";
+import { runExperiment } from "../../lib/run/run.ts";
 import { anomalyMapGrid, imageRoc, lossCurves } from "../../lib/report/run_figures.ts";
 import { assert, assertEquals } from "../assert.ts";
-import { TINY_SETS, tinyMvtec3d, tinyMvtecAd } from "../experiment/_tiny.ts";
+import { TINY_SETS, tinyMvtec3d, tinyMvtecAd } from "../run/_tiny.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const quiet = () => {};

@@ -1,6 +1,7 @@
 /** Synthetic run folders (config.json, metrics.json, scores.parquet) written the way run.ts does. */
 import { join } from "node:path";
-import { presetConfig, type Mode } from "../../lib/experiment/config.ts";
+import { presetConfig } from "../../lib/config/presets.ts";
+import type { Mode } from "../../lib/types.ts";
 import { RUN_FILES, type ScoreRow, writeJsonAtomic, writeScoresParquet } from "../../lib/results/run_files.ts";
 import { auroc } from "../../lib/metrics/roc.ts";
 

@@ -6,8 +6,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../../backend/backend.ts";
 import type { DecodedImage } from "../../io/images.ts";
-import type { Backbone } from "../backbones.ts";
-import { preprocessImageNet } from "../image_preprocess.ts";
+import type { Backbone } from "../backbone.ts";
+import { preprocessRgb, type RgbRecipe } from "../../preprocess/rgb.ts";
 import { AST_FEATURE_BLOCK, B5_BLOCKS } from "./architecture.ts";
 import { EfficientNetB5 } from "./model.ts";
 import { loadEfficientNetWeights } from "./weights.ts";
@@ -30,8 +30,9 @@ export interface EfficientNetBackbone extends Backbone {
   dispose?(): void;
 }
 
-/** PIL-bilinear resize to stride*mapLen, [0,1], ImageNet mean/std (image_preprocess.ts). */
+/** PIL-bilinear resize to stride*mapLen, [0,1], ImageNet mean/std (lib/preprocess/rgb.ts); the feature-cache id. */
 export const EFFICIENTNET_PREPROCESSING = "pil-bilinear/imagenet-norm/v1";
+export const EFFICIENTNET_RECIPE: RgbRecipe = "pil-bilinear-imagenet";
 
 /** Total stride of the network at the output of `block` (stem stride 2 times block strides). */
 export function strideAtBlock(block: number): number {
@@ -69,12 +70,13 @@ export async function efficientNetB5Backbone(
     stride,
     inputSize: (mapLen: number) => stride * mapLen,
     preprocessing: EFFICIENTNET_PREPROCESSING,
+    recipe: EFFICIENTNET_RECIPE,
     weightsChecksum: weights.sha256,
     async extract(image: DecodedImage, mapLen: number): Promise<Float32Array> {
       if (disposed) throw new Error("efficientnet-b5 backbone used after dispose()");
       if (!Number.isInteger(mapLen) || mapLen < 1) throw new RangeError(`mapLen must be a positive integer, got ${mapLen}`);
       const side = stride * mapLen;
-      const input = tf.tensor4d(preprocessImageNet(image, side), [1, side, side, 3]);
+      const input = tf.tensor4d(preprocessRgb(image, side, EFFICIENTNET_RECIPE).data, [1, side, side, 3]);
       try {
         const out = model.forward(input, [block]).get(block)!;
         try {

@@ -1,7 +1,7 @@
 /**
  * Fetches the ImageNet EfficientNet-B5 weights (needs internet access):
  *
- *   deno run -A lib/features/efficientnet/download.ts --out DIR [--sha256 HEX] [--url URL]
+ *   deno run -A lib/cli/download_weights.ts --out DIR [--sha256 HEX] [--url URL]
  *
  * Default source: timm's `tf_efficientnet_b5.aa_in1k` (the TF-ported AutoAugment weights the
  * paper's reference package also ports, as `efficientnet-b5-b6417697.pth`, a PyTorch pickle we
@@ -15,7 +15,6 @@
  */
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { normalizeSha256, verifyWeights, WeightsChecksumError, writeChecksumRecord } from "./checksum.ts";
 import { exists } from "../../util/fs.ts";
 
@@ -107,24 +106,3 @@ export async function downloadWeights(opts: DownloadOptions): Promise<DownloadRe
   log(`wrote ${target} (${bytes} bytes, sha256 ${sha256})`);
   return { path: target, sha256, bytes, downloaded: true };
 }
-
-async function main(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { out: { type: "string" }, sha256: { type: "string" }, url: { type: "string" }, help: { type: "boolean" } },
-  });
-  if (values.help || !values.out) {
-    console.log("usage: deno run -A lib/features/efficientnet/download.ts --out DIR [--sha256 HEX] [--url URL]");
-    return values.help ? 0 : 2;
-  }
-  try {
-    const r = await downloadWeights({ outDir: values.out, sha256: values.sha256, url: values.url, log: console.log });
-    console.log(`${r.path}\nsha256 ${r.sha256}`);
-    return 0;
-  } catch (e) {
-    console.error(`error: ${(e as Error).message}`);
-    return 1;
-  }
-}
-
-if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import pl from "nodejs-polars";
-import { runExperiment } from "../../lib/experiment/run.ts";
+import { runExperiment } from "../../lib/run/run.ts";
 import { readSafetensors } from "../../lib/io/safetensors.ts";
 import { assert, assertEquals, assertRejects } from "../assert.ts";
 import { TINY_SETS, tinyMvtec3d, tinyMvtecAd } from "./_tiny.ts";

@@ -6,9 +6,9 @@
  * folder from an incompatible version is refused with a clear message.
  */
 import { join } from "node:path";
-import { exists, readJson, writeJsonAtomic } from "../results/run_files.ts";
-import type { Mode } from "./config.ts";
-import { chooseThreshold, type Threshold, type ThresholdRule } from "./threshold.ts";
+import { exists, readJson, writeJsonAtomic } from "./run_files.ts";
+import type { Mode } from "../types.ts";
+import { chooseThreshold, type Threshold, type ThresholdRule } from "../metrics/threshold.ts";
 
 export const MODEL_CARD_FILE = "model.json";
 export const MODEL_FORMAT = "ast-lab-model";

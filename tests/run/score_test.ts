@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import { openDataset } from "../../lib/data/mvtec.ts";
-import { runExperiment } from "../../lib/experiment/run.ts";
-import { readModelCard } from "../../lib/experiment/model_card.ts";
-import { folderInputs, openScoringModel, ScoreInputError, scoreImageFile, scoreInputs, writeScoreOutputs } from "../../lib/experiment/score.ts";
+import { runExperiment } from "../../lib/run/run.ts";
+import { readModelCard } from "../../lib/results/model_card.ts";
+import { folderInputs, openScoringModel, ScoreInputError, scoreImageFile, scoreInputs, writeScoreOutputs } from "../../lib/run/score.ts";
 import { main as astMain } from "../../lib/cli/ast.ts";
 import { readSafetensors } from "../../lib/io/safetensors.ts";
 import { decodePng, readImage, writePng } from "../../lib/io/images.ts";

@@ -1,18 +1,12 @@
 /**
- * Image preprocessing of the pretrained RGB backbones, as torchvision does it on a PIL image:
- * `Resize((S,S))` (PIL bilinear) -> `ToTensor` ([0,1]) -> `Normalize(ImageNet mean, std)`.
+ * PIL's bilinear resize of 8-bit images (`Image.resize(..., BILINEAR)`), as torchvision's
+ * `Resize((S,S))` does it on a PIL image before EfficientNet (lib/preprocess/rgb.ts).
  *
  * The resize reproduces Pillow's `ImagingResample` for 8-bit images: a triangle filter whose
  * support is scaled by the downscale factor (so shrinking is antialiased), coefficients
  * normalised per output pixel and quantised to 22-bit fixed point, a horizontal pass then a
  * vertical pass, each rounding and clamping to uint8. Pure TS, no native dependency.
  */
-import type { DecodedImage } from "../io/images.ts";
-import { toRgb } from "../io/images.ts";
-
-export const IMAGENET_MEAN: readonly number[] = [0.485, 0.456, 0.406];
-export const IMAGENET_STD: readonly number[] = [0.229, 0.224, 0.225];
-
 /** Pillow: PRECISION_BITS = 32 - 8 - 2 for 8-bit-per-channel resampling. */
 const PRECISION_BITS = 22;
 
@@ -116,23 +110,4 @@ export function resizeBilinearPil(
     cur = out;
   }
   return cur === data ? data.slice() : cur;
-}
-
-/**
- * Image (gray promoted to RGB) -> PIL-bilinear resize to side x side -> [0,1] -> ImageNet
- * normalisation. Returns NHWC data of shape [1, side, side, 3].
- */
-export function preprocessImageNet(image: DecodedImage, side: number): Float32Array {
-  const rgb = toRgb(image);
-  const resized = resizeBilinearPil(rgb.data, rgb.width, rgb.height, 3, side, side);
-  const out = new Float32Array(side * side * 3);
-  // ToTensor divides by 255 in float32, Normalize subtracts and divides in float32: same order here.
-  const scale = new Float32Array(256);
-  for (let v = 0; v < 256; v++) scale[v] = Math.fround(v / 255);
-  for (let p = 0; p < side * side; p++) {
-    for (let c = 0; c < 3; c++) {
-      out[p * 3 + c] = (scale[resized[p * 3 + c]] - IMAGENET_MEAN[c]) / IMAGENET_STD[c];
-    }
-  }
-  return out;
 }

@@ -1,8 +1,11 @@
 import { readImage } from "../../lib/io/images.ts";
 import { readSafetensors } from "../../lib/io/safetensors.ts";
-import { bilinearTaps, IMAGENET_MEAN, IMAGENET_STD, preprocessImageNet, resizeBilinearPil } from "../../lib/features/image_preprocess.ts";
+import { areaImageNet, areaUnitRange, IMAGENET_MEAN, IMAGENET_STD, pilBilinearImageNet } from "../../lib/preprocess/rgb.ts";
+import { bilinearTaps, resizeBilinearPil } from "../../lib/preprocess/resize_pil.ts";
+
+const preprocessImageNet = (image: Parameters<typeof pilBilinearImageNet>[0], side: number) => pilBilinearImageNet(image, side).data;
 import { needsShared, sharedPath } from "../_shared.ts";
-import { assert, assertEquals } from "../assert.ts";
+import { assert, assertClose, assertEquals } from "../assert.ts";
 
 Deno.test("bilinearTaps: shrinking by 2 spreads the triangle over 4 inputs (antialiased), weights sum to 2^22", () => {
   const t = bilinearTaps(8, 4);
@@ -62,4 +65,19 @@ Deno.test({
     assert(meanAbs <= 0.01, `mean abs ${meanAbs}`);
     assert(maxAbs <= 0.05, `max abs ${maxAbs}`);
   },
+});
+
+Deno.test("areaUnitRange (MobileNetV2's input): the antialiased resize scaled to [-1, 1], gray replicated", () => {
+  const gray = { width: 4, height: 4, channels: 1 as const, data: Uint8Array.from([0, 0, 255, 255, 0, 0, 255, 255, 0, 0, 255, 255, 0, 0, 255, 255]) };
+  const x = areaUnitRange(gray, 2).data;
+  assertClose(x, [-1, -1, -1, 1, 1, 1, -1, -1, -1, 1, 1, 1], { atol: 1e-6, rtol: 0 });
+  const rgb = { width: 1, height: 1, channels: 3 as const, data: Uint8Array.from([0, 127.5, 255]) };
+  assertClose(areaUnitRange(rgb, 2).data, [-1, 0, 1, -1, 0, 1, -1, 0, 1, -1, 0, 1], { atol: 1e-2, rtol: 0 });
+});
+
+Deno.test("areaImageNet (raw-patch input): [0,1], box average, ImageNet mean/std; gray replicated", () => {
+  const gray = { width: 2, height: 2, channels: 1 as const, data: Uint8Array.from([0, 255, 255, 0]) };
+  const x = areaImageNet(gray, 1); // one output pixel: the mean 0.5 of all four
+  assertEquals([x.height, x.width, x.channels], [1, 1, 3]);
+  assertClose(x.data, IMAGENET_MEAN.map((m, c) => (0.5 - m) / IMAGENET_STD[c]), { atol: 1e-6, rtol: 0 });
 });

@@ -13,8 +13,8 @@ import {
   fillGaps,
   pixelUnshuffle,
   preprocessDepth,
-  resizeBilinear,
-} from "../../lib/data/preprocess3d.ts";
+} from "../../lib/preprocess/depth.ts";
+import { resizeBilinear } from "../../lib/preprocess/resize.ts";
 import { assert, assertClose, assertEquals } from "../assert.ts";
 import { needsShared, sharedPath } from "../_shared.ts";
 

@@ -5,7 +5,7 @@
  * asked for and the rate it gives on those images, and how many images it rests on.
  * A score is flagged defective when it is strictly greater than the threshold.
  */
-import { f1Max } from "../metrics/f1.ts";
+import { f1Max } from "./f1.ts";
 
 export type ThresholdRule = { kind: "quantile"; q: number } | { kind: "fpr"; fpr: number };
 

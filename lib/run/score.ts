@@ -6,24 +6,22 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { basename, extname, join, relative, resolve } from "node:path";
-import type { Sample } from "../data/mvtec.ts";
+import type { RuntimeOptions } from "../config/runtime.ts";
 import { readImage } from "../io/images.ts";
 import { readXyzTiff } from "../io/tiff.ts";
 import { writeSafetensors } from "../io/safetensors.ts";
-import { anomalyMapFigure, svgToPng } from "../viz/mod.ts";
+import type { Threshold, ThresholdRule } from "../metrics/threshold.ts";
+import { mapOutSize } from "../models/scoring.ts";
+import { cardThreshold, type ModelCard, normalisedScore, readModelCard } from "../results/model_card.ts";
 import { writeJsonAtomic } from "../results/run_files.ts";
-import { cardThreshold, type ModelCard, normalisedScore, readModelCard } from "./model_card.ts";
-import { loadTrainedModel, type TrainedModel } from "./trained_model.ts";
-import { mapOutSize } from "./evaluate.ts";
-import type { Threshold, ThresholdRule } from "./threshold.ts";
+import type { InputFiles } from "../types.ts";
+import { anomalyMapFigure, svgToPng } from "../viz/mod.ts";
+import { loadTrainedModel, type TrainedModel } from "./trained.ts";
 
 export class ScoreInputError extends Error {}
 
-export interface ScoreInput {
-  image: string;
-  /** xyz point map (TIFF) for depth / combi models */
-  depth?: string;
-}
+/** An image to score and, for 3D models, its xyz point map. */
+export type ScoreInput = InputFiles;
 
 export interface ScoredImage {
   image: string;
@@ -52,9 +50,12 @@ export interface ScoringModel {
 }
 
 /** A model folder ready to score; `rule` re-chooses the threshold from the stored normal scores. */
-export async function openScoringModel(runDir: string, o: { rule?: ThresholdRule; weights?: string } = {}): Promise<ScoringModel> {
+export async function openScoringModel(
+  runDir: string,
+  o: { rule?: ThresholdRule; weights?: string; runtime?: RuntimeOptions } = {},
+): Promise<ScoringModel> {
   const card = await readModelCard(runDir);
-  const model = await loadTrainedModel(runDir, { weights: o.weights });
+  const model = await loadTrainedModel(runDir, { weights: o.weights, runtime: o.runtime });
   const threshold = o.rule ? cardThreshold(card.normal_scores, o.rule) : card.threshold;
   return { model, card, threshold, dispose: () => model.dispose() };
 }
@@ -140,15 +141,7 @@ export async function scoreInputs(
   const batch = 8;
   for (let b = 0; b < inputs.length; b += batch) {
     const part = inputs.slice(b, b + batch);
-    const samples: Sample[] = part.map((input) => ({
-      split: "test",
-      defectType: "unknown",
-      label: 0,
-      stem: basename(input.image, extname(input.image)),
-      rgbPath: input.image,
-      ...(input.depth ? { xyzPath: input.depth } : {}),
-    }));
-    const f = await m.model.features(samples);
+    const f = await m.model.features(part);
     const r = m.model.score(f);
     const cells = cfg.mapLen * cfg.mapLen;
     part.forEach((input, i) => {
@@ -281,7 +274,11 @@ export interface ScoreImageResult extends ScoredImage {
  * as a tensor and the figure. Opens and releases the model each time; for many images use
  * openScoringModel + scoreInputs.
  */
-export async function scoreImageFile(runDir: string, input: ScoreInput, o: { rule?: ThresholdRule; weights?: string } = {}): Promise<ScoreImageResult> {
+export async function scoreImageFile(
+  runDir: string,
+  input: ScoreInput,
+  o: { rule?: ThresholdRule; weights?: string; runtime?: RuntimeOptions } = {},
+): Promise<ScoreImageResult> {
   const m = await openScoringModel(runDir, o);
   try {
     const [s] = await scoreInputs(m, [input]);

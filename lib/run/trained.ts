@@ -1,47 +1,35 @@
 /**
- * A finished run folder as a model: the effective config, the trained teacher and student, the
- * positional encoding and the same image features the run used (backbone, layer and weights
- * checksum from config.json). Used by notebooks (Figure 5, anomaly maps) and by scoring.
- * Reads the run folder only; never writes into it.
+ * A finished run folder as a model: the effective config, the trained AstModel and the same
+ * image features the run used (backbone, layer and weights checksum from config.json). Used by
+ * notebooks (Figure 5, anomaly maps) and by scoring new images. Reads the run folder only;
+ * never writes into it.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { join } from "node:path";
 import { initBackend } from "../backend/backend.ts";
-import type { Sample } from "../data/mvtec.ts";
-import { type Backbone, resolveBackbone } from "../features/backbones.ts";
-import { buildFeatures, featureChannels, type FeatureSet, groundTruth } from "../features/feature_set.ts";
-import { createStudent, createTeacher, type StudentModel } from "../models/student_model.ts";
-import type { TeacherFlow } from "../models/teacher_flow.ts";
-import { positionalEncoding } from "../models/positional_encoding.ts";
-import { studentDistancePerPixel } from "../models/losses.ts";
-import { loadCheckpoint } from "../train/checkpoint.ts";
+import { type AstConfig, withDefaults } from "../config/ast_config.ts";
+import { DEFAULT_RUNTIME, type RuntimeOptions } from "../config/runtime.ts";
+import type { Backbone } from "../features/backbone.ts";
+import { resolveBackbone } from "../features/backbones.ts";
+import { AstModel, type ImageResults } from "../models/ast.ts";
+import type { ParameterStore } from "../models/parameters.ts";
+import type { RunConfigFile, RunRecord } from "../results/record.ts";
 import { exists, readJson, RUN_FILES } from "../results/run_files.ts";
-import { deriveSeed } from "../util/random.ts";
-import type { AstConfig } from "./config.ts";
-import { evaluationInput, type ImageResults, scoreImages } from "./evaluate.ts";
-import type { RunRecord } from "./run.ts";
+import { loadCheckpoint } from "../train/checkpoint.ts";
+import type { InputFiles, Sample } from "../types.ts";
+import { scoringInput } from "./evaluate.ts";
+import { buildInputs, type FeatureSet, groundTruth, inputChannels } from "./inputs.ts";
 
-export interface RunConfigFile {
-  config: AstConfig;
-  data: string;
-  class: string;
-  layout: string;
-  backbone: string;
-  backbone_layer?: string;
-  weights_sha256?: string;
-  weights_path?: string;
-}
+export type { RunConfigFile };
 
 export interface TrainedModel {
   runDir: string;
   config: AstConfig;
   record: RunConfigFile;
   metrics: RunRecord | null;
-  teacher: TeacherFlow;
-  student: StudentModel | null;
-  pe: tf.Tensor3D | null;
-  /** features exactly as the run computed them (no cache) */
-  features(samples: Sample[], onProgress?: (done: number, total: number) => void): Promise<FeatureSet>;
+  model: AstModel;
+  /** the flow's inputs exactly as the run computed them (no cache) */
+  features(files: InputFiles[], onProgress?: (done: number, total: number) => void): Promise<FeatureSet>;
   /** image scores and upsampled anomaly maps (8 x map side), as in the run's evaluation */
   score(f: FeatureSet): ImageResults;
   dispose(): void;
@@ -50,72 +38,54 @@ export interface TrainedModel {
 export class ModelFolderError extends Error {}
 
 /** Load a finished run folder (teacher.safetensors, student.safetensors, config.json). */
-export async function loadTrainedModel(runDir: string, o: { weights?: string } = {}): Promise<TrainedModel> {
+export async function loadTrainedModel(runDir: string, o: { weights?: string; runtime?: RuntimeOptions } = {}): Promise<TrainedModel> {
+  const runtime = o.runtime ?? DEFAULT_RUNTIME;
   const cfgPath = join(runDir, RUN_FILES.config);
   if (!(await exists(cfgPath))) throw new ModelFolderError(`${runDir}: not a run folder (no ${RUN_FILES.config})`);
   const record = await readJson<RunConfigFile>(cfgPath);
   if (!record.config || !record.config.teacher) throw new ModelFolderError(`${cfgPath}: no 'config' object (a folder from an incompatible version?)`);
-  const cfg = record.config;
+  const cfg = withDefaults(record.config);
   const teacherPath = join(runDir, RUN_FILES.teacher);
   if (!(await exists(teacherPath))) throw new ModelFolderError(`${runDir}: no trained teacher (${RUN_FILES.teacher}); is the run finished?`);
   const studentPath = join(runDir, RUN_FILES.student);
   if (cfg.scoring === "student" && !(await exists(studentPath))) {
     throw new ModelFolderError(`${runDir}: no trained student (${RUN_FILES.student}); is the run finished?`);
   }
-  await initBackend();
+  await initBackend(runtime.backend as Parameters<typeof initBackend>[0]); // MERGE: BackendOptions
   const backbone: Backbone | null = cfg.mode === "depth" ? null : (await resolveBackbone({
     name: record.backbone,
-    explicit: true,
-    preset: cfg.preset,
     weights: o.weights ?? (record.weights_path && (await exists(record.weights_path)) ? record.weights_path : undefined),
     layer: record.backbone_layer,
+    weightsDir: runtime.weightsDir,
   })).backbone;
   if (backbone && (backbone.weightsChecksum ?? "") !== (record.weights_sha256 ?? "")) {
     throw new ModelFolderError(
       `${runDir}: ${record.backbone} weights differ from the ones the model was trained with (sha256 ${backbone.weightsChecksum} != ${record.weights_sha256}); pass the original weights`,
     );
   }
-  const useMask = cfg.trainMask || cfg.evalMask;
-  const featureOptions = {
-    mode: cfg.mode,
-    mapLen: cfg.mapLen,
-    backbone,
-    useMask,
-    preprocess: cfg.preprocess,
-  };
-  const channels = featureChannels(cfg.mode, backbone);
-  const teacher = createTeacher(cfg, channels, deriveSeed(cfg.seed, "teacher"));
-  await loadWeights(teacherPath, teacher.params);
-  let student: StudentModel | null = null;
-  if (cfg.scoring === "student") {
-    student = createStudent(cfg, channels, deriveSeed(cfg.seed, "student"));
-    await loadWeights(studentPath, student.params);
-  }
-  const pe = cfg.posEnc ? positionalEncoding(cfg.posEncDim, cfg.mapLen) : null;
+  const model = AstModel.create(cfg, inputChannels(cfg.mode, backbone), cfg.seed);
+  await loadWeights(teacherPath, model.teacher.params);
+  if (model.student) await loadWeights(studentPath, model.student.params);
   const metricsPath = join(runDir, RUN_FILES.metrics);
   const metrics = (await exists(metricsPath)) ? await readJson<RunRecord>(metricsPath) : null;
+  const inputOptions = { mode: cfg.mode, mapLen: cfg.mapLen, backbone, useMask: cfg.trainMask || cfg.evalMask, preprocess: cfg.preprocess };
   return {
     runDir,
     config: cfg,
     record,
     metrics,
-    teacher,
-    student,
-    pe,
-    features: (samples, onProgress) =>
-      buildFeatures(samples, { ...featureOptions, onProgress: onProgress ? (d, t) => onProgress(d, t) : undefined }),
-    score: (f) => scoreImages(teacher, student, pe, evaluationInput(f, cfg), cfg.batchSize),
+    model,
+    features: (files, onProgress) => buildInputs(files, { ...inputOptions, onProgress: onProgress ? (d, t) => onProgress(d, t) : undefined }),
+    score: (f) => model.score(scoringInput(f, cfg), cfg.batchSize),
     dispose() {
-      teacher.dispose();
-      student?.dispose();
-      pe?.dispose();
+      model.dispose();
       backbone?.dispose?.();
     },
   };
 }
 
 /** Trained weights into a model; a damaged file is one line naming it and the fix. */
-async function loadWeights(path: string, params: TeacherFlow["params"]): Promise<void> {
+async function loadWeights(path: string, params: ParameterStore): Promise<void> {
   try {
     await loadCheckpoint(path, params, null);
   } catch (e) {
@@ -139,24 +109,25 @@ export interface PixelOutputs {
 }
 
 /**
- * Teacher and student outputs per feature-map pixel with pixel labels (Figure 5): background
- * pixels are dropped when the model uses a foreground mask (the paper ignores them too).
+ * Teacher and student outputs per feature-map pixel with pixel labels (Figure 5) of the samples
+ * `f` was built from: background pixels are dropped when the model uses a foreground mask (the
+ * paper ignores them too).
  */
-export async function pixelOutputs(model: TrainedModel, f: FeatureSet): Promise<PixelOutputs> {
-  if (!model.student) throw new ModelFolderError(`${model.runDir}: a teacher-NLL model has no student outputs`);
+export async function pixelOutputs(trained: TrainedModel, f: FeatureSet, samples: Sample[]): Promise<PixelOutputs> {
+  const { model } = trained;
+  if (!model.student) throw new ModelFolderError(`${trained.runDir}: a teacher-NLL model has no student outputs`);
   const { side, channels: inCh } = f;
-  const n = f.samples.length, cells = side * side;
-  const gt = await groundTruth(f.samples, side);
-  const useMask = model.config.evalMask && f.masks;
+  const n = f.files.length, cells = side * side;
+  const gt = await groundTruth(samples.map((s) => s.maskPath), side);
+  const useMask = trained.config.evalMask && f.masks;
   const teacherRows: Float32Array[] = [], studentRows: Float32Array[] = [];
   const dist: number[] = [], anomalous: number[] = [], image: number[] = [];
   let outCh = 0;
   for (let i = 0; i < n; i++) {
     const [z, s, d] = tf.tidy(() => {
       const x = tf.tensor4d(f.x.subarray(i * cells * inCh, (i + 1) * cells * inCh), [1, side, side, inCh]);
-      const zt = model.teacher.forward(x, model.pe).z;
-      const zs = model.student!.predict(x, model.pe, false).out;
-      return [zt, zs, studentDistancePerPixel(zt, zs, null)];
+      const o = model.outputs(x);
+      return [o.teacher, o.student, o.distance];
     });
     outCh = z.shape[3];
     const zData = z.dataSync() as Float32Array, sData = s.dataSync() as Float32Array, dData = d.dataSync() as Float32Array;

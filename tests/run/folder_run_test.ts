@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { runExperiment } from "../../lib/experiment/run.ts";
+import { runExperiment } from "../../lib/run/run.ts";
 import { assert, assertEquals } from "../assert.ts";
 import { TINY_SETS, tinyMvtecAd } from "./_tiny.ts";
 

@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import { openDataset } from "../../lib/data/mvtec.ts";
-import { runExperiment } from "../../lib/experiment/run.ts";
-import { loadTrainedModel, ModelFolderError, pixelOutputs } from "../../lib/experiment/trained_model.ts";
+import { sampleInputFiles } from "../../lib/types.ts";
+import { runExperiment } from "../../lib/run/run.ts";
+import { loadTrainedModel, ModelFolderError, pixelOutputs } from "../../lib/run/trained.ts";
 import { readScoresParquet } from "../../lib/results/run_files.ts";
 import { assert, assertClose, assertEquals, assertRejects } from "../assert.ts";
 import { TINY_SETS, tinyMvtec3d } from "./_tiny.ts";
@@ -16,11 +17,12 @@ Deno.test({ name: "trained model: a run folder reloads and reproduces its record
   const before = [...Deno.readDirSync(out)].map((e) => e.name).sort();
   const model = await loadTrainedModel(out);
   const ds = await openDataset(root, "puck");
-  const f = await model.features(ds.test);
+  const f = await model.features(ds.test.map(sampleInputFiles));
   const r = model.score(f);
   const recorded = readScoresParquet(out);
-  assertClose(r.scoreMax, Float32Array.from(recorded.getColumn("score_max").toArray() as number[]), { atol: 1e-5, rtol: 1e-4 });
-  const px = await pixelOutputs(model, f);
+  // the same code path as the run's evaluation, on the same backend: the same numbers exactly
+  assertEquals(Array.from(r.scoreMax), recorded.getColumn("score_max").toArray() as number[]);
+  const px = await pixelOutputs(model, f, ds.test);
   const n = px.distance.length;
   assert(n > 0 && n <= ds.test.length * 64, `kept pixels ${n}`);
   assertEquals(px.teacher.length, n * px.channels);

@@ -1,8 +1,12 @@
 /**
  * 3D (MVTec 3D-AD) preprocessing of AST, step by step (docs/AST_DETAILS.md "Inputs", steps 1-6),
- * on plain typed arrays (row-major, single channel unless stated). Conformance:
- * tests/data/preprocess3d_test.ts against fixtures/ast_reference/preprocess_3d.safetensors.
+ * on plain typed arrays (row-major, single channel unless stated): from an xyz point map to the
+ * unshuffled depth the model sees and the soft foreground mask. The RGB side is rgb.ts; both
+ * give the model an HWC image (`depthInput`). Conformance: tests/preprocess/depth_test.ts against
+ * fixtures/ast_reference/preprocess_3d.safetensors.
  */
+import type { HwcImage } from "../types.ts";
+import { binarize, resizeBilinear } from "./resize.ts";
 
 /** Step 1 default: number of gap-filling passes. */
 export const DEFAULT_FILLS = 3;
@@ -133,52 +137,6 @@ export function centreDepth(z: Float32Array, foreground: Float32Array): Float32A
   return out;
 }
 
-/** Source taps of a 1-D bilinear resize with torch's align_corners=False convention. */
-function bilinearTaps(inLen: number, outLen: number) {
-  const lo = new Int32Array(outLen), hi = new Int32Array(outLen), frac = new Float32Array(outLen);
-  const scale = inLen / outLen;
-  for (let d = 0; d < outLen; d++) {
-    const src = Math.max((d + 0.5) * scale - 0.5, 0); // torch clamps negative source indices to 0
-    const i0 = Math.min(Math.floor(src), inLen - 1);
-    lo[d] = i0;
-    hi[d] = Math.min(i0 + 1, inLen - 1);
-    frac[d] = src - i0;
-  }
-  return { lo, hi, frac };
-}
-
-/**
- * Bilinear resize of one channel, like torch `F.interpolate(mode="bilinear",
- * align_corners=False)` (no antialias) and tf `resizeBilinear(halfPixelCenters=true)`.
- */
-export function resizeBilinear(
-  src: Float32Array,
-  h: number,
-  w: number,
-  outH: number,
-  outW: number = outH,
-): Float32Array {
-  const ty = bilinearTaps(h, outH), tx = bilinearTaps(w, outW);
-  const out = new Float32Array(outH * outW);
-  for (let y = 0; y < outH; y++) {
-    const r0 = ty.lo[y] * w, r1 = ty.hi[y] * w, fy = ty.frac[y];
-    for (let x = 0; x < outW; x++) {
-      const c0 = tx.lo[x], c1 = tx.hi[x], fx = tx.frac[x];
-      const top = src[r0 + c0] * (1 - fx) + src[r0 + c1] * fx;
-      const bottom = src[r1 + c0] * (1 - fx) + src[r1 + c1] * fx;
-      out[y * outW + x] = top * (1 - fy) + bottom * fy;
-    }
-  }
-  return out;
-}
-
-/** 1 where value > threshold, else 0 (step 4 binarises the resized mask with threshold 0). */
-export function binarize(values: Float32Array, threshold = 0): Float32Array {
-  const out = new Float32Array(values.length);
-  for (let k = 0; k < values.length; k++) out[k] = values[k] > threshold ? 1 : 0;
-  return out;
-}
-
 /**
  * Step 5: (side x side) -> (factor^2, side/factor, side/factor), CHW, channel = dy*factor + dx
  * (torch pixel_unshuffle on one channel; same order as tf.spaceToDepth).
@@ -302,4 +260,26 @@ export function preprocessDepth(
     foregroundResized,
     foregroundDilated,
   };
+}
+
+/** Channels of the unshuffled depth: one per position in an 8x8 block. */
+export const DEPTH_CHANNELS = UNSHUFFLE_FACTOR * UNSHUFFLE_FACTOR;
+
+/** The model's 3D input: unshuffled depth as an HWC image, and the soft foreground mask. */
+export interface DepthInput {
+  /** [mapLen, mapLen, 64] */
+  depth: HwcImage;
+  /** [mapLen * mapLen] soft foreground mask (all ones when the mask is off) */
+  foreground: Float32Array;
+}
+
+/** Steps 1-6 of an xyz point map (h x w x 3, or z alone), as the model's HWC input. */
+export function depthInput(xyz: Float32Array, h: number, w: number, options: PreprocessDepthOptions = {}): DepthInput {
+  const d = preprocessDepth(xyz, h, w, options);
+  const cells = d.mapLen * d.mapLen;
+  const data = new Float32Array(cells * DEPTH_CHANNELS);
+  for (let ch = 0; ch < DEPTH_CHANNELS; ch++) {
+    for (let k = 0; k < cells; k++) data[k * DEPTH_CHANNELS + ch] = d.depth[ch * cells + k];
+  }
+  return { depth: { data, height: d.mapLen, width: d.mapLen, channels: DEPTH_CHANNELS }, foreground: d.foregroundDown };
 }

@@ -1,0 +1,105 @@
+/**
+ * The typed config of one AST run: everything that determines what a run computes (model sizes,
+ * epochs, image features, masks, scoring, seed). One object per experiment; presets in
+ * presets.ts, changes as patches (patch.ts), the effective config of a run from resolve.ts.
+ */
+import { parseThresholdRule } from "../metrics/threshold.ts";
+import { MODES, type Mode, type PresetName } from "../types.ts";
+
+/** Adam with PyTorch semantics (lib/train/adam.ts); weight decay is coupled L2, not AdamW. */
+export interface AdamConfig {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+}
+
+export interface AstConfig {
+  preset: PresetName;
+  mode: Mode;
+  seed: number;
+  /** side of the feature map (24 at the paper's 768 input) */
+  mapLen: number;
+  /** image feature extractor for rgb/combi (lib/features/backbones.ts); "raw-patch" = raw-pixel patch embedding */
+  backbone: string;
+  /** the backbone's layer the features come from; null = its registry default */
+  layer: string | null;
+  /** the backbone's weights file or folder; null = looked up under the weights root ($AST_WEIGHTS_DIR) */
+  weights: string | null;
+  /**
+   * A preset's backbone choice that may fall back to the raw-pixel patch embedding (with a note)
+   * when its weights are missing. False for `paper` and whenever the backbone, layer or weights
+   * were chosen: a chosen backbone is never substituted.
+   */
+  backboneFallback: boolean;
+  posEncDim: number;
+  /** use the positional encoding (Table 7 ablation) */
+  posEnc: boolean;
+  /** foreground mask in the losses (3D-AD depth/combi only) */
+  trainMask: boolean;
+  /** foreground mask in the evaluation (3D-AD depth/combi only) */
+  evalMask: boolean;
+  teacher: { hidden: number; nBlocks: number; kernelSizes: number[]; clamp: number; epochs: number };
+  student: {
+    /** "asymmetric" = the paper's CNN; "flow" = symmetric NF student (Table 5) */
+    kind: "asymmetric" | "flow";
+    hidden: number;
+    nBlocks: number;
+    leakySlope: number;
+    epochs: number;
+  };
+  /** "student" = student-teacher distance; "teacher-nll" = the teacher's NLL (Table 5 row) */
+  scoring: "student" | "teacher-nll";
+  batchSize: number;
+  adam: AdamConfig;
+  preprocess: { fills: number; bgThresh: number; dilateSize: number };
+  /** write a resumable checkpoint every N epochs */
+  checkpointEvery: number;
+  /**
+   * Fraction of train/good held apart as normal images for score statistics and the decision
+   * threshold when the dataset has no validation split (MVTec AD); 0 trains on all of them.
+   */
+  holdoutFraction: number;
+  /** how the decision threshold is chosen from held-apart normal scores: "fpr:F" or "quantile:Q" */
+  threshold: string;
+}
+
+/** Fields that may hold null or a string. */
+export const NULLABLE_FIELDS: ReadonlySet<string> = new Set(["layer", "weights"]);
+
+/** Config fields older run folders lack, with the value they meant. */
+export function withDefaults(c: AstConfig): AstConfig {
+  return { ...c, layer: c.layer ?? null, weights: c.weights ?? null, backboneFallback: c.backboneFallback ?? false };
+}
+
+/** Catch impossible settings before any work starts. */
+export function validateConfig(c: AstConfig): void {
+  const bad = (msg: string) => {
+    throw new Error(`invalid config: ${msg}`);
+  };
+  if (!MODES.includes(c.mode)) bad(`mode must be ${MODES.join(", ")}, got '${c.mode}'`);
+  const posInt = (v: number, name: string, min = 1) => {
+    if (!Number.isInteger(v) || v < min) bad(`${name} must be an integer >= ${min}, got ${v}`);
+  };
+  posInt(c.mapLen, "mapLen");
+  posInt(c.batchSize, "batchSize");
+  posInt(c.teacher.hidden, "teacher.hidden");
+  posInt(c.teacher.nBlocks, "teacher.nBlocks");
+  posInt(c.teacher.epochs, "teacher.epochs", 0);
+  posInt(c.student.hidden, "student.hidden");
+  posInt(c.student.nBlocks, "student.nBlocks", c.student.kind === "flow" ? 1 : 0);
+  posInt(c.student.epochs, "student.epochs", 0);
+  posInt(c.checkpointEvery, "checkpointEvery");
+  if (c.posEncDim % 4 !== 0) bad(`posEncDim must be a multiple of 4, got ${c.posEncDim}`);
+  if (!(c.teacher.clamp > 0)) bad(`teacher.clamp must be > 0`);
+  if (!["asymmetric", "flow"].includes(c.student.kind)) bad(`student.kind must be asymmetric or flow`);
+  if (!["student", "teacher-nll"].includes(c.scoring)) bad(`scoring must be student or teacher-nll`);
+  if (!(c.adam.lr > 0)) bad(`adam.lr must be > 0`);
+  if (!(c.holdoutFraction >= 0 && c.holdoutFraction < 1)) bad(`holdoutFraction must be in [0, 1), got ${c.holdoutFraction}`);
+  try {
+    parseThresholdRule(c.threshold);
+  } catch (e) {
+    bad((e as Error).message);
+  }
+}

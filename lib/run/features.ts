@@ -1,0 +1,103 @@
+/**
+ * Stage 3, features: the run's image backbone (exactly the one a resumed run started with) and
+ * the flow's inputs of the train, validation and test images (lib/run/inputs.ts; features of
+ * pretrained backbones cached on disk).
+ */
+import { backboneRecord, type ResolvedBackbone, resolveBackbone } from "../features/backbones.ts";
+import { featureCacheDir } from "../features/feature_cache.ts";
+import type { FeatureRecord } from "../results/record.ts";
+import { exists } from "../results/run_files.ts";
+import { sampleInputFiles } from "../types.ts";
+import type { Sample } from "../types.ts";
+import { buildInputs, type FeatureSet } from "./inputs.ts";
+import { type ResolvedRun, RunError } from "./resolve.ts";
+import type { SplitDataset } from "./split.ts";
+
+export interface RunBackbone {
+  /** null in depth mode */
+  resolved: ResolvedBackbone | null;
+  /** its name, or "none (depth only)" */
+  name: string;
+  /** layer, input size, channels, weights checksum (backboneRecord), or null */
+  info: Record<string, string | number> | null;
+  /** what config.json records */
+  record: FeatureRecord;
+}
+
+export interface RunFeatures {
+  train: FeatureSet;
+  validation: FeatureSet | null;
+  test: FeatureSet;
+}
+
+/**
+ * The image features of a run: the config's backbone, layer and weights (a preset's choice may
+ * fall back to raw patches). On --resume, exactly the backbone, layer and weights the run started
+ * with (recorded in config.json): a checksum change is an error.
+ */
+export async function runBackbone(run: ResolvedRun): Promise<RunBackbone> {
+  const { cfg, recorded, runtime } = run;
+  let resolved: ResolvedBackbone | null = null;
+  if (cfg.mode !== "depth" && recorded) {
+    const weights = run.options.weights ?? (recorded.weights_path && (await exists(recorded.weights_path)) ? recorded.weights_path : undefined);
+    resolved = await resolveBackbone({ name: recorded.backbone, weights, layer: recorded.backbone_layer, weightsDir: runtime.weightsDir });
+    if ((resolved.backbone.weightsChecksum ?? "") !== (recorded.weights_sha256 ?? "")) {
+      throw new RunError(`--resume: ${recorded.backbone} weights changed since the run started (sha256 ${resolved.backbone.weightsChecksum} != recorded ${recorded.weights_sha256})`);
+    }
+  } else if (cfg.mode !== "depth") {
+    resolved = await resolveBackbone({
+      name: cfg.backbone,
+      fallback: cfg.backboneFallback,
+      weights: cfg.weights ?? undefined,
+      layer: cfg.layer ?? undefined,
+      weightsDir: runtime.weightsDir,
+    });
+  }
+  const name = resolved ? resolved.backbone.name : "none (depth only)";
+  return {
+    resolved,
+    name,
+    info: resolved ? backboneRecord(resolved.backbone, cfg.mapLen) : null,
+    record: {
+      backbone: name,
+      ...(resolved?.backbone.layer ? { backbone_layer: resolved.backbone.layer } : {}),
+      ...(resolved?.backbone.weightsChecksum ? { weights_sha256: resolved.backbone.weightsChecksum } : {}),
+      ...(resolved?.weightsPath ? { weights_path: resolved.weightsPath } : {}),
+    },
+  };
+}
+
+/** A progress reporter that logs at most ~10 lines per pass. */
+export function progressLine(what: string, log: (l: string) => void) {
+  return (done: number, total: number, pass?: string) => {
+    const step = Math.max(1, Math.ceil(total / 10));
+    if (done === total || done % step === 0) log(`${what}${pass ? ` (${pass})` : ""} ${done}/${total}`);
+  };
+}
+
+/** The flow's inputs of every split; the backbone is released afterwards. */
+export async function extractFeatures(run: ResolvedRun, split: SplitDataset, backbone: RunBackbone): Promise<RunFeatures> {
+  const { cfg, options: o, log } = run;
+  const b = backbone.resolved?.backbone ?? null;
+  // Only pretrained networks are worth caching: the raw-patch embedding costs about a file read.
+  const cacheDir = !b?.weightsChecksum ? null : o.featureCache === undefined ? featureCacheDir(run.runtime.featureCacheDir) : o.featureCache;
+  const features = (samples: Sample[], what: string) =>
+    buildInputs(samples.map(sampleInputFiles), {
+      mode: cfg.mode,
+      mapLen: cfg.mapLen,
+      backbone: b,
+      useMask: cfg.trainMask || cfg.evalMask,
+      preprocess: cfg.preprocess,
+      onProgress: progressLine(`features ${what}`, log),
+      cache: cacheDir ? { dir: cacheDir, data: o.data, className: o.className, split: what, log } : null,
+    });
+  const { dataset } = split;
+  try {
+    const train = await features(dataset.train, "train");
+    const validation = dataset.validation.length ? await features(dataset.validation, "validation") : null;
+    const test = await features(dataset.test, "test");
+    return { train, validation, test };
+  } finally {
+    b?.dispose?.(); // features are plain arrays from here on
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Stages 4 and 5, fit teacher and fit student: the training engine on the model's objectives,
+ * with a resumable checkpoint every `checkpointEvery` epochs, history.json and state.json after
+ * each epoch, and the final weights (official state-dict names) when a phase ends. A phase whose
+ * final weights exist is loaded, not retrained (resume after it finished).
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { join } from "node:path";
+import type { AstConfig } from "../config/ast_config.ts";
+import { writeSafetensors } from "../io/safetensors.ts";
+import type { AstModel } from "../models/ast.ts";
+import type { ParameterStore } from "../models/parameters.ts";
+import { stateDict } from "../models/state_dict.ts";
+import { type EpochRecord, writeEpochProgress } from "../results/record.ts";
+import { exists, RUN_FILES } from "../results/run_files.ts";
+import { Adam } from "../train/adam.ts";
+import { type CheckpointMeta, loadCheckpoint, saveCheckpoint } from "../train/checkpoint.ts";
+import { type EpochReport, type LoopOptions, type TrainData, trainLoop } from "../train/engine.ts";
+import type { FeatureSet } from "./inputs.ts";
+
+/** Where and how a run trains: its folder, config, history so far and progress hooks. */
+export interface TrainingRun {
+  out: string;
+  cfg: AstConfig;
+  log: (line: string) => void;
+  /** epochs recorded so far (history.json; a resumed run continues it) */
+  history: EpochRecord[];
+  /** wall seconds of this run before `started` (earlier invocations) */
+  elapsedBefore: number;
+  /** performance.now() when this invocation started */
+  started: number;
+  onEpoch?: (r: EpochReport) => void;
+}
+
+/** The training images as tensors (the caller disposes them): features and, when trained with it, the mask. */
+export function trainingTensors(train: FeatureSet, cfg: AstConfig): TrainData {
+  const n = train.files.length;
+  return {
+    x: tf.tensor4d(train.x, [n, train.side, train.side, train.channels]),
+    masks: cfg.trainMask && train.masks ? tf.tensor4d(train.masks, [n, train.side, train.side, 1]) : null,
+  };
+}
+
+export async function fitTeacher(model: AstModel, data: TrainData, run: TrainingRun): Promise<void> {
+  await fitPhase("teacher", model.teacher.params, run.cfg.teacher.epochs, data, run, (x, m) => model.teacherLoss(x, m));
+}
+
+/** The teacher is frozen: its output is the student's regression target. */
+export async function fitStudent(model: AstModel, data: TrainData, run: TrainingRun): Promise<void> {
+  if (!model.student) return;
+  await fitPhase("student", model.student.params, run.cfg.student.epochs, data, run, (x, m, updates) => model.studentLoss(x, m, updates));
+}
+
+async function fitPhase(
+  phase: "teacher" | "student",
+  params: ParameterStore,
+  epochs: number,
+  data: TrainData,
+  run: TrainingRun,
+  loss: LoopOptions["loss"],
+): Promise<void> {
+  const { out, cfg, log } = run;
+  const finalPath = join(out, phase === "teacher" ? RUN_FILES.teacher : RUN_FILES.student);
+  const ckptDir = join(out, RUN_FILES.checkpointDir);
+  const ckptPath = join(ckptDir, `${phase}.safetensors`);
+  if (await exists(finalPath)) {
+    await loadCheckpoint(finalPath, params, null);
+    log(`${phase}: trained weights found, skipping training`);
+    return;
+  }
+  await Deno.mkdir(ckptDir, { recursive: true });
+  const optimizer = new Adam(cfg.adam, params.trainable);
+  let start = 0;
+  if (await exists(ckptPath)) {
+    start = (await loadCheckpoint(ckptPath, params, optimizer)).epoch;
+    log(`${phase}: resuming after epoch ${start}`);
+  }
+  await trainLoop(data, {
+    phase,
+    epochs,
+    startEpoch: start,
+    batchSize: Math.min(cfg.batchSize, data.x.shape[0]),
+    seed: cfg.seed,
+    params,
+    optimizer,
+    loss,
+    onEpoch: async (r) => {
+      if (r.epoch % cfg.checkpointEvery === 0 || r.epoch === r.epochs) {
+        const meta: CheckpointMeta = { phase, epoch: r.epoch, adamStep: optimizer.step };
+        await saveCheckpoint(ckptPath, params, optimizer, meta);
+      }
+      await recordEpoch(r, run);
+    },
+  });
+  await writeSafetensors(finalPath, await stateDict(params), { phase, epochs: String(epochs), format: "AST state dict (PyTorch layout)" });
+  optimizer.dispose();
+}
+
+/** Progress line, resident memory (it should stay flat: tensors are disposed per step), history.json. */
+async function recordEpoch(r: EpochReport, run: TrainingRun): Promise<void> {
+  const rssMb = Math.round(Deno.memoryUsage().rss / 2 ** 20);
+  run.log(`${r.phase} epoch ${r.epoch}/${r.epochs}  loss ${r.loss.toFixed(5)}  ${r.seconds.toFixed(1)} s  rss ${rssMb} MB`);
+  run.history.push({ ...r, rss_mb: rssMb });
+  await writeEpochProgress(run.out, run.history, run.elapsedBefore + (performance.now() - run.started) / 1000);
+  run.onEpoch?.(r);
+}

@@ -1,0 +1,92 @@
+/**
+ * The input stage: files in, the flow's input out. Per input (`{image, depth}`): image features
+ * from the backbone (lib/preprocess/rgb.ts + lib/features, cached), the unshuffled depth and soft
+ * foreground mask from the xyz point map (lib/preprocess/depth.ts), concatenated features first
+ * (combi). Training, evaluation and scoring new images all come through `buildInputs`.
+ */
+import { readImage } from "../io/images.ts";
+import { readXyzTiff } from "../io/tiff.ts";
+import type { Backbone } from "../features/backbone.ts";
+import { type CacheContext, cachedImageFeatures } from "../features/feature_cache.ts";
+import { DEPTH_CHANNELS, depthInput } from "../preprocess/depth.ts";
+import { groundTruthMask } from "../preprocess/mask.ts";
+import type { InputFiles, Mode } from "../types.ts";
+
+/** The flow's input for N files, stacked. */
+export interface FeatureSet {
+  files: InputFiles[];
+  side: number;
+  channels: number;
+  /** [N, side, side, channels] */
+  x: Float32Array;
+  /** [N, side, side] soft foreground masks, or null when no mask is used */
+  masks: Float32Array | null;
+}
+
+export interface InputOptions {
+  mode: Mode;
+  mapLen: number;
+  backbone: Backbone | null;
+  useMask: boolean;
+  preprocess: { fills: number; bgThresh: number; dilateSize: number };
+  /** called per input of each pass; `what` = "image" (backbone) or "depth" */
+  onProgress?: (done: number, total: number, what: "image" | "depth") => void;
+  /** image-feature cache (lib/features/feature_cache.ts); null/absent = extract every time */
+  cache?: CacheContext | null;
+}
+
+export class InputError extends Error {}
+
+export { DEPTH_CHANNELS };
+
+/** Input channels of the flow: image features, depth, or both. */
+export function inputChannels(mode: Mode, backbone: Backbone | null): number {
+  const img = mode === "depth" ? 0 : backbone!.channels;
+  return img + (mode === "rgb" ? 0 : DEPTH_CHANNELS);
+}
+
+export async function buildInputs(files: InputFiles[], o: InputOptions): Promise<FeatureSet> {
+  const side = o.mapLen, cells = side * side;
+  const channels = inputChannels(o.mode, o.backbone);
+  const x = new Float32Array(files.length * cells * channels);
+  const masks = o.useMask ? new Float32Array(files.length * cells) : null;
+  if (o.mode !== "depth") {
+    const c = o.backbone!.channels;
+    const images = files.map((f) => f.image);
+    const { x: img } = await cachedImageFeatures(images, o.backbone!, side, o.cache ?? null, (d, t) => o.onProgress?.(d, t, "image"));
+    if (c === channels) x.set(img);
+    else for (let k = 0; k < files.length * cells; k++) x.set(img.subarray(k * c, (k + 1) * c), k * channels);
+  }
+  if (o.mode !== "rgb") {
+    const offset = o.mode === "depth" ? 0 : o.backbone!.channels;
+    for (let i = 0; i < files.length; i++) {
+      const path = files[i].depth;
+      if (!path) throw new InputError(`${files[i].image}: no xyz point map (not MVTec 3D-AD)`);
+      const map = await readXyzTiff(path);
+      const d = depthInput(map.xyz, map.height, map.width, { mapLen: side, ...o.preprocess, useMask: o.useMask });
+      const base = i * cells * channels;
+      for (let k = 0; k < cells; k++) x.set(d.depth.data.subarray(k * DEPTH_CHANNELS, (k + 1) * DEPTH_CHANNELS), base + k * channels + offset);
+      if (masks) masks.set(d.foreground, i * cells);
+      o.onProgress?.(i + 1, files.length, "depth");
+    }
+  }
+  for (let k = 0; k < x.length; k++) {
+    if (!Number.isFinite(x[k])) {
+      const i = Math.floor(k / (cells * channels));
+      throw new InputError(`${files[i].depth ?? files[i].image}: non-finite feature value (corrupt input?)`);
+    }
+  }
+  return { files, side, channels, x, masks };
+}
+
+/** A ground-truth mask file (undefined: a good image) as binary side x side. */
+export async function readGroundTruth(maskPath: string | undefined, side: number, threshold = 0.5): Promise<Float32Array> {
+  return groundTruthMask(maskPath === undefined ? null : await readImage(maskPath), side, threshold);
+}
+
+/** Ground-truth masks [N, outSize, outSize] (binary) of test images. */
+export async function groundTruth(maskPaths: (string | undefined)[], outSize: number): Promise<Float32Array> {
+  const out = new Float32Array(maskPaths.length * outSize * outSize);
+  for (let i = 0; i < maskPaths.length; i++) out.set(await readGroundTruth(maskPaths[i], outSize), i * outSize * outSize);
+  return out;
+}

@@ -1,0 +1,122 @@
+/**
+ * Stage 7, record: the run's results as the files of lib/results — per-image scores, anomaly
+ * maps, the model card (what scoring new images needs) and metrics.json, written last.
+ */
+import type { BackendInfo } from "../backend/backend.ts";
+import type { AstConfig } from "../config/ast_config.ts";
+import type { MvtecDataset } from "../data/mvtec.ts";
+import { datasetNotes, hasDefectMasks } from "../data/open.ts";
+import { readImage } from "../io/images.ts";
+import { readXyzTiff } from "../io/tiff.ts";
+import type { AstModel } from "../models/ast.ts";
+import { type InputSpec, MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelCard, normalScores } from "../results/model_card.ts";
+import { provenance } from "../results/provenance.ts";
+import { type EpochRecord, memorySummary, type RunRecord, summariseScores, writeRunResults } from "../results/record.ts";
+import type { Mode, Sample } from "../types.ts";
+import type { Evaluation } from "./evaluate.ts";
+import type { RunBackbone } from "./features.ts";
+import type { SplitDataset } from "./split.ts";
+
+export interface RecordInputs {
+  out: string;
+  className: string;
+  cfg: AstConfig;
+  split: SplitDataset;
+  backbone: RunBackbone;
+  backend: BackendInfo;
+  model: AstModel;
+  evaluation: Evaluation;
+  history: EpochRecord[];
+  /** wall seconds of the whole run (earlier invocations included) and per stage of this one */
+  seconds: number;
+  timing: Omit<RunRecord["timing"], "inference_ms_per_image">;
+}
+
+/** What the model expects as input (checked when scoring new images). */
+async function inputSpec(sample: Sample, mode: Mode): Promise<InputSpec> {
+  const img = await readImage(sample.rgbPath);
+  const spec: InputSpec = { width: img.width, height: img.height, channels: img.channels };
+  if (mode !== "rgb" && sample.xyzPath) {
+    const xyz = await readXyzTiff(sample.xyzPath);
+    spec.depth = { width: xyz.width, height: xyz.height };
+  }
+  return spec;
+}
+
+function modelCard(r: RecordInputs, dataset: MvtecDataset, input: InputSpec): ModelCard {
+  const { cfg, backbone: { name, info }, evaluation: ev, split } = r;
+  return {
+    format: MODEL_FORMAT,
+    version: MODEL_FORMAT_VERSION,
+    created: new Date().toISOString(),
+    class: r.className,
+    mode: cfg.mode,
+    layout: dataset.layout,
+    features: {
+      backbone: name,
+      ...(info?.layer ? { layer: String(info.layer) } : {}),
+      ...(info?.weights_sha256 ? { weights_sha256: String(info.weights_sha256) } : {}),
+      ...(info?.input_size ? { input_size: Number(info.input_size) } : {}),
+    },
+    input,
+    pos_enc: cfg.posEnc,
+    foreground_mask: cfg.evalMask,
+    map_side: ev.outSize,
+    normal_scores: ev.validationScores && split.normalSource ? normalScores(ev.validationScores.scoreMax, split.normalSource) : null,
+    threshold: ev.threshold,
+  };
+}
+
+async function runRecord(r: RecordInputs, dataset: MvtecDataset): Promise<RunRecord> {
+  const { cfg, backbone: { name, info, resolved }, evaluation: ev } = r;
+  const notes = datasetNotes(dataset), masks = hasDefectMasks(dataset);
+  return {
+    ...ev.metrics,
+    backend: r.backend.name,
+    threads: r.backend.threads,
+    seconds: r.seconds,
+    class: r.className,
+    mode: cfg.mode,
+    preset: cfg.preset,
+    backbone: name,
+    ...(resolved?.note ? { backbone_note: resolved.note } : {}),
+    ...(info?.layer ? { backbone_layer: String(info.layer) } : {}),
+    ...(info ? { backbone_input_size: Number(info.input_size) } : {}),
+    ...(info?.weights_sha256 ? { backbone_weights_sha256: String(info.weights_sha256) } : {}),
+    epochs: { teacher: cfg.teacher.epochs, student: cfg.student.epochs },
+    seed: cfg.seed,
+    layout: dataset.layout,
+    n_train: dataset.train.length,
+    n_test: dataset.test.length,
+    ...(notes.length || !masks ? { dataset_notes: [...notes, ...(masks ? [] : ["no defect masks: image-level metrics only"])] } : {}),
+    validation_scores: ev.validationScores ? summariseScores(ev.validationScores.scoreMax) : null,
+    threshold: ev.threshold,
+    threshold_report: ev.thresholdReport,
+    normal_source: r.split.normalSource,
+    teacher_nll: ev.teacherNll,
+    params: r.model.paramCounts(),
+    memory: memorySummary(r.history),
+    timing: { ...r.timing, inference_ms_per_image: ev.inferenceMs },
+    provenance: await provenance(r.backend),
+  };
+}
+
+export async function recordRun(r: RecordInputs): Promise<RunRecord> {
+  const { evaluation: ev } = r;
+  const dataset = r.split.dataset;
+  const record = await runRecord(r, dataset);
+  await writeRunResults(r.out, {
+    scores: ev.samples.map((s, i) => ({
+      path: s.rgbPath,
+      defect_type: s.defectType,
+      label: s.label,
+      score_max: ev.results.scoreMax[i],
+      score_mean: ev.results.scoreMean[i],
+      ...(ev.teacherScores ? { teacher_nll_max: ev.teacherScores.scoreMax[i], teacher_nll_mean: ev.teacherScores.scoreMean[i] } : {}),
+    })),
+    maps: { data: ev.results.maps, n: ev.samples.length, side: ev.outSize },
+    card: modelCard(r, dataset, await inputSpec(dataset.train[0], r.cfg.mode)),
+    record,
+  });
+  return record;
+}

@@ -1,0 +1,109 @@
+/**
+ * Stage 1, resolve: the dataset, the effective config, the output folder, and what an
+ * interrupted run left (on --resume). Writes nothing.
+ */
+import { join, resolve } from "node:path";
+import { type AstConfig, validateConfig, withDefaults } from "../config/ast_config.ts";
+import { loadExperimentFile, resolveConfig } from "../config/resolve.ts";
+import type { ConfigPatch } from "../config/patch.ts";
+import { DEFAULT_RUNTIME, type RuntimeOptions } from "../config/runtime.ts";
+import type { MvtecDataset } from "../data/mvtec.ts";
+import { datasetNotes, hasDefectMasks, openAnyDataset } from "../data/open.ts";
+import type { FeatureRecord, RunConfigFile, RunState } from "../results/record.ts";
+import { readRunState } from "../results/record.ts";
+import { exists, readJson, RUN_FILES } from "../results/run_files.ts";
+import type { EpochReport } from "../train/engine.ts";
+import type { Mode, PresetName } from "../types.ts";
+
+export interface RunOptions {
+  data: string;
+  className: string;
+  mode: Mode;
+  preset?: PresetName;
+  epochs?: number;
+  seed?: number;
+  out?: string;
+  resume?: boolean;
+  /** --set key=value overrides */
+  sets?: string[];
+  /** experiment config (JSON or a TS module whose default export is a config patch) */
+  configFile?: string;
+  backbone?: string;
+  /** --weights: the backbone's weights file/folder (else looked up under the runtime's weights root) */
+  weights?: string;
+  /** --layer: overrides the backbone's default layer */
+  layer?: string;
+  /** a grid variant's patch, applied after the flags */
+  variant?: { name: string; patch: ConfigPatch };
+  /** image-feature cache folder; null disables; default: the runtime's (else data/cache/features) */
+  featureCache?: string | null;
+  /** an already opened dataset (e.g. a folder of your own images); else opened from data/className */
+  dataset?: MvtecDataset;
+  /** where this machine keeps weights and caches, which backend runs (lib/config/runtime.ts) */
+  runtime?: RuntimeOptions;
+  log?: (line: string) => void;
+  onEpoch?: (r: EpochReport) => void;
+}
+
+export class RunError extends Error {}
+
+export interface ResolvedRun {
+  options: RunOptions;
+  runtime: RuntimeOptions;
+  log: (line: string) => void;
+  dataset: MvtecDataset;
+  cfg: AstConfig;
+  out: string;
+  resume: boolean;
+  /** progress of earlier invocations (resume) */
+  state: RunState;
+  /** the image features the run started with (resume), else null */
+  recorded: FeatureRecord | null;
+}
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+}
+
+/** The effective config of a new run (lib/config/resolve.ts, in its fixed order). */
+export async function runConfig(o: RunOptions, layout: MvtecDataset["layout"]): Promise<AstConfig> {
+  return resolveConfig({
+    preset: o.preset,
+    mode: o.mode,
+    layout,
+    file: o.configFile ? await loadExperimentFile(o.configFile) : undefined,
+    sets: o.sets,
+    flags: { backbone: o.backbone, layer: o.layer, weights: o.weights, seed: o.seed, epochs: o.epochs },
+    variant: o.variant,
+  });
+}
+
+export async function resolveRun(o: RunOptions): Promise<ResolvedRun> {
+  const log = o.log ?? ((l: string) => console.log(l));
+  const dataset = o.dataset ?? await openAnyDataset(o.data, o.className);
+  for (const note of datasetNotes(dataset)) log(`note: ${note}`);
+  if (!hasDefectMasks(dataset)) log("note: no defect masks: image-level metrics only (pixel AUROC and AUPRO need masks)");
+  if (dataset.layout === "mvtecad" && o.mode !== "rgb") {
+    throw new RunError(`${dataset.classDir}: MVTec AD layout has no depth data: use --mode rgb`);
+  }
+  const out = resolve(o.out ?? join("results", "runs", `${timestamp()}-${o.className}-${o.mode}`));
+  const configPath = join(out, RUN_FILES.config);
+  let cfg: AstConfig, state: RunState = { elapsedBefore: 0 }, recorded: FeatureRecord | null = null;
+  if (o.resume) {
+    if (!(await exists(configPath))) throw new RunError(`--resume: ${out} holds no run to resume (no ${RUN_FILES.config})`);
+    if (await exists(join(out, RUN_FILES.metrics))) throw new RunError(`--resume: ${out} is already complete (metrics.json exists)`);
+    const saved = await readJson<RunConfigFile>(configPath);
+    cfg = withDefaults(saved.config);
+    recorded = saved;
+    state = await readRunState(out);
+    log(`resuming ${out}`);
+  } else {
+    if (await exists(out)) throw new RunError(`--out ${out} already exists (run folders are immutable; use --resume to continue an interrupted run)`);
+    cfg = await runConfig(o, dataset.layout);
+  }
+  validateConfig(cfg);
+  if (dataset.layout === "mvtecad" && (cfg.trainMask || cfg.evalMask)) {
+    throw new RunError("foreground masks need 3D data: MVTec AD runs use no mask");
+  }
+  return { options: o, runtime: o.runtime ?? DEFAULT_RUNTIME, log, dataset, cfg, out, resume: !!o.resume, state, recorded };
+}

@@ -1,0 +1,87 @@
+/**
+ * One AST run end to end, as its named stages: resolve -> split -> features -> fit teacher ->
+ * fit student -> evaluate -> record, written as an immutable record under `out`
+ * (lib/results/record.ts). Each stage is a function a notebook can call on its own; this file
+ * only chains them and times them. Checkpoints make an interrupted run resumable; the record is
+ * complete once metrics.json exists.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { resolve } from "node:path";
+import { initBackend } from "../backend/backend.ts";
+import { AstModel } from "../models/ast.ts";
+import { readHistory, type RunRecord, writeRunConfig } from "../results/record.ts";
+import { evaluateRun } from "./evaluate.ts";
+import { extractFeatures, runBackbone } from "./features.ts";
+import { fitStudent, fitTeacher, trainingTensors, type TrainingRun } from "./fit.ts";
+import { recordRun } from "./record.ts";
+import { resolveRun, type RunOptions } from "./resolve.ts";
+import { holdApartNormals } from "./split.ts";
+
+export interface RunResult {
+  out: string;
+  metrics: RunRecord;
+}
+
+/** Wall seconds since the last lap. */
+function stopwatch() {
+  let t = performance.now();
+  return () => {
+    const now = performance.now(), s = (now - t) / 1000;
+    t = now;
+    return s;
+  };
+}
+
+export async function runExperiment(o: RunOptions): Promise<RunResult> {
+  const started = performance.now();
+  const run = await resolveRun(o);
+  const { cfg, out, log } = run;
+  const split = holdApartNormals(run.dataset, cfg, log);
+  const { dataset } = split;
+  const backend = await initBackend(run.runtime.backend as Parameters<typeof initBackend>[0]); // MERGE: BackendOptions
+  const backbone = await runBackbone(run);
+  if (backbone.resolved?.note) log(`note: ${backbone.resolved.note}`);
+  if (!run.resume) {
+    await Deno.mkdir(out, { recursive: true });
+    await writeRunConfig(out, { config: cfg, data: resolve(o.data), class: o.className, layout: dataset.layout, ...backbone.record });
+  }
+  const desc = backbone.resolved ? `${backbone.resolved.backbone.description}${backbone.info?.input_size ? `, ${backbone.info.input_size} px input` : ""}` : backbone.name;
+  log(`AST ${cfg.mode} on ${dataset.classDir} (${dataset.layout}): ${dataset.train.length} train, ${dataset.validation.length} validation, ${dataset.test.length} test; backend ${backend.name} x${backend.threads}; features ${desc === backbone.name ? backbone.name : `${backbone.name} (${desc})`}`);
+
+  const lap = stopwatch();
+  const features = await extractFeatures(run, split, backbone);
+  const featuresSeconds = lap();
+  const model = AstModel.create(cfg, features.train.channels, cfg.seed);
+  try {
+    const training: TrainingRun = { out, cfg, log, history: await readHistory(out), elapsedBefore: run.state.elapsedBefore, started, onEpoch: o.onEpoch };
+    const data = trainingTensors(features.train, cfg);
+    let teacherSeconds: number;
+    try {
+      await fitTeacher(model, data, training);
+      teacherSeconds = lap();
+      await fitStudent(model, data, training);
+    } finally {
+      tf.dispose([data.x, data.masks ?? []].flat());
+    }
+    const studentSeconds = lap();
+    log("evaluating");
+    const evaluation = await evaluateRun(model, features, dataset, cfg);
+    const evaluateSeconds = lap();
+    const metrics = await recordRun({
+      out,
+      className: o.className,
+      cfg,
+      split,
+      backbone,
+      backend,
+      model,
+      evaluation,
+      history: training.history,
+      seconds: run.state.elapsedBefore + (performance.now() - started) / 1000,
+      timing: { features_s: featuresSeconds, teacher_s: teacherSeconds, student_s: studentSeconds, evaluate_s: evaluateSeconds },
+    });
+    return { out, metrics };
+  } finally {
+    model.dispose();
+  }
+}
