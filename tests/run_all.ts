@@ -5,7 +5,7 @@
  * stage, as do `--quick` and AST_SKIP_NOTEBOOKS=1.
  *
  * Notebook stage: every notebooks/*.ipynb is executed on the Deno kernel, its outputs checked,
- * exported to HTML and rendered in headless Chromium (lib/notebook/). Two tests per notebook:
+ * exported to HTML and rendered in headless Chromium (tools/notebooks/). Two tests per notebook:
  * execution (+ output checks) and HTML (+ page check). Missing Jupyter, kernel or Chromium
  * skips them with a message, except under CI (env CI set), where they fail.
  */
@@ -70,11 +70,11 @@ function inCI(): boolean {
   return !!v && v !== "false" && v !== "0";
 }
 
-/** The notebook stage (lib/notebook/execute.ts), loaded here so a broken module cannot stop the unit tests. */
+/** The notebook stage (tools/notebooks/execute.ts), loaded here so a broken module cannot stop the unit tests. */
 async function notebookStage(): Promise<Counts> {
   console.log("\n== notebooks");
   try {
-    const { notebookStage } = await import("../lib/notebook/mod.ts");
+    const { notebookStage } = await import("../tools/notebooks/mod.ts");
     return await notebookStage({ ci: inCI() });
   } catch (e) {
     console.log(`notebooks: FAILED: ${(e as Error).stack ?? e}`);

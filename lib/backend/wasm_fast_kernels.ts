@@ -1,6 +1,6 @@
 /**
  * Replacements for wasm kernels that are correct but slow on training workloads (measured on a
- * hidden-256 student step, [8,24,24,256] activations, lib/backend/kernel_profile.ts):
+ * hidden-256 student step, [8,24,24,256] activations, tools/bench/kernel_profile.ts):
  *
  * - Identity copies the whole tensor in the shipped wasm kernel; the engine calls it for every
  *   tensor it saves for backprop (~350 copies per step, ~15% of the step). Here it shares the

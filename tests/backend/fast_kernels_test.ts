@@ -195,25 +195,3 @@ Deno.test({
     assertEquals(tf.engine().backend.numDataIds(), before);
   },
 });
-
-Deno.test({
-  name: "profileKernels: counts each kernel's calls (reset after warm-up), restores the registry",
-  ...WASM_TEST,
-  fn: async () => {
-    await setup();
-    const { profileKernels } = await import("../../lib/backend/kernel_profile.ts");
-    const before = tf.getKernelsForBackend("wasm").map((k) => k.kernelFunc);
-    const x = tf.ones([2, 3]);
-    const rows = await profileKernels((reset) => {
-      tf.tidy(() => tf.add(x, x)); // warm-up, not counted
-      reset();
-      for (let i = 0; i < 3; i++) tf.tidy(() => tf.mul(tf.add(x, x), x));
-    });
-    const byName = Object.fromEntries(rows.map((r) => [r.kernel, r.calls]));
-    assertEquals(byName.Add, 3);
-    assertEquals(byName.Multiply, 3);
-    assert(Math.abs(rows.reduce((a, r) => a + r.share, 0) - 1) < 0.01, "shares sum to 1");
-    assertEquals(tf.getKernelsForBackend("wasm").map((k) => k.kernelFunc), before);
-    x.dispose();
-  },
-});

@@ -238,7 +238,7 @@ Deno.test({ name: "wasm + oneDNN block copies: split and concat on every axis (s
 Deno.test({ name: "oneDNN: after the primitive cache fills (100+ geometries) it starts over and results stay right (vs OpenBLAS)", ...opts, fn: async () => {
   const { OneDnnConvolutions } = await import("../../lib/backend/native/onednn.ts");
   const { openBlasConvolutions } = await import("../../lib/backend/native/library.ts");
-  const { sameGeometry } = await import("../../lib/backend/native/measure.ts");
+  const { sameGeometry } = await import("../../lib/backend/native/conv.ts");
   let dnnl;
   try {
     dnnl = OneDnnConvolutions.load({ threads: 1 });

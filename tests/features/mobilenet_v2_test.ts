@@ -9,7 +9,7 @@ import { initBackend } from "../../lib/backend/backend.ts";
 import { MOBILENET_V2_DEFAULT_LAYER, mobileNetV2Backbone } from "../../lib/features/mobilenet_v2.ts";
 import { compileFoldedGraph } from "../../lib/features/folded_graph.ts";
 import { functionalGraphContaining, readLayersModelFolder } from "../../lib/features/tfjs_layers_model.ts";
-import { measureExtraction } from "../../lib/features/measure.ts";
+import { measureExtraction } from "../../tools/bench/measure_extraction.ts";
 import { readImage } from "../../lib/io/images.ts";
 import { assert, assertClose, assertEquals, assertRejects } from "../assert.ts";
 import { needsShared, sharedPath } from "../_shared.ts";

@@ -30,6 +30,16 @@ export interface ConvGeometry {
   padInfo: { top: number; left: number; bottom?: number; right?: number };
 }
 
+/** Stride-1 'same' geometry of a k x k conv on size x size maps (the bench's and the tests' shapes). */
+export function sameGeometry(batch: number, size: number, cin: number, cout: number, k: number): ConvGeometry {
+  return {
+    batchSize: batch, inHeight: size, inWidth: size, inChannels: cin,
+    outHeight: size, outWidth: size, outChannels: cout,
+    filterHeight: k, filterWidth: k, strideHeight: 1, strideWidth: 1, dilationHeight: 1, dilationWidth: 1,
+    padInfo: { top: (k - 1) >> 1, left: (k - 1) >> 1, bottom: (k - 1) >> 1, right: (k - 1) >> 1 },
+  };
+}
+
 /** Column-matrix scratch per chunk: 16 Mi floats (64 MB). */
 const SCRATCH_FLOATS = 1 << 24;
 let scratch = new Float32Array(0);

@@ -10,7 +10,7 @@
  * does not cover (NCHW, non-float32, empty forward inputs) call the kernel registered before.
  *
  * Why: XNNPACK-in-wasm reaches ~35-45 GFLOP/s on the student's 3x3 convolutions on 2 cores,
- * OpenBLAS' AVX-512 SGEMM ~150-300, oneDNN ~300-360 (lib/backend/native/measure.ts).
+ * OpenBLAS' AVX-512 SGEMM ~150-300, oneDNN ~300-360 (tools/bench/measure_native_conv.ts).
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";

@@ -1,7 +1,8 @@
 /**
- * Where a step's time goes, per tfjs kernel: wraps every kernel registered for the active
- * backend with a timer (wasm and cpu kernels run synchronously, so the wall time of the call is
- * the kernel's time), runs `fn`, restores the kernels and returns the totals, largest first.
+ * Where a step's time goes, per tfjs kernel (the bench's profiler; CLI: profile.ts): wraps every
+ * kernel registered for the active backend with a timer (wasm and cpu kernels run synchronously,
+ * so the wall time of the call is the kernel's time), runs `fn`, restores the kernels and returns
+ * the totals, largest first.
  *
  *   const rows = await profileKernels(() => oneTrainingStep());
  *   console.table(rows.slice(0, 15));

@@ -4,40 +4,80 @@
  * render in headless Chromium. Writes `results/notebooks/<name>.{ipynb,html,png}` and
  * `results/notebooks/summary.json`; exits 1 when any notebook failed.
  *
- *   deno run -A lib/notebook/execute.ts [NAME|PATH ...] [--only a,b] [--timeout SECONDS]
+ *   deno run -A tools/notebooks/execute.ts [NAME|PATH ...] [--only a,b] [--timeout SECONDS]
  *     [--out DIR] [--dir DIR] [--no-html] [--no-browser] [--tick SECONDS]
  *
  * The kernel gets NO_COLOR=1, AST_SCALE=demo (unless set) and every other AST_* variable.
  * Jupyter runs on Debian's /usr/bin/python3 (`$JUPYTER_PYTHON` overrides): a pyenv python3
  * first on PATH cannot import Debian's Jupyter packages. `$AST_NOTEBOOKS_DIR` and
- * `$AST_NOTEBOOKS_OUT` override the folders, `$CHROMIUM` the browser.
+ * `$AST_NOTEBOOKS_OUT` override the folders, `$CHROMIUM` the browser. The environment is read
+ * once, by the entry points (`main`, `notebookStage`: readNotebookSettings), and passed down.
+ * The Python this runs is in python/ (check_jupyter.py, execute_hooks.py).
  */
 import { basename, dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { checkOutputs, formatProblem, type Notebook, notebookStats } from "./check_outputs.ts";
 import { exportHtml } from "./export_html.ts";
-import { checkPage, findChromium } from "./chromium.ts";
-import { readEnv } from "../util/env.ts";
-import { PROJECT_ROOT, sharedDir } from "../util/project.ts";
+import { checkPage, type ChromiumLookup, findChromium } from "./chromium.ts";
+import { PROJECT_ROOT, sharedDir } from "../../lib/util/project.ts";
 
 export { PROJECT_ROOT };
-/** The notebooks folder; `$AST_NOTEBOOKS_DIR` overrides. */
-export const NOTEBOOKS_DIR = readEnv("AST_NOTEBOOKS_DIR") ?? join(PROJECT_ROOT, "notebooks");
-/** Where executed notebooks, HTML, screenshots and summary.json go; `$AST_NOTEBOOKS_OUT` overrides. */
-export const OUT_DIR = readEnv("AST_NOTEBOOKS_OUT") ?? join(PROJECT_ROOT, "results", "notebooks");
+/** The notebooks folder, unless `$AST_NOTEBOOKS_DIR` says otherwise. */
+export const DEFAULT_NOTEBOOKS_DIR = join(PROJECT_ROOT, "notebooks");
+/** Where executed notebooks, HTML, screenshots and summary.json go, unless `$AST_NOTEBOOKS_OUT` says otherwise. */
+export const DEFAULT_OUT_DIR = join(PROJECT_ROOT, "results", "notebooks");
+/** Debian's Python, which has the Jupyter packages, unless `$JUPYTER_PYTHON` says otherwise. */
+export const DEFAULT_JUPYTER_PYTHON = "/usr/bin/python3";
 export const DEFAULT_CELL_TIMEOUT = 3600;
 
 export const INSTALL_JUPYTER = "install Debian packages jupyter-notebook jupyter-nbconvert python3-nbclient jupyter-client";
 export const INSTALL_KERNEL = "run deno jupyter --install";
 export const INSTALL_CHROMIUM = "install Debian package chromium";
 
-/** Debian's Python, which has the Jupyter packages. */
-export function jupyterPython(): string {
-  return Deno.env.get("JUPYTER_PYTHON") || "/usr/bin/python3";
+// The Python files the Jupyter Python runs (python/).
+const CHECK_JUPYTER_SCRIPT = fileURLToPath(new URL("./python/check_jupyter.py", import.meta.url));
+const EXECUTE_HOOKS_CONFIG = fileURLToPath(new URL("./python/execute_hooks.py", import.meta.url));
+
+// ---- settings from the environment -----------------------------------------------------------
+
+/** Everything the notebook tools take from the environment, read once by an entry point. */
+export interface NotebookSettings {
+  /** the notebooks folder (`$AST_NOTEBOOKS_DIR`) */
+  notebooksDir: string;
+  /** the results folder (`$AST_NOTEBOOKS_OUT`) */
+  outDir: string;
+  /** the Python that runs Jupyter (`$JUPYTER_PYTHON`) */
+  python: string;
+  /** where to look for Chromium (`$CHROMIUM`, `$PATH`) */
+  chromium: ChromiumLookup;
+  /** variables the kernel gets on top of the inherited environment (`$AST_SCALE`, `$AST_WEIGHTS_DIR`) */
+  kernelEnv: Record<string, string>;
 }
 
-/** The nbconvert command line prefix. */
-export function nbconvertCommand(): string[] {
-  return [jupyterPython(), "-m", "nbconvert"];
+/** An environment variable, or undefined when unset, empty, or not readable (no --allow-env). */
+function envVar(name: string): string | undefined {
+  try {
+    if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") return undefined;
+    return Deno.env.get(name) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The settings from the environment; entry points call this once and pass the values down. */
+export function readNotebookSettings(): NotebookSettings {
+  return {
+    notebooksDir: envVar("AST_NOTEBOOKS_DIR") ?? DEFAULT_NOTEBOOKS_DIR,
+    outDir: envVar("AST_NOTEBOOKS_OUT") ?? DEFAULT_OUT_DIR,
+    python: envVar("JUPYTER_PYTHON") ?? DEFAULT_JUPYTER_PYTHON,
+    chromium: { override: envVar("CHROMIUM"), searchPath: envVar("PATH") ?? "" },
+    kernelEnv: notebookEnv({ scale: envVar("AST_SCALE"), weightsDir: envVar("AST_WEIGHTS_DIR") }),
+  };
+}
+
+/** The nbconvert command line prefix for the Jupyter Python `python`. */
+export function nbconvertCommand(python: string): string[] {
+  return [python, "-m", "nbconvert"];
 }
 
 // ---- prerequisites -------------------------------------------------------------------------
@@ -53,31 +93,31 @@ export interface Prerequisites {
   missing: Prerequisite[];
 }
 
-const PROBE = `
-import json
-import nbconvert, nbclient
-from jupyter_client.kernelspec import KernelSpecManager
-spec = KernelSpecManager().get_all_specs().get("deno")
-print(json.dumps(spec and spec["spec"]["argv"]))
-`;
-
-/** Jupyter, the Deno kernelspec (and the binary it names) and, if asked, Chromium. */
-export async function checkPrerequisites({ browser = true } = {}): Promise<Prerequisites> {
+/**
+ * Jupyter (on `settings.python`), the Deno kernelspec (and the binary it names) and, if asked,
+ * Chromium.
+ */
+export async function checkPrerequisites(
+  settings: Pick<NotebookSettings, "python" | "chromium">,
+  { browser = true } = {},
+): Promise<Prerequisites> {
+  const { python } = settings;
   const missing: Prerequisite[] = [];
   let kernel: string | null = null;
   let out: Deno.CommandOutput | null = null;
   try {
-    out = await new Deno.Command(jupyterPython(), { args: ["-c", PROBE], stdout: "piped", stderr: "piped" }).output();
+    // prints the kernelspec's argv as one JSON line; fails when nbconvert/nbclient do not import
+    out = await new Deno.Command(python, { args: [CHECK_JUPYTER_SCRIPT], stdout: "piped", stderr: "piped" }).output();
   } catch { /* no such python */ }
   if (!out?.success) {
-    missing.push({ what: "jupyter", message: `jupyter missing (${jupyterPython()} cannot import nbconvert/nbclient): ${INSTALL_JUPYTER}` });
+    missing.push({ what: "jupyter", message: `jupyter missing (${python} cannot import nbconvert/nbclient): ${INSTALL_JUPYTER}` });
   } else {
     const argv = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop() ?? "null") as string[] | null;
     if (!argv) missing.push({ what: "kernel", message: `deno kernel missing: ${INSTALL_KERNEL}` });
     else if (!isFile(argv[0])) missing.push({ what: "kernel", message: `deno kernel names ${argv[0]}, which does not exist: ${INSTALL_KERNEL}` });
     else kernel = argv[0];
   }
-  const chromium = browser ? findChromium() : null;
+  const chromium = browser ? findChromium(settings.chromium) : null;
   if (browser && !chromium) missing.push({ what: "chromium", message: `chromium missing: ${INSTALL_CHROMIUM}` });
   return { kernel, chromium, missing };
 }
@@ -126,62 +166,18 @@ export function resolveNotebooks(names: string[], dir: string): string[] {
 // ---- execution ------------------------------------------------------------------------------
 
 /**
- * nbclient hooks, loaded by nbconvert as a config file: one `@@nb {json}` line per event on
- * stderr (per-cell progress without --debug's flood), and a snapshot of the notebook as far as
- * it ran, written even when a cell fails (nbconvert writes nothing then).
+ * Environment for the kernel: no ANSI colours, demo scale unless set; other AST_* inherited.
+ * `scale` and `weightsDir` are `$AST_SCALE` and `$AST_WEIGHTS_DIR`; without the latter,
+ * ../shared/weights when present.
  */
-const HOOKS = `
-import atexit, json, os, sys
-import nbformat
-
-_nb = None
-
-def _emit(event, **kw):
-    sys.stderr.write("@@nb " + json.dumps(dict(event=event, **kw)) + "\\n")
-    sys.stderr.flush()
-
-def _start(notebook, **_):
-    global _nb
-    _nb = notebook  # executed in place: outputs accumulate here
-    _emit("start", code=[i for i, c in enumerate(notebook.cells) if c.cell_type == "code" and c.source.strip()])
-
-def _cell(cell, cell_index, **_):
-    _emit("cell", index=cell_index)
-
-def _done(cell, cell_index, execute_reply=None, **_):
-    _emit("done", index=cell_index, status=((execute_reply or {}).get("content") or {}).get("status"))
-
-@atexit.register
-def _snapshot():
-    # runs after an uncaught CellExecutionError / timeout too (sync nbclient calls no completion hook)
-    path = os.environ.get("NBEXEC_SNAPSHOT")
-    if path and _nb is not None:
-        nbformat.write(_nb, path)
-
-c = get_config()
-c.ExecutePreprocessor.on_notebook_start = _start
-c.ExecutePreprocessor.on_cell_execute = _cell
-c.ExecutePreprocessor.on_cell_executed = _done
-`;
-
-let hooksPath: string | null = null;
-async function hooksFile(): Promise<string> {
-  if (!hooksPath) {
-    hooksPath = join(await Deno.makeTempDir({ prefix: "ast-nbexec-" }), "nbexec_hooks.py");
-    await Deno.writeTextFile(hooksPath, HOOKS);
-  }
-  return hooksPath;
-}
-
-/** Environment for the kernel: no ANSI colours, demo scale unless set; other AST_* inherited. */
-export function notebookEnv(): Record<string, string> {
+export function notebookEnv({ scale, weightsDir }: { scale?: string; weightsDir?: string }): Record<string, string> {
   const env: Record<string, string> = {
     NO_COLOR: "1",
     DENO_NO_UPDATE_CHECK: "1",
-    AST_SCALE: Deno.env.get("AST_SCALE") || "demo",
+    AST_SCALE: scale || "demo",
   };
   const shared = sharedDir();
-  if (!Deno.env.get("AST_WEIGHTS_DIR") && shared && isDir(join(shared, "weights"))) env.AST_WEIGHTS_DIR = join(shared, "weights");
+  if (!weightsDir && shared && isDir(join(shared, "weights"))) env.AST_WEIGHTS_DIR = join(shared, "weights");
   return env;
 }
 
@@ -218,6 +214,10 @@ export interface Execution {
 
 export interface ExecuteOptions {
   outDir: string;
+  /** the Python that runs Jupyter (NotebookSettings.python) */
+  python: string;
+  /** variables for the kernel (NotebookSettings.kernelEnv) */
+  kernelEnv: Record<string, string>;
   /** per-cell timeout, seconds */
   timeout?: number;
   /** seconds between "still running" lines */
@@ -247,14 +247,14 @@ export async function executeNotebook(notebookPath: string, options: ExecuteOpti
   const name = basename(path, ".ipynb");
   const output = join(outDir, `${name}.ipynb`);
   const snapshot = join(outDir, `${name}.partial.ipynb`);
-  const [cmd, ...pre] = nbconvertCommand();
+  const [cmd, ...pre] = nbconvertCommand(options.python);
   const started = performance.now();
   const since = () => (performance.now() - started) / 1000;
   const child = new Deno.Command(cmd, {
     args: [
       ...pre,
       "--config",
-      await hooksFile(),
+      EXECUTE_HOOKS_CONFIG, // progress lines on stderr, snapshot at $NBEXEC_SNAPSHOT
       "--to",
       "notebook",
       "--execute",
@@ -267,7 +267,7 @@ export async function executeNotebook(notebookPath: string, options: ExecuteOpti
       path,
     ],
     cwd: dirname(path), // nbconvert also starts the kernel in the notebook's folder
-    env: { ...notebookEnv(), NBEXEC_SNAPSHOT: snapshot },
+    env: { ...options.kernelEnv, NBEXEC_SNAPSHOT: snapshot },
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -447,7 +447,7 @@ export async function runNotebook(notebookPath: string, options: RunOptions): Pr
     const htmlErrors: string[] = [];
     if (!nb || !exec.executed) htmlErrors.push("html: no executed notebook to export");
     else {
-      const exported = await exportHtml(exec.executed, outDir, name, nb, nbconvertCommand());
+      const exported = await exportHtml(exec.executed, outDir, name, nb, nbconvertCommand(options.python));
       result.timings.html = exported.seconds;
       result.html = exported.html;
       htmlErrors.push(...exported.problems.map((p) => `html: ${p}`));
@@ -496,10 +496,14 @@ export interface StageCounts {
 /**
  * Every notebook in `dir` as two tests: execution (+ output checks) and HTML (+ page check).
  * A missing tool skips the tests it blocks, or fails them when `ci` (CI must run them).
+ * An entry point: reads the environment (readNotebookSettings) for what is not given.
  */
 export async function notebookStage(
-  { dir = NOTEBOOKS_DIR, outDir = OUT_DIR, ci = false, log = console.log }: { dir?: string; outDir?: string; ci?: boolean; log?: (line: string) => void } = {},
+  { dir, outDir, ci = false, log = console.log }: { dir?: string; outDir?: string; ci?: boolean; log?: (line: string) => void } = {},
 ): Promise<StageCounts> {
+  const settings = readNotebookSettings();
+  dir ??= settings.notebooksDir;
+  outDir ??= settings.outDir;
   const counts: StageCounts = { passed: 0, failed: 0, skipped: 0 };
   const paths = listNotebooks(dir);
   if (!paths.length) {
@@ -507,7 +511,7 @@ export async function notebookStage(
     return counts;
   }
   const n = paths.length;
-  const pre = await checkPrerequisites({ browser: true });
+  const pre = await checkPrerequisites(settings, { browser: true });
   const verdict = ci ? "FAILED (CI must run them)" : "skipped";
   for (const m of pre.missing) log(`notebooks: ${m.message}`);
   if (pre.missing.some((m) => m.what !== "chromium")) {
@@ -516,7 +520,7 @@ export async function notebookStage(
     else counts.skipped = 2 * n;
     return counts;
   }
-  const results = await runNotebooks(paths, { outDir, chromium: pre.chromium, log });
+  const results = await runNotebooks(paths, { outDir, python: settings.python, kernelEnv: settings.kernelEnv, chromium: pre.chromium, log });
   const count = (name: string, ok: boolean | null) => {
     const word = ok === null ? (ci ? "FAILED" : "skipped") : ok ? "ok" : "FAILED";
     log(`${name} ... ${word}`);
@@ -550,9 +554,15 @@ export interface CliOptions {
 const USAGE = `usage: deno task notebooks [NAME|PATH ...] [--only a,b] [--timeout SECONDS] [--out DIR]
                            [--dir DIR] [--no-html] [--no-browser] [--tick SECONDS]`;
 
-/** Parses the CLI's arguments; throws one line on a bad one. */
-export function parseArgs(args: string[]): CliOptions {
-  const o: CliOptions = { names: [], dir: NOTEBOOKS_DIR, outDir: OUT_DIR, timeout: DEFAULT_CELL_TIMEOUT, tick: 30, html: true, browser: true };
+/**
+ * Parses the CLI's arguments; throws one line on a bad one. `folders` are the defaults of
+ * --dir and --out (main passes the environment's).
+ */
+export function parseArgs(
+  args: string[],
+  folders: { dir: string; outDir: string } = { dir: DEFAULT_NOTEBOOKS_DIR, outDir: DEFAULT_OUT_DIR },
+): CliOptions {
+  const o: CliOptions = { names: [], dir: folders.dir, outDir: folders.outDir, timeout: DEFAULT_CELL_TIMEOUT, tick: 30, html: true, browser: true };
   const value = (i: number, flag: string) => {
     const v = args[i + 1];
     if (v === undefined || v.startsWith("--")) throw new Error(`${flag} needs a value`);
@@ -583,9 +593,10 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  const settings = readNotebookSettings();
   let cli: CliOptions, paths: string[];
   try {
-    cli = parseArgs(Deno.args);
+    cli = parseArgs(Deno.args, { dir: settings.notebooksDir, outDir: settings.outDir });
     paths = resolveNotebooks(cli.names, cli.dir);
   } catch (e) {
     console.error((e as Error).message);
@@ -596,18 +607,19 @@ async function main(): Promise<number> {
     return 0;
   }
   const browser = cli.html && cli.browser;
-  const pre = await checkPrerequisites({ browser });
+  const pre = await checkPrerequisites(settings, { browser });
   const fatal = pre.missing.filter((m) => m.what !== "chromium");
   for (const m of pre.missing) console.error(m.message);
   if (fatal.length) return 1;
   if (browser && !pre.chromium) console.error("the page check is skipped (--no-browser to silence)");
 
-  const env = notebookEnv();
-  console.log(`notebooks: ${paths.length} (kernel ${pre.kernel}, AST_SCALE=${env.AST_SCALE}, cell timeout ${cli.timeout} s) -> ${cli.outDir}`);
+  console.log(`notebooks: ${paths.length} (kernel ${pre.kernel}, AST_SCALE=${settings.kernelEnv.AST_SCALE}, cell timeout ${cli.timeout} s) -> ${cli.outDir}`);
   let results: NotebookResult[];
   try {
     results = await runNotebooks(paths, {
       outDir: cli.outDir,
+      python: settings.python,
+      kernelEnv: settings.kernelEnv,
       timeout: cli.timeout,
       tick: cli.tick,
       html: cli.html,

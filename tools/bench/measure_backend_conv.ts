@@ -2,11 +2,11 @@
  * Conv throughput on the chosen backend: 3x3 NHWC conv, batch 8, 24x24, 256->256, 'same'
  * (5.44 GFLOP forward; backward = input grad + filter grad = 2 x forward).
  *
- *   deno run -A lib/backend/measure.ts                 # backend/threads from AST_BACKEND / AST_THREADS
- *   AST_THREADS=1 deno run -A lib/backend/measure.ts
+ *   deno run -A tools/bench/measure_backend_conv.ts    # backend/threads from AST_BACKEND / AST_THREADS
+ *   AST_THREADS=1 deno run -A tools/bench/measure_backend_conv.ts
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { initBackend } from "./backend.ts";
+import { initBackend } from "../../lib/backend/backend.ts";
 
 const [BATCH, SIZE, CIN, COUT, K] = [8, 24, 256, 256, 3];
 const FORWARD_GFLOP = (2 * BATCH * SIZE * SIZE * CIN * COUT * K * K) / 1e9;

@@ -4,8 +4,8 @@
  * backbone's input size (so decoding and large-image resizing are not timed). One warm-up
  * call first: it pays for kernel setup and weight upload.
  */
-import type { DecodedImage } from "../io/images.ts";
-import type { Backbone } from "./backbones.ts";
+import type { DecodedImage } from "../../lib/io/images.ts";
+import type { Backbone } from "../../lib/features/backbones.ts";
 
 /** A deterministic RGB test pattern (smooth gradients plus a fine checker). */
 export function syntheticImage(side: number): DecodedImage {

@@ -4,15 +4,15 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { join } from "node:path";
-import { initBackend } from "../../lib/backend/backend.ts";
-import { BenchError, runBench } from "../../lib/bench/bench.ts";
-import { type BenchRecord, mergeRecords } from "../../lib/bench/report.ts";
-import type { Workload } from "../../lib/bench/workloads.ts";
-import { defaultWorkloads } from "../../lib/bench/workloads.ts";
-import { effnetB5ForwardFlops, flowForwardFlops, kernelFlops, studentForwardFlops, TRAIN_STEP_FACTOR } from "../../lib/bench/flops.ts";
-import { randomEffnetB5Weights } from "../../lib/bench/effnet_weights.ts";
-import { EfficientNetB5 } from "../../lib/features/efficientnet/model.ts";
-import { assert, assertEquals, assertRejects } from "../assert.ts";
+import { initBackend } from "../../../lib/backend/backend.ts";
+import { BenchError, runBench } from "../../../tools/bench/bench.ts";
+import { type BenchRecord, mergeRecords } from "../../../tools/bench/report.ts";
+import type { Workload } from "../../../tools/bench/workloads.ts";
+import { defaultWorkloads } from "../../../tools/bench/workloads.ts";
+import { effnetB5ForwardFlops, flowForwardFlops, kernelFlops, studentForwardFlops, TRAIN_STEP_FACTOR } from "../../../tools/bench/flops.ts";
+import { randomEffnetB5Weights } from "../../../tools/bench/effnet_weights.ts";
+import { EfficientNetB5 } from "../../../lib/features/efficientnet/model.ts";
+import { assert, assertEquals, assertRejects } from "../../assert.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const FAST = { warmup: 1, minSteps: 2, maxSteps: 2, budgetSeconds: 0 };

@@ -1,5 +1,5 @@
-import { assert, assertEquals } from "../assert.ts";
-import { checkOutputs, countDisplayCalls, formatProblem, notebookStats } from "../../lib/notebook/check_outputs.ts";
+import { assert, assertEquals } from "../../assert.ts";
+import { checkOutputs, countDisplayCalls, formatProblem, notebookStats } from "../../../tools/notebooks/check_outputs.ts";
 import { code, display, error, markdown, notebook, stream, VEGA_SVG } from "./_notebooks.ts";
 
 const chart = { "application/vnd.vegalite.v5+json": { mark: "bar" }, "image/svg+xml": VEGA_SVG, "text/plain": "chart" };

@@ -7,14 +7,14 @@
  * depend on trained values. The images come from the synthetic generator, written to a temp dir.
  */
 import { join } from "node:path";
-import { generateDataset } from "../data/synthetic.ts";
-import { openDataset, type Sample } from "../data/mvtec.ts";
-import { applyOverrides, type PresetName, presetConfig } from "../experiment/config.ts";
-import { scoreImages } from "../experiment/evaluate.ts";
-import { backboneRecord, backboneSpec, locateWeights, type ResolvedBackbone, resolveBackbone } from "../features/backbones.ts";
-import { buildFeatures, featureChannels } from "../features/feature_set.ts";
-import { createStudent, createTeacher } from "../models/student_model.ts";
-import { positionalEncoding } from "../models/positional_encoding.ts";
+import { generateDataset } from "../../lib/data/synthetic.ts";
+import { openDataset, type Sample } from "../../lib/data/mvtec.ts";
+import { applyOverrides, type PresetName, presetConfig } from "../../lib/experiment/config.ts";
+import { scoreImages } from "../../lib/experiment/evaluate.ts";
+import { backboneRecord, backboneSpec, locateWeights, type ResolvedBackbone, resolveBackbone } from "../../lib/features/backbones.ts";
+import { buildFeatures, featureChannels } from "../../lib/features/feature_set.ts";
+import { createStudent, createTeacher } from "../../lib/models/student_model.ts";
+import { positionalEncoding } from "../../lib/models/positional_encoding.ts";
 import { effnetB5BenchWeightsFile } from "./effnet_weights.ts";
 
 export interface ScoreWorkload {
@@ -47,9 +47,15 @@ const COUNTS = { train: 1, validation: 0, testGood: 3, defects: { dent: 1, bump:
  * paper preset would refuse), the effnet_b5_768 workload's stand-in weights through the same
  * loader, so resize, normalisation and network are the real ones.
  */
-async function benchBackbone(name: string, preset: PresetName, tmp: string, fixture: boolean): Promise<{ resolved: ResolvedBackbone; note?: string }> {
+async function benchBackbone(
+  name: string,
+  preset: PresetName,
+  tmp: string,
+  fixture: boolean,
+  sharedDir: string,
+): Promise<{ resolved: ResolvedBackbone; note?: string }> {
   if (name === "efficientnet-b5" && !(await locateWeights(backboneSpec(name)))) {
-    const { path, source } = await effnetB5BenchWeightsFile(35, tmp, fixture);
+    const { path, source } = await effnetB5BenchWeightsFile(35, tmp, fixture, sharedDir);
     const resolved = await resolveBackbone({ name, explicit: false, preset, weights: path });
     return { resolved, note: `real weights absent: stand-in weights (${source === "random" ? "seeded random" : "fixture, random values"})` };
   }
@@ -57,14 +63,15 @@ async function benchBackbone(name: string, preset: PresetName, tmp: string, fixt
   return { resolved, note: resolved.note };
 }
 
-export async function prepareScore(w: ScoreWorkload): Promise<ScoreBench> {
+/** `sharedDir`: where the stand-in fixture weights are looked for (`$AST_SHARED_DIR`, read by the entry point). */
+export async function prepareScore(w: ScoreWorkload, sharedDir: string): Promise<ScoreBench> {
   const cfg = applyOverrides(presetConfig(w.preset, "combi", "mvtec3d"), w.overrides ?? []);
   const tmp = await Deno.makeTempDir({ prefix: "ast-bench-score-" });
   const made: { dispose(): void }[] = [];
   try {
     await generateDataset({ root: join(tmp, "data"), className: "puck", seed: 0, size: w.imageSize, counts: COUNTS });
     const samples: Sample[] = (await openDataset(join(tmp, "data"), "puck")).test;
-    const { resolved, note } = await benchBackbone(cfg.backbone, w.preset, tmp, w.fixtureWeights);
+    const { resolved, note } = await benchBackbone(cfg.backbone, w.preset, tmp, w.fixtureWeights, sharedDir);
     const backbone = resolved.backbone;
     if (backbone.dispose) made.push({ dispose: () => backbone.dispose!() });
     const channels = featureChannels(cfg.mode, backbone);

@@ -4,11 +4,12 @@
  * (skipped with a message without them; CI has them); the page check also needs Chromium.
  */
 import { join } from "node:path";
-import { assert, assertEquals } from "../assert.ts";
-import { checkPrerequisites, runNotebooks } from "../../lib/notebook/execute.ts";
+import { assert, assertEquals } from "../../assert.ts";
+import { checkPrerequisites, readNotebookSettings, runNotebooks } from "../../../tools/notebooks/execute.ts";
 import { code, notebook, VEGA_SVG } from "./_notebooks.ts";
 
-const pre = await checkPrerequisites({ browser: true });
+const settings = readNotebookSettings();
+const pre = await checkPrerequisites(settings, { browser: true });
 const blocking = pre.missing.filter((m) => m.what !== "chromium");
 if (blocking.length) console.warn(`SKIP notebook pipeline test: ${blocking.map((m) => m.message).join("; ")}`);
 
@@ -35,6 +36,8 @@ Deno.test({
   const lines: string[] = [];
   const results = await runNotebooks(["good", "error", "missing"].map((n) => join(dir, `${n}.ipynb`)), {
     outDir: out,
+    python: settings.python,
+    kernelEnv: settings.kernelEnv,
     timeout: 120,
     chromium: pre.chromium,
     log: (l) => lines.push(l),

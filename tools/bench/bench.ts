@@ -2,6 +2,14 @@
  * `deno task bench`: the speed issue's workloads on the active backend (AST_BACKEND /
  * AST_THREADS as everywhere), written to results/bench/latest.json and a timestamped copy.
  *
+ * tools/bench holds the benchmark and the measuring tools around it: this CLI (bench.ts) with
+ * its workloads (workloads.ts, score_workload.ts, effnet_weights.ts), FLOP counts (flops.ts)
+ * and record (report.ts); the per-kernel profiler (kernel_profile.ts, CLI profile.ts); and
+ * stand-alone measurements (measure_backend_conv.ts, measure_native_conv.ts,
+ * measure_extraction.ts). Tools may import lib/ (tools -> lib); nothing in lib/ imports tools/
+ * (lib -> tools never). The environment ($AST_SHARED_DIR) is read by the entry points' `main`
+ * and passed down; lib reads its own (AST_BACKEND, AST_THREADS, AST_WEIGHTS_DIR ...).
+ *
  *   deno task bench                                # every workload, then the demo's wall time
  *   deno task bench --only student_h256,teacher_h64   # a subset (add `demo` for the demo)
  *   deno task bench --no-demo                      # every workload, no demo
@@ -18,13 +26,12 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { PROJECT_ROOT } from "../util/project.ts";
-import { initBackend } from "../backend/backend.ts";
-import { loadOpenBlas } from "../backend/native/openblas.ts";
+import { PROJECT_ROOT } from "../../lib/util/project.ts";
+import { initBackend } from "../../lib/backend/backend.ts";
+import { loadOpenBlas } from "../../lib/backend/native/openblas.ts";
 import { DEFAULT_TIMING, defaultWorkloads, measureWorkload, type Outcome, type TimingOptions, type Workload } from "./workloads.ts";
 import { type BenchRecord, formatTable, loadAverage, makeRow, mergeRecords, writeRecord } from "./report.ts";
-
-
+import { DEFAULT_SHARED_DIR } from "./effnet_weights.ts";
 
 export interface BenchOptions {
   /** default: defaultWorkloads() */
@@ -44,6 +51,8 @@ export interface BenchOptions {
    */
   isolate?: boolean;
   timing?: Partial<TimingOptions>;
+  /** where the EfficientNet-B5 fixture weights are looked for (main passes `$AST_SHARED_DIR`) */
+  sharedDir?: string;
   log?: (line: string) => void;
 }
 
@@ -112,7 +121,7 @@ async function measureInSubprocess(name: string, t: TimingOptions, log: (s: stri
 }
 
 /** Child side of measureInSubprocess: one workload, progress on stderr, the result as JSON on stdout. */
-async function measureOne(name: string, timing: Partial<TimingOptions>): Promise<void> {
+async function measureOne(name: string, timing: Partial<TimingOptions>, sharedDir: string): Promise<void> {
   await initBackend();
   const w = defaultWorkloads().find((x) => x.name === name);
   if (!w) throw new BenchError(`unknown workload ${name}`);
@@ -120,7 +129,7 @@ async function measureOne(name: string, timing: Partial<TimingOptions>): Promise
     ...DEFAULT_TIMING,
     ...timing,
     onStep: (ms, warm) => console.error(`    ${warm ? "warm-up" : "step"} ${ms.toFixed(0)} ms (load ${loadAverage()})`),
-  });
+  }, sharedDir);
   console.log(JSON.stringify({ ...r, rssMb: Math.round(Deno.memoryUsage().rss / 2 ** 20) }));
 }
 
@@ -179,7 +188,7 @@ export async function runBench(o: BenchOptions = {}): Promise<{ record: BenchRec
   for (const w of selected) {
     log(`  ${w.name} ...`);
     try {
-      const r = o.isolate ? await measureInSubprocess(w.name, timing, log) : await measureWorkload(w, timing);
+      const r = o.isolate ? await measureInSubprocess(w.name, timing, log) : await measureWorkload(w, timing, o.sharedDir);
       if ("skipped" in r) {
         record.skipped.push({ name: w.name, reason: r.skipped });
         log(`  ${w.name}: skipped (${r.skipped})`);
@@ -241,7 +250,9 @@ export async function main(argv: string[]): Promise<void> {
   set("minSteps", positiveInt(values["min-steps"], "min-steps"));
   set("maxSteps", positiveInt(values["max-steps"], "max-steps"));
   set("warmup", positiveInt(values.warmup, "warmup"));
-  if (values["measure-one"]) return await measureOne(values["measure-one"], timing);
+  // read once here and passed down; a --measure-one child reads the same (inherited) environment
+  const sharedDir = Deno.env.get("AST_SHARED_DIR") ?? DEFAULT_SHARED_DIR;
+  if (values["measure-one"]) return await measureOne(values["measure-one"], timing, sharedDir);
   const { record, paths } = await runBench({
     isolate: true,
     only,
@@ -250,6 +261,7 @@ export async function main(argv: string[]): Promise<void> {
     outDir: values.out,
     merge: values.merge,
     timing,
+    sharedDir,
   });
   console.log("\n" + formatTable(record));
   console.log(`\nwrote ${paths.join(" and ")}`);

@@ -5,15 +5,19 @@
  */
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type NamedArray, readSafetensors, writeSafetensors } from "../io/safetensors.ts";
-import { B5_BLOCKS, B5_STEM_CHANNELS } from "../features/efficientnet/architecture.ts";
-import { mulberry32 } from "../util/random.ts";
+import { type NamedArray, readSafetensors, writeSafetensors } from "../../lib/io/safetensors.ts";
+import { B5_BLOCKS, B5_STEM_CHANNELS } from "../../lib/features/efficientnet/architecture.ts";
+import { mulberry32 } from "../../lib/util/random.ts";
 
-/** The shared fixture file, when present (AST_SHARED_DIR or ../shared beside the project). */
-export function fixtureWeightsPath(): string | null {
-  // Same rule as tests/_shared.ts: ../shared beside the project folder.
-  const shared = Deno.env.get("AST_SHARED_DIR") ?? resolve(fileURLToPath(new URL("../../../shared", import.meta.url)));
-  const p = join(shared, "fixtures", "efficientnet_b5_reference", "weights.safetensors");
+/**
+ * `../shared` beside the project folder (same rule as tests/_shared.ts): where the fixture is
+ * looked for unless the entry point passes `$AST_SHARED_DIR`.
+ */
+export const DEFAULT_SHARED_DIR: string = resolve(fileURLToPath(new URL("../../../shared", import.meta.url)));
+
+/** The shared fixture file under `sharedDir`, when present. */
+export function fixtureWeightsPath(sharedDir: string): string | null {
+  const p = join(sharedDir, "fixtures", "efficientnet_b5_reference", "weights.safetensors");
   try {
     return Deno.statSync(p).isFile ? p : null;
   } catch {
@@ -56,12 +60,13 @@ export function randomEffnetB5Weights(upToBlock: number, seed = 1): Map<string, 
   return m;
 }
 
-/** Fixture weights when available and `preferFixture`, else random ones; says which. */
+/** Fixture weights (under `sharedDir`) when available and `preferFixture`, else random ones; says which. */
 export async function effnetB5BenchWeights(
   upToBlock: number,
-  preferFixture = true,
+  preferFixture: boolean,
+  sharedDir: string,
 ): Promise<{ tensors: Map<string, NamedArray>; source: string }> {
-  const path = preferFixture ? fixtureWeightsPath() : null;
+  const path = preferFixture ? fixtureWeightsPath(sharedDir) : null;
   if (path) return { tensors: (await readSafetensors(path)).tensors, source: path };
   return { tensors: randomEffnetB5Weights(upToBlock), source: "random" };
 }
@@ -73,9 +78,10 @@ export async function effnetB5BenchWeights(
 export async function effnetB5BenchWeightsFile(
   upToBlock: number,
   dir: string,
-  preferFixture = true,
+  preferFixture: boolean,
+  sharedDir: string,
 ): Promise<{ path: string; source: string }> {
-  const fixture = preferFixture ? fixtureWeightsPath() : null;
+  const fixture = preferFixture ? fixtureWeightsPath(sharedDir) : null;
   if (fixture) return { path: fixture, source: fixture };
   const path = join(dir, "efficientnet_b5_random.safetensors");
   await writeSafetensors(path, randomEffnetB5Weights(upToBlock));

@@ -1,13 +1,14 @@
 /**
- * Where one bench workload's step time goes, per tfjs kernel (lib/backend/kernel_profile.ts):
- * one warm-up step, then STEPS timed steps; prints the steps' ms and the kernels, largest first.
+ * Where one bench workload's step time goes, per tfjs kernel (kernel_profile.ts): one warm-up
+ * step, then STEPS timed steps; prints the steps' ms and the kernels, largest first.
  *
- *   deno run -A lib/bench/profile.ts teacher_h64 [STEPS=5] [ROWS=25]
+ *   deno run -A tools/bench/profile.ts teacher_h64 [STEPS=5] [ROWS=25]
  */
-import { initBackend } from "../backend/backend.ts";
-import { profileKernels } from "../backend/kernel_profile.ts";
+import { initBackend } from "../../lib/backend/backend.ts";
+import { profileKernels } from "./kernel_profile.ts";
 import { defaultWorkloads, measureWorkload, median, type Outcome } from "./workloads.ts";
-import { registerAdamKernel } from "../train/adam_kernel.ts";
+import { DEFAULT_SHARED_DIR } from "./effnet_weights.ts";
+import { registerAdamKernel } from "../../lib/train/adam_kernel.ts";
 
 async function main(args: string[]): Promise<void> {
   const [name, stepsArg = "5", rowsArg = "25"] = args;
@@ -15,9 +16,10 @@ async function main(args: string[]): Promise<void> {
   const w = workloads.find((x) => x.name === name);
   const steps = Number(stepsArg), rows = Number(rowsArg);
   if (!w || !(steps >= 1) || !(rows >= 1)) {
-    console.error(`usage: deno run -A lib/bench/profile.ts WORKLOAD [STEPS] [ROWS]; workloads: ${workloads.map((x) => x.name).join(", ")}`);
+    console.error(`usage: deno run -A tools/bench/profile.ts WORKLOAD [STEPS] [ROWS]; workloads: ${workloads.map((x) => x.name).join(", ")}`);
     Deno.exit(2);
   }
+  const sharedDir = Deno.env.get("AST_SHARED_DIR") ?? DEFAULT_SHARED_DIR; // fixture weights of effnet_b5_768
   const info = await initBackend();
   registerAdamKernel(); // before the kernels are wrapped: Adam's step is timed too
   const extras = [info.convolutions ? `convolutions: ${info.convolutions}` : "", info.fusedKernels ? `fused kernels: ${info.fusedKernels}` : ""].filter(Boolean);
@@ -27,7 +29,7 @@ async function main(args: string[]): Promise<void> {
     result = await measureWorkload(w, {
       warmup: 1, minSteps: steps, maxSteps: steps, budgetSeconds: 0,
       onStep: (_ms, warmup) => warmup && reset(), // count the timed steps only
-    });
+    }, sharedDir);
   });
   const r = result as Outcome | null;
   if (!r || "skipped" in r) {

@@ -24,9 +24,17 @@ export const CHROMIUM_FLAGS = [
   "--disable-sync",
 ];
 
-/** The first executable on PATH (or an absolute path that exists), else null. */
-export function which(name: string): string | null {
-  const dirs = name.includes("/") ? [""] : (Deno.env.get("PATH") ?? "").split(":").filter(Boolean);
+/** Where to look for Chromium; the entry point reads both from the environment. */
+export interface ChromiumLookup {
+  /** `$CHROMIUM`: a name or path used instead of the candidates */
+  override?: string;
+  /** `$PATH`: folders searched for a bare name, `:`-separated */
+  searchPath: string;
+}
+
+/** The first executable named `name` in `searchPath` (or an absolute path that exists), else null. */
+export function which(name: string, searchPath: string): string | null {
+  const dirs = name.includes("/") ? [""] : searchPath.split(":").filter(Boolean);
   for (const dir of dirs) {
     const path = dir ? join(dir, name) : name;
     try {
@@ -37,12 +45,11 @@ export function which(name: string): string | null {
   return null;
 }
 
-/** Debian's Chromium (`$CHROMIUM` overrides), or null. */
-export function findChromium(): string | null {
-  const override = Deno.env.get("CHROMIUM");
-  if (override) return which(override);
+/** Debian's Chromium (the override, when given, instead), or null. */
+export function findChromium({ override, searchPath }: ChromiumLookup): string | null {
+  if (override) return which(override, searchPath);
   for (const c of CHROMIUM_CANDIDATES) {
-    const found = which(c);
+    const found = which(c, searchPath);
     if (found) return found;
   }
   return null;

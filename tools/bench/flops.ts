@@ -8,7 +8,7 @@
  * keeps the count comparable with the speed issue's, e.g. the hidden-1024 student's ~2.3 TFLOP).
  * Extraction (no grad) = forward only.
  */
-import { B5_BLOCKS, B5_STEM_CHANNELS, blockOutputSize, B5_STEM_PADS } from "../features/efficientnet/architecture.ts";
+import { B5_BLOCKS, B5_STEM_CHANNELS, blockOutputSize, B5_STEM_PADS } from "../../lib/features/efficientnet/architecture.ts";
 
 /** Forward + input grad + filter grad. */
 export const TRAIN_STEP_FACTOR = 3;

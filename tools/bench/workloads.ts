@@ -11,18 +11,18 @@
  * and above); the reported time is the median.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import "../train/register_gradients.ts";
-import { trainLoop } from "../train/engine.ts";
-import { Adam, REFERENCE_ADAM } from "../train/adam.ts";
-import { AsymmetricStudent } from "../models/student.ts";
-import { type FlowConfig, TeacherFlow } from "../models/teacher_flow.ts";
-import { positionalEncoding } from "../models/positional_encoding.ts";
-import { flowNllPerPixel, meanLoss, studentDistancePerPixel } from "../models/losses.ts";
-import type { ParameterStore } from "../models/parameters.ts";
-import { EfficientNetB5 } from "../features/efficientnet/model.ts";
-import { backboneSpec, locateWeights, missingWeightsMessage } from "../features/backbones.ts";
-import { syntheticImage } from "../features/measure.ts";
-import { effnetB5BenchWeights } from "./effnet_weights.ts";
+import "../../lib/train/register_gradients.ts";
+import { trainLoop } from "../../lib/train/engine.ts";
+import { Adam, REFERENCE_ADAM } from "../../lib/train/adam.ts";
+import { AsymmetricStudent } from "../../lib/models/student.ts";
+import { type FlowConfig, TeacherFlow } from "../../lib/models/teacher_flow.ts";
+import { positionalEncoding } from "../../lib/models/positional_encoding.ts";
+import { flowNllPerPixel, meanLoss, studentDistancePerPixel } from "../../lib/models/losses.ts";
+import type { ParameterStore } from "../../lib/models/parameters.ts";
+import { EfficientNetB5 } from "../../lib/features/efficientnet/model.ts";
+import { backboneSpec, locateWeights, missingWeightsMessage } from "../../lib/features/backbones.ts";
+import { syntheticImage } from "./measure_extraction.ts";
+import { DEFAULT_SHARED_DIR, effnetB5BenchWeights } from "./effnet_weights.ts";
 import { prepareScore, type ScoreWorkload } from "./score_workload.ts";
 import {
   effnetB5ForwardFlops,
@@ -223,8 +223,8 @@ async function timeCalls(step: () => Promise<void>, t: TimingOptions): Promise<n
   return ms;
 }
 
-async function measureEffnet(w: EffnetWorkload, t: TimingOptions): Promise<Measured> {
-  const { tensors, source } = await effnetB5BenchWeights(w.upToBlock, w.fixtureWeights);
+async function measureEffnet(w: EffnetWorkload, t: TimingOptions, sharedDir: string): Promise<Measured> {
+  const { tensors, source } = await effnetB5BenchWeights(w.upToBlock, w.fixtureWeights, sharedDir);
   const model = EfficientNetB5.fromReferenceWeights(tensors, { upToBlock: w.upToBlock, source });
   const x = tf.randomNormal([1, w.inputSize, w.inputSize, 3], 0, 1, "float32", 3) as tf.Tensor4D;
   try {
@@ -270,8 +270,8 @@ async function profiledFlops(step: () => Promise<void>): Promise<number> {
   return profile.kernels.reduce((s, k) => s + kernelFlops(k.name, k.inputShapes, k.outputShapes), 0);
 }
 
-async function measureScore(w: ScoreWorkload, t: TimingOptions): Promise<Measured> {
-  const bench = await prepareScore(w);
+async function measureScore(w: ScoreWorkload, t: TimingOptions, sharedDir: string): Promise<Measured> {
+  const bench = await prepareScore(w, sharedDir);
   try {
     await bench.step(); // build/pack before profiling
     // Backbone + teacher + student convs (plus the map's bicubic matmuls, <0.1%); the JS image/depth
@@ -284,18 +284,21 @@ async function measureScore(w: ScoreWorkload, t: TimingOptions): Promise<Measure
   }
 }
 
-/** Times one workload on the active tfjs backend (initBackend first). */
-export function measureWorkload(w: Workload, t: TimingOptions = DEFAULT_TIMING): Promise<Outcome> {
+/**
+ * Times one workload on the active tfjs backend (initBackend first). `sharedDir`: where the
+ * EfficientNet-B5 fixture weights are looked for (`$AST_SHARED_DIR`, read by the entry point).
+ */
+export function measureWorkload(w: Workload, t: TimingOptions = DEFAULT_TIMING, sharedDir = DEFAULT_SHARED_DIR): Promise<Outcome> {
   switch (w.kind) {
     case "student":
       return measureStudent(w, t);
     case "teacher":
       return measureTeacher(w, t);
     case "effnet":
-      return measureEffnet(w, t);
+      return measureEffnet(w, t, sharedDir);
     case "mobilenet":
       return measureMobilenet(w, t);
     case "score":
-      return measureScore(w, t);
+      return measureScore(w, t, sharedDir);
   }
 }

@@ -1,7 +1,7 @@
 import { Buffer } from "node:buffer";
 import { PNG } from "pngjs";
-import { assert, assertEquals } from "../assert.ts";
-import { blankReason, pixelStats, svgMarks, topLevelSvgs } from "../../lib/notebook/chromium.ts";
+import { assert, assertEquals } from "../../assert.ts";
+import { blankReason, pixelStats, svgMarks, topLevelSvgs } from "../../../tools/notebooks/chromium.ts";
 import { VEGA_SVG, VEGA_SVG_EMPTY } from "./_notebooks.ts";
 
 Deno.test("topLevelSvgs finds each outer <svg>, nested ones inside their parent", () => {

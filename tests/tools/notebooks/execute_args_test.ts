@@ -1,6 +1,6 @@
 import { join } from "node:path";
-import { assertEquals, assertThrows } from "../assert.ts";
-import { listNotebooks, parseArgs, resolveNotebooks } from "../../lib/notebook/execute.ts";
+import { assertEquals, assertThrows } from "../../assert.ts";
+import { listNotebooks, parseArgs, resolveNotebooks } from "../../../tools/notebooks/execute.ts";
 
 Deno.test("parseArgs: names, --only, timeouts, folders", () => {
   const o = parseArgs(["a", "--only", "b, c", "--timeout", "60", "--tick", "5", "--out", "/tmp/o", "--no-browser"]);

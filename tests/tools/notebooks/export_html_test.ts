@@ -1,5 +1,5 @@
-import { assert, assertEquals } from "../assert.ts";
-import { expectedInlineSvgs, networkResources, RAW_SVG_TEMPLATE, renderedMime } from "../../lib/notebook/export_html.ts";
+import { assert, assertEquals } from "../../assert.ts";
+import { expectedInlineSvgs, networkResources, RAW_SVG_TEMPLATE_FILE, renderedMime } from "../../../tools/notebooks/export_html.ts";
 import { code, display, notebook, VEGA_SVG } from "./_notebooks.ts";
 
 Deno.test("networkResources lists what a page would fetch, not links or local files", () => {
@@ -36,8 +36,9 @@ Deno.test("an SVG output is inline only when no richer MIME type wins", () => {
   assertEquals(problems, ["cell 2: chart renders as text/html in HTML, not as its SVG"]);
 });
 
-Deno.test("the HTML template prints SVG unsanitised in the lab template", () => {
-  assert(RAW_SVG_TEMPLATE.includes("extends 'lab/index.html.j2'"));
-  assert(RAW_SVG_TEMPLATE.includes("{{ output.data['image/svg+xml'] }}"));
-  assert(!RAW_SVG_TEMPLATE.includes("clean_html"));
+Deno.test("the HTML template prints SVG unsanitised in the lab template", async () => {
+  const template = await Deno.readTextFile(RAW_SVG_TEMPLATE_FILE);
+  assert(template.includes("extends 'lab/index.html.j2'"));
+  assert(template.includes("{{ output.data['image/svg+xml'] }}"));
+  assert(!template.includes("clean_html"));
 });

@@ -4,20 +4,19 @@
  *
  * Debian's nbconvert 6.5 passes `image/svg+xml` outputs through lxml's `clean_html`, which
  * strips every SVG element and leaves only the text (the charts come out blank). The notebooks
- * are our own, executed by us, so a small template prints the SVG as it is.
+ * are our own, executed by us, so a small template (templates/raw_svg.html.j2) prints the SVG as
+ * it is.
  */
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { type Notebook, SVG_MIME, VEGALITE_MIME } from "./check_outputs.ts";
 import { topLevelSvgs } from "./chromium.ts";
 
-/** Extends nbconvert's `lab` template; only the SVG block differs. */
-export const RAW_SVG_TEMPLATE = `{%- extends 'lab/index.html.j2' -%}
-{% block data_svg scoped -%}
-<div class="jp-RenderedSVG jp-OutputArea-output {{ extra_class }}" data-mime-type="image/svg+xml">
-{{ output.data['image/svg+xml'] }}
-</div>
-{%- endblock data_svg %}
-`;
+/**
+ * nbconvert's `lab` template with only the SVG block changed (templates/raw_svg.html.j2), passed
+ * to `--template-file` as it is: nbconvert adds its folder to the template search path.
+ */
+export const RAW_SVG_TEMPLATE_FILE: string = fileURLToPath(new URL("./templates/raw_svg.html.j2", import.meta.url));
 
 /** nbconvert's HTMLExporter display priority (nbconvert 6.5 and 7): the first present MIME wins. */
 export const HTML_DISPLAY_PRIORITY = [
@@ -87,17 +86,6 @@ export function networkResources(html: string): string[] {
   return [...urls];
 }
 
-/** Writes the raw-SVG template to a temp file once per process. */
-let templatePath: string | null = null;
-async function template(): Promise<string> {
-  if (!templatePath) {
-    const dir = await Deno.makeTempDir({ prefix: "ast-nbhtml-" });
-    templatePath = join(dir, "raw_svg.html.j2");
-    await Deno.writeTextFile(templatePath, RAW_SVG_TEMPLATE);
-  }
-  return templatePath;
-}
-
 /**
  * Converts an executed notebook to `<outDir>/<name>.html` and checks it. `nbconvert` is the
  * command line prefix that runs nbconvert (e.g. `["/usr/bin/python3", "-m", "nbconvert"]`).
@@ -112,7 +100,7 @@ export async function exportHtml(
   const started = performance.now();
   const [cmd, ...pre] = nbconvert;
   const result = await new Deno.Command(cmd, {
-    args: [...pre, "--to", "html", "--template-file", await template(), "--output-dir", outDir, "--output", name, executedPath],
+    args: [...pre, "--to", "html", "--template-file", RAW_SVG_TEMPLATE_FILE, "--output-dir", outDir, "--output", name, executedPath],
     stdout: "piped",
     stderr: "piped",
     env: { NO_COLOR: "1" },

@@ -1,5 +1,5 @@
 /** Hand-written nbformat 4 notebooks for the notebook tests. */
-import type { Notebook, NotebookCell, NotebookOutput } from "../../lib/notebook/check_outputs.ts";
+import type { Notebook, NotebookCell, NotebookOutput } from "../../../tools/notebooks/check_outputs.ts";
 
 export function code(source: string | string[], outputs: NotebookOutput[] = [], extra: Partial<NotebookCell> = {}): NotebookCell {
   return { cell_type: "code", source, outputs, execution_count: 1, metadata: {}, ...extra };

@@ -3,22 +3,13 @@
  * and filter gradient of 3x3 / 5x5 NHWC convolutions at batch 8, 24x24, 'same' (the student's and
  * the teacher's layers), median of several calls after warm-up, in GFLOP/s.
  *
- *   deno run -A lib/backend/native/measure.ts [--lib onednn,openblas] [--shapes 256-256-3,216-64-5] [--threads 2]
+ *   deno run -A tools/bench/measure_native_conv.ts [--lib onednn,openblas] [--shapes 256-256-3,216-64-5] [--threads 2]
  *
  * The host's speed drifts over minutes on shared machines: compare libraries within one run.
  */
 import { parseArgs } from "node:util";
-import type { ConvGeometry } from "./conv.ts";
-import { type ConvolutionChoice, loadConvolutionLibrary } from "./library.ts";
-
-export function sameGeometry(batch: number, size: number, cin: number, cout: number, k: number): ConvGeometry {
-  return {
-    batchSize: batch, inHeight: size, inWidth: size, inChannels: cin,
-    outHeight: size, outWidth: size, outChannels: cout,
-    filterHeight: k, filterWidth: k, strideHeight: 1, strideWidth: 1, dilationHeight: 1, dilationWidth: 1,
-    padInfo: { top: (k - 1) >> 1, left: (k - 1) >> 1, bottom: (k - 1) >> 1, right: (k - 1) >> 1 },
-  };
-}
+import { sameGeometry } from "../../lib/backend/native/conv.ts";
+import { type ConvolutionChoice, loadConvolutionLibrary } from "../../lib/backend/native/library.ts";
 
 function medianMs(fn: () => void, repeats: number): number {
   fn(); // warm-up: primitive creation, scratch allocation, thread start
