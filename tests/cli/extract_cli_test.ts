@@ -152,7 +152,7 @@ Deno.test({
     // paper preset without EfficientNet weights: an error saying how to get them
     oneLineError(
       await ast({ AST_WEIGHTS_DIR: noWeights }, ...args.slice(0, 7), "--preset", "paper", "--out", out + "-5"),
-      /efficientnet-b5': weights not found.*download\.ts/,
+      /efficientnet-b5': weights not found.*download_weights\.ts/,
     );
   },
 });

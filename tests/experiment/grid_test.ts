@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { type DatasetRef, type ExperimentDefinition, gridCells, runGrid } from "../../lib/experiment/grid.ts";
 import type { ConfigPatch } from "../../lib/config/patch.ts";
+import { DEFAULT_RUNTIME } from "../../lib/config/runtime.ts";
 import { readJson } from "../../lib/results/run_files.ts";
 import { assert, assertEquals, assertRejects } from "../assert.ts";
 import { tinyMvtec3d } from "../run/_tiny.ts";
@@ -85,16 +86,8 @@ Deno.test({ name: "grid: a cell's identity depends on the feature weights' conte
   };
   const def = definition([{ name: "a", config: { ...tiny, backbone: "mobilenet_v2" } }]);
   def.scales.demo = { ...def.scales.demo, modes: ["rgb"] };
-  const runDirWith = async (root: string) => {
-    const before = Deno.env.get("AST_WEIGHTS_DIR");
-    Deno.env.set("AST_WEIGHTS_DIR", root);
-    try {
-      return (await runGrid(def, "demo", { results, log: quiet, dryRun: true }))[0].runDir;
-    } finally {
-      if (before === undefined) Deno.env.delete("AST_WEIGHTS_DIR");
-      else Deno.env.set("AST_WEIGHTS_DIR", before);
-    }
-  };
+  const runDirWith = async (root: string) =>
+    (await runGrid(def, "demo", { results, log: quiet, dryRun: true, runtime: { ...DEFAULT_RUNTIME, weightsDir: root } }))[0].runDir;
   const a = await runDirWith(await weightsRoot("same"));
   const b = await runDirWith(await weightsRoot("same"));
   const c = await runDirWith(await weightsRoot("other"));

@@ -29,7 +29,17 @@ import { fileURLToPath } from "node:url";
 import { PROJECT_ROOT } from "../../lib/util/project.ts";
 import { initBackend } from "../../lib/backend/backend.ts";
 import { loadOpenBlas } from "../../lib/backend/native/openblas.ts";
-import { DEFAULT_TIMING, defaultWorkloads, measureWorkload, type Outcome, type TimingOptions, type Workload } from "./workloads.ts";
+import { runtimeFromEnv } from "../../lib/config/runtime.ts";
+import {
+  type BenchEnv,
+  DEFAULT_BENCH_ENV,
+  DEFAULT_TIMING,
+  defaultWorkloads,
+  measureWorkload,
+  type Outcome,
+  type TimingOptions,
+  type Workload,
+} from "./workloads.ts";
 import { type BenchRecord, formatTable, loadAverage, makeRow, mergeRecords, writeRecord } from "./report.ts";
 import { DEFAULT_SHARED_DIR } from "./effnet_weights.ts";
 
@@ -51,8 +61,8 @@ export interface BenchOptions {
    */
   isolate?: boolean;
   timing?: Partial<TimingOptions>;
-  /** where the EfficientNet-B5 fixture weights are looked for (main passes `$AST_SHARED_DIR`) */
-  sharedDir?: string;
+  /** where the EfficientNet-B5 fixture weights are looked for and the runtime options (main reads them from the environment) */
+  env?: BenchEnv;
   log?: (line: string) => void;
 }
 
@@ -121,15 +131,15 @@ async function measureInSubprocess(name: string, t: TimingOptions, log: (s: stri
 }
 
 /** Child side of measureInSubprocess: one workload, progress on stderr, the result as JSON on stdout. */
-async function measureOne(name: string, timing: Partial<TimingOptions>, sharedDir: string): Promise<void> {
-  await initBackend();
+async function measureOne(name: string, timing: Partial<TimingOptions>, env: BenchEnv): Promise<void> {
+  await initBackend(env.runtime.backend as Parameters<typeof initBackend>[0]); // MERGE: BackendOptions
   const w = defaultWorkloads().find((x) => x.name === name);
   if (!w) throw new BenchError(`unknown workload ${name}`);
   const r = await measureWorkload(w, {
     ...DEFAULT_TIMING,
     ...timing,
     onStep: (ms, warm) => console.error(`    ${warm ? "warm-up" : "step"} ${ms.toFixed(0)} ms (load ${loadAverage()})`),
-  }, sharedDir);
+  }, env);
   console.log(JSON.stringify({ ...r, rssMb: Math.round(Deno.memoryUsage().rss / 2 ** 20) }));
 }
 
@@ -165,7 +175,8 @@ export async function runBench(o: BenchOptions = {}): Promise<{ record: BenchRec
     ...o.timing,
   };
 
-  const info = await initBackend();
+  const env = o.env ?? DEFAULT_BENCH_ENV;
+  const info = await initBackend(env.runtime.backend as Parameters<typeof initBackend>[0]); // MERGE: BackendOptions
   const outDir = o.outDir ?? join(PROJECT_ROOT, "results", "bench");
   // Read (and check) before the run: a refused merge should not cost the workloads' time.
   // e.g. "wasm+onednn+fused": native convolutions and fused kernels are different speed classes
@@ -188,7 +199,7 @@ export async function runBench(o: BenchOptions = {}): Promise<{ record: BenchRec
   for (const w of selected) {
     log(`  ${w.name} ...`);
     try {
-      const r = o.isolate ? await measureInSubprocess(w.name, timing, log) : await measureWorkload(w, timing, o.sharedDir);
+      const r = o.isolate ? await measureInSubprocess(w.name, timing, log) : await measureWorkload(w, timing, env);
       if ("skipped" in r) {
         record.skipped.push({ name: w.name, reason: r.skipped });
         log(`  ${w.name}: skipped (${r.skipped})`);
@@ -251,8 +262,8 @@ export async function main(argv: string[]): Promise<void> {
   set("maxSteps", positiveInt(values["max-steps"], "max-steps"));
   set("warmup", positiveInt(values.warmup, "warmup"));
   // read once here and passed down; a --measure-one child reads the same (inherited) environment
-  const sharedDir = Deno.env.get("AST_SHARED_DIR") ?? DEFAULT_SHARED_DIR;
-  if (values["measure-one"]) return await measureOne(values["measure-one"], timing, sharedDir);
+  const env: BenchEnv = { sharedDir: Deno.env.get("AST_SHARED_DIR") ?? DEFAULT_SHARED_DIR, runtime: runtimeFromEnv() };
+  if (values["measure-one"]) return await measureOne(values["measure-one"], timing, env);
   const { record, paths } = await runBench({
     isolate: true,
     only,
@@ -261,7 +272,7 @@ export async function main(argv: string[]): Promise<void> {
     outDir: values.out,
     merge: values.merge,
     timing,
-    sharedDir,
+    env,
   });
   console.log("\n" + formatTable(record));
   console.log(`\nwrote ${paths.join(" and ")}`);

@@ -6,7 +6,8 @@
  */
 import { initBackend } from "../../lib/backend/backend.ts";
 import { profileKernels } from "./kernel_profile.ts";
-import { defaultWorkloads, measureWorkload, median, type Outcome } from "./workloads.ts";
+import { type BenchEnv, defaultWorkloads, measureWorkload, median, type Outcome } from "./workloads.ts";
+import { runtimeFromEnv } from "../../lib/config/runtime.ts";
 import { DEFAULT_SHARED_DIR } from "./effnet_weights.ts";
 import { registerAdamKernel } from "../../lib/train/adam_kernel.ts";
 
@@ -19,8 +20,9 @@ async function main(args: string[]): Promise<void> {
     console.error(`usage: deno run -A tools/bench/profile.ts WORKLOAD [STEPS] [ROWS]; workloads: ${workloads.map((x) => x.name).join(", ")}`);
     Deno.exit(2);
   }
-  const sharedDir = Deno.env.get("AST_SHARED_DIR") ?? DEFAULT_SHARED_DIR; // fixture weights of effnet_b5_768
-  const info = await initBackend();
+  // fixture weights of effnet_b5_768; the runtime options (weights root, backend)
+  const env: BenchEnv = { sharedDir: Deno.env.get("AST_SHARED_DIR") ?? DEFAULT_SHARED_DIR, runtime: runtimeFromEnv() };
+  const info = await initBackend(env.runtime.backend as Parameters<typeof initBackend>[0]); // MERGE: BackendOptions
   registerAdamKernel(); // before the kernels are wrapped: Adam's step is timed too
   const extras = [info.convolutions ? `convolutions: ${info.convolutions}` : "", info.fusedKernels ? `fused kernels: ${info.fusedKernels}` : ""].filter(Boolean);
   console.log(`${name} on ${info.name} x${info.threads}${extras.length ? ` (${extras.join("; ")})` : ""}`);
@@ -29,7 +31,7 @@ async function main(args: string[]): Promise<void> {
     result = await measureWorkload(w, {
       warmup: 1, minSteps: steps, maxSteps: steps, budgetSeconds: 0,
       onStep: (_ms, warmup) => warmup && reset(), // count the timed steps only
-    }, sharedDir);
+    }, env);
   });
   const r = result as Outcome | null;
   if (!r || "skipped" in r) {

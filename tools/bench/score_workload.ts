@@ -1,21 +1,23 @@
 /**
  * Scoring a new image end to end (issue: "images/s for scoring at the demo and paper
  * configurations, features included"): one MVTec 3D-AD-style sample per call through the
- * project's own path, `buildFeatures` (RGB decode + preprocessing + backbone, xyz TIFF depth
- * preprocessing) then `scoreImages` (teacher, student, distance, upsampled map, image score,
+ * project's own path, `buildInputs` (RGB decode + preprocessing + backbone, xyz TIFF depth
+ * preprocessing) then `AstModel.score` (teacher, student, distance, upsampled map, image score,
  * read back). The models have the preset's combi shapes with random weights: speed does not
  * depend on trained values. The images come from the synthetic generator, written to a temp dir.
  */
 import { join } from "node:path";
 import { generateDataset } from "../../lib/data/synthetic.ts";
-import { openDataset, type Sample } from "../../lib/data/mvtec.ts";
-import { applyOverrides, type PresetName, presetConfig } from "../../lib/experiment/config.ts";
-import { scoreImages } from "../../lib/experiment/evaluate.ts";
+import { openDataset } from "../../lib/data/mvtec.ts";
+import { resolveConfig } from "../../lib/config/resolve.ts";
+import type { RuntimeOptions } from "../../lib/config/runtime.ts";
 import { backboneRecord, backboneSpec, locateWeights, type ResolvedBackbone, resolveBackbone } from "../../lib/features/backbones.ts";
-import { buildFeatures, featureChannels } from "../../lib/features/feature_set.ts";
-import { createStudent, createTeacher } from "../../lib/models/student_model.ts";
-import { positionalEncoding } from "../../lib/models/positional_encoding.ts";
+import { AstModel } from "../../lib/models/ast.ts";
+import { scoringInput } from "../../lib/run/evaluate.ts";
+import { buildInputs, inputChannels } from "../../lib/run/inputs.ts";
+import { type InputFiles, type PresetName, sampleInputFiles } from "../../lib/types.ts";
 import { effnetB5BenchWeightsFile } from "./effnet_weights.ts";
+import type { BenchEnv } from "./workloads.ts";
 
 export interface ScoreWorkload {
   kind: "score";
@@ -49,43 +51,39 @@ const COUNTS = { train: 1, validation: 0, testGood: 3, defects: { dent: 1, bump:
  */
 async function benchBackbone(
   name: string,
-  preset: PresetName,
+  fallback: boolean,
   tmp: string,
   fixture: boolean,
-  sharedDir: string,
+  env: BenchEnv,
 ): Promise<{ resolved: ResolvedBackbone; note?: string }> {
-  if (name === "efficientnet-b5" && !(await locateWeights(backboneSpec(name)))) {
-    const { path, source } = await effnetB5BenchWeightsFile(35, tmp, fixture, sharedDir);
-    const resolved = await resolveBackbone({ name, explicit: false, preset, weights: path });
+  const weightsDir = env.runtime.weightsDir;
+  if (name === "efficientnet-b5" && !(await locateWeights(backboneSpec(name), undefined, weightsDir))) {
+    const { path, source } = await effnetB5BenchWeightsFile(35, tmp, fixture, env.sharedDir);
+    const resolved = await resolveBackbone({ name, weights: path, weightsDir });
     return { resolved, note: `real weights absent: stand-in weights (${source === "random" ? "seeded random" : "fixture, random values"})` };
   }
-  const resolved = await resolveBackbone({ name, explicit: false, preset });
+  const resolved = await resolveBackbone({ name, fallback, weightsDir });
   return { resolved, note: resolved.note };
 }
 
-/** `sharedDir`: where the stand-in fixture weights are looked for (`$AST_SHARED_DIR`, read by the entry point). */
-export async function prepareScore(w: ScoreWorkload, sharedDir: string): Promise<ScoreBench> {
-  const cfg = applyOverrides(presetConfig(w.preset, "combi", "mvtec3d"), w.overrides ?? []);
+export async function prepareScore(w: ScoreWorkload, env: BenchEnv): Promise<ScoreBench> {
+  const cfg = resolveConfig({ preset: w.preset, mode: "combi", layout: "mvtec3d", sets: w.overrides });
   const tmp = await Deno.makeTempDir({ prefix: "ast-bench-score-" });
   const made: { dispose(): void }[] = [];
   try {
     await generateDataset({ root: join(tmp, "data"), className: "puck", seed: 0, size: w.imageSize, counts: COUNTS });
-    const samples: Sample[] = (await openDataset(join(tmp, "data"), "puck")).test;
-    const { resolved, note } = await benchBackbone(cfg.backbone, w.preset, tmp, w.fixtureWeights, sharedDir);
+    const inputs: InputFiles[] = (await openDataset(join(tmp, "data"), "puck")).test.map(sampleInputFiles);
+    const { resolved, note } = await benchBackbone(cfg.backbone, cfg.backboneFallback, tmp, w.fixtureWeights, env);
     const backbone = resolved.backbone;
     if (backbone.dispose) made.push({ dispose: () => backbone.dispose!() });
-    const channels = featureChannels(cfg.mode, backbone);
-    const teacher = createTeacher(cfg, channels, 0);
-    made.push(teacher);
-    const student = cfg.scoring === "student" ? createStudent(cfg, channels, 1) : null;
-    if (student) made.push(student);
-    const pe = cfg.posEnc ? positionalEncoding(cfg.posEncDim, cfg.mapLen) : null;
-    if (pe) made.push(pe);
+    const channels = inputChannels(cfg.mode, backbone);
+    const model = AstModel.create(cfg, channels, 0);
+    made.push(model);
 
     let next = 0;
     const step = async () => {
-      const sample = samples[next++ % samples.length];
-      const f = await buildFeatures([sample], {
+      const input = inputs[next++ % inputs.length];
+      const f = await buildInputs([input], {
         mode: cfg.mode,
         mapLen: cfg.mapLen,
         backbone,
@@ -94,13 +92,13 @@ export async function prepareScore(w: ScoreWorkload, sharedDir: string): Promise
         cache: null, // a new image is never in the cache
       });
       // dataSync inside: the score and map are read back
-      scoreImages(teacher, student, pe, { x: f.x, n: 1, side: f.side, channels: f.channels, masks: cfg.evalMask ? f.masks : null, outSize: cfg.mapLen * 8 }, cfg.batchSize);
+      model.score(scoringInput(f, cfg), cfg.batchSize);
     };
     const bb = backboneRecord(backbone, cfg.mapLen);
     const noteText = [
       `${w.preset} combi: ${bb.backbone}${bb.layer ? ` ${bb.layer}` : ""} at ${bb.input_size} px, ${channels} ch, map ${cfg.mapLen}, ` +
-      `teacher h${cfg.teacher.hidden}, student ${student ? `h${cfg.student.hidden}x${cfg.student.nBlocks}` : "none"}; ` +
-      `${w.imageSize} px images (${samples.length} cycled), features + score per image`,
+      `teacher h${cfg.teacher.hidden}, student ${model.student ? `h${cfg.student.hidden}x${cfg.student.nBlocks}` : "none"}; ` +
+      `${w.imageSize} px images (${inputs.length} cycled), features + score per image`,
       ...(note ? [note] : []),
     ].join("; ");
     return {

@@ -14,11 +14,12 @@ import * as tf from "@tensorflow/tfjs-core";
 import "../../lib/train/register_gradients.ts";
 import { trainLoop } from "../../lib/train/engine.ts";
 import { Adam, REFERENCE_ADAM } from "../../lib/train/adam.ts";
-import { AsymmetricStudent } from "../../lib/models/student.ts";
-import { type FlowConfig, TeacherFlow } from "../../lib/models/teacher_flow.ts";
-import { positionalEncoding } from "../../lib/models/positional_encoding.ts";
-import { flowNllPerPixel, meanLoss, studentDistancePerPixel } from "../../lib/models/losses.ts";
+import { AstModel } from "../../lib/models/ast.ts";
+import type { FlowConfig } from "../../lib/models/teacher_flow.ts";
 import type { ParameterStore } from "../../lib/models/parameters.ts";
+import { applyPatch, type ConfigPatch } from "../../lib/config/patch.ts";
+import { presetConfig } from "../../lib/config/presets.ts";
+import { DEFAULT_RUNTIME, type RuntimeOptions } from "../../lib/config/runtime.ts";
 import { EfficientNetB5 } from "../../lib/features/efficientnet/model.ts";
 import { backboneSpec, locateWeights, missingWeightsMessage } from "../../lib/features/backbones.ts";
 import { syntheticImage } from "./measure_extraction.ts";
@@ -165,41 +166,47 @@ async function timeTraining(
   }
 }
 
+/** The AST model (lib/models/ast.ts) a training workload times: its sizes in the paper's combi config. */
+function workloadModel(w: { side: number; channels: number; posEncDim: number }, patch: ConfigPatch): AstModel {
+  const cfg = applyPatch(presetConfig("paper", "combi", "mvtec3d"), {
+    mapLen: w.side,
+    posEnc: w.posEncDim > 0,
+    ...(w.posEncDim > 0 ? { posEncDim: w.posEncDim } : {}),
+    ...patch,
+  });
+  return AstModel.create(cfg, w.channels, 0);
+}
+
 async function measureStudent(w: StudentWorkload, t: TimingOptions): Promise<Measured> {
-  const student = AsymmetricStudent.create({ channels: w.channels, hidden: w.hidden, nBlocks: w.nBlocks, leakySlope: 0.01, posEncDim: w.posEncDim }, 0);
-  const pe = w.posEncDim ? positionalEncoding(w.posEncDim, w.side) : null;
+  // The student alone is timed, against a fixed random target: its teacher is a token one.
+  const model = workloadModel(w, { student: { hidden: w.hidden, nBlocks: w.nBlocks, leakySlope: 0.01 }, teacher: { hidden: 8, nBlocks: 1 } });
   const shape: [number, number, number, number] = [w.batch, w.side, w.side, w.channels];
   const x = tf.randomNormal(shape, 0, 1, "float32", 1) as tf.Tensor4D;
   // A fixed random "teacher output" as the regression target.
   const target = tf.randomNormal(shape, 0, 1, "float32", 2) as tf.Tensor4D;
   try {
-    const stepsMs = await timeTraining(student.params, x, null, (xb, _m, updates) => {
-      const r = student.forward(xb, pe, true);
-      updates.push(...r.updates);
-      return meanLoss(studentDistancePerPixel(target, r.out, null));
-    }, t);
+    const stepsMs = await timeTraining(model.student!.params, x, null, (xb, _m, updates) => model.studentLossAgainst(target, xb, null, updates), t);
     return { msPerStep: median(stepsMs), stepsMs, flops: TRAIN_STEP_FACTOR * studentForwardFlops(w, w.batch, w.side) };
   } finally {
-    tf.dispose([x, target, ...(pe ? [pe] : [])]);
-    student.dispose();
+    tf.dispose([x, target]);
+    model.dispose();
   }
 }
 
 async function measureTeacher(w: TeacherWorkload, t: TimingOptions): Promise<Measured> {
-  const flow = TeacherFlow.create({ channels: w.channels, hidden: w.hidden, nBlocks: w.nBlocks, kernelSizes: w.kernelSizes, clamp: w.clamp, posEncDim: w.posEncDim }, 0);
-  const pe = w.posEncDim ? positionalEncoding(w.posEncDim, w.side) : null;
+  const model = workloadModel(w, {
+    scoring: "teacher-nll",
+    teacher: { hidden: w.hidden, nBlocks: w.nBlocks, kernelSizes: w.kernelSizes, clamp: w.clamp },
+  });
   const x = tf.randomNormal([w.batch, w.side, w.side, w.channels], 0, 1, "float32", 1) as tf.Tensor4D;
   // 3D modes train with the foreground mask; all-foreground here (same work).
   const masks = tf.ones([w.batch, w.side, w.side, 1]) as tf.Tensor4D;
   try {
-    const stepsMs = await timeTraining(flow.params, x, masks, (xb, mb) => {
-      const { z, logDet } = flow.forward(xb, pe);
-      return meanLoss(flowNllPerPixel(z, logDet, mb));
-    }, t);
+    const stepsMs = await timeTraining(model.teacher.params, x, masks, (xb, mb) => model.teacherLoss(xb, mb), t);
     return { msPerStep: median(stepsMs), stepsMs, flops: TRAIN_STEP_FACTOR * flowForwardFlops(w, w.batch, w.side) };
   } finally {
-    tf.dispose([x, masks, ...(pe ? [pe] : [])]);
-    flow.dispose();
+    tf.dispose([x, masks]);
+    model.dispose();
   }
 }
 
@@ -245,10 +252,10 @@ async function measureEffnet(w: EffnetWorkload, t: TimingOptions, sharedDir: str
   }
 }
 
-async function measureMobilenet(w: MobilenetWorkload, t: TimingOptions): Promise<Outcome> {
+async function measureMobilenet(w: MobilenetWorkload, t: TimingOptions, runtime: RuntimeOptions): Promise<Outcome> {
   const spec = backboneSpec("mobilenet_v2");
-  const path = await locateWeights(spec);
-  if (!path) return { skipped: missingWeightsMessage(spec) };
+  const path = await locateWeights(spec, undefined, runtime.weightsDir);
+  if (!path) return { skipped: missingWeightsMessage(spec, runtime.weightsDir) };
   const backbone = await spec.load(path, {});
   try {
     const side = backbone.inputSize ? backbone.inputSize(w.mapLen) : w.mapLen * (backbone.stride ?? 16);
@@ -270,8 +277,8 @@ async function profiledFlops(step: () => Promise<void>): Promise<number> {
   return profile.kernels.reduce((s, k) => s + kernelFlops(k.name, k.inputShapes, k.outputShapes), 0);
 }
 
-async function measureScore(w: ScoreWorkload, t: TimingOptions, sharedDir: string): Promise<Measured> {
-  const bench = await prepareScore(w, sharedDir);
+async function measureScore(w: ScoreWorkload, t: TimingOptions, env: BenchEnv): Promise<Measured> {
+  const bench = await prepareScore(w, env);
   try {
     await bench.step(); // build/pack before profiling
     // Backbone + teacher + student convs (plus the map's bicubic matmuls, <0.1%); the JS image/depth
@@ -285,20 +292,28 @@ async function measureScore(w: ScoreWorkload, t: TimingOptions, sharedDir: strin
 }
 
 /**
- * Times one workload on the active tfjs backend (initBackend first). `sharedDir`: where the
- * EfficientNet-B5 fixture weights are looked for (`$AST_SHARED_DIR`, read by the entry point).
+ * What the entry point read for the workloads: where the EfficientNet-B5 fixture weights are
+ * looked for (`$AST_SHARED_DIR`) and the runtime options (weights root, backend).
  */
-export function measureWorkload(w: Workload, t: TimingOptions = DEFAULT_TIMING, sharedDir = DEFAULT_SHARED_DIR): Promise<Outcome> {
+export interface BenchEnv {
+  sharedDir: string;
+  runtime: RuntimeOptions;
+}
+
+export const DEFAULT_BENCH_ENV: BenchEnv = { sharedDir: DEFAULT_SHARED_DIR, runtime: DEFAULT_RUNTIME };
+
+/** Times one workload on the active tfjs backend (initBackend first). */
+export function measureWorkload(w: Workload, t: TimingOptions = DEFAULT_TIMING, env: BenchEnv = DEFAULT_BENCH_ENV): Promise<Outcome> {
   switch (w.kind) {
     case "student":
       return measureStudent(w, t);
     case "teacher":
       return measureTeacher(w, t);
     case "effnet":
-      return measureEffnet(w, t, sharedDir);
+      return measureEffnet(w, t, env.sharedDir);
     case "mobilenet":
-      return measureMobilenet(w, t);
+      return measureMobilenet(w, t, env.runtime);
     case "score":
-      return measureScore(w, t, sharedDir);
+      return measureScore(w, t, env);
   }
 }
