@@ -2,6 +2,7 @@ import { join } from "node:path";
 import pl from "nodejs-polars";
 import { runExperiment } from "../../lib/run/run.ts";
 import { readSafetensors } from "../../lib/io/safetensors.ts";
+import { auroc } from "../../lib/metrics/roc.ts";
 import { assert, assertEquals, assertRejects } from "../assert.ts";
 import { TINY_SETS, tinyMvtec3d, tinyMvtecAd } from "./_tiny.ts";
 
@@ -11,8 +12,12 @@ const quiet = () => {};
 const root3d = await tinyMvtec3d();
 const rootAd = await tinyMvtecAd();
 
-function inUnit(v: unknown) {
-  return typeof v === "number" && v >= 0 && v <= 1;
+/** metrics.json's image AUROCs recomputed from scores.parquet: the record agrees with itself. */
+function assertConsistent(out: string, metrics: { image_auroc_max: number | null; image_auroc_mean: number | null }) {
+  const scores = pl.readParquet(join(out, "scores.parquet"));
+  const label = scores.getColumn("label").toArray() as number[];
+  assertEquals(metrics.image_auroc_max, auroc(scores.getColumn("score_max").toArray() as number[], label));
+  assertEquals(metrics.image_auroc_mean, auroc(scores.getColumn("score_mean").toArray() as number[], label));
 }
 
 Deno.test({ name: "run: depth end to end writes a complete, consistent record", ...opts, fn: async () => {
@@ -20,9 +25,8 @@ Deno.test({ name: "run: depth end to end writes a complete, consistent record", 
   const { metrics } = await runExperiment({
     data: root3d, className: "puck", mode: "depth", epochs: 2, seed: 1, out, sets: TINY_SETS, log: quiet,
   });
-  for (const k of ["image_auroc_max", "image_auroc_mean", "pixel_auroc", "aupro", "f1_max"] as const) {
-    assert(inUnit(metrics[k]), `${k} = ${metrics[k]}`);
-  }
+  assertConsistent(out, metrics);
+  for (const k of ["pixel_auroc", "aupro", "f1_max"] as const) assert(metrics[k] !== null, `${k} computed (the dataset has masks)`);
   assertEquals(metrics.mode, "depth");
   assertEquals(metrics.epochs, { teacher: 2, student: 2 });
   assert(metrics.seconds > 0 && typeof metrics.backend === "string" && metrics.threads >= 1);
@@ -96,11 +100,17 @@ Deno.test({ name: "run: combi with the raw-patch embedding, symmetric flow stude
   const combi = await runExperiment({ ...common, out: join(base, "combi"), sets: TINY_SETS });
   assertEquals(combi.metrics.backbone, "raw-patch");
   const flow = await runExperiment({ ...common, out: join(base, "flow"), sets: [...TINY_SETS, "student.kind=flow", "student.nBlocks=2"] });
-  assert(inUnit(flow.metrics.image_auroc_max));
+  assertConsistent(join(base, "flow"), flow.metrics);
+  // the symmetric student is a flow: coupling blocks under the teacher's state-dict names
+  const student = await readSafetensors(join(base, "flow", "student.safetensors"));
+  assert(student.tensors.has("net.module_list.5.s2.conv2.weight") && student.tensors.has("net.module_list.4.perm") && !student.tensors.has("net.module_list.6.perm"), [...student.tensors.keys()].join(", "));
   const nll = await runExperiment({ ...common, out: join(base, "nll"), sets: [...TINY_SETS, "scoring=teacher-nll"] });
-  assert(inUnit(nll.metrics.image_auroc_max));
   const hist = JSON.parse(await Deno.readTextFile(join(base, "nll", "history.json"))).epochs;
   assertEquals(hist.map((h: { phase: string }) => h.phase), ["teacher"]);
+  // The same seed trains the same teacher: its NLL scores are the student run's teacher_nll columns.
+  const col = (dir: string, c: string) => pl.readParquet(join(base, dir, "scores.parquet")).getColumn(c).toArray() as number[];
+  assertEquals(col("nll", "score_max"), col("combi", "teacher_nll_max"));
+  assertEquals(nll.metrics.image_auroc_max, combi.metrics.teacher_nll!.image_auroc_max);
 } });
 
 Deno.test({ name: "run: MVTec AD layout, rgb mode, no foreground mask", ...opts, fn: async () => {
@@ -109,7 +119,8 @@ Deno.test({ name: "run: MVTec AD layout, rgb mode, no foreground mask", ...opts,
     data: rootAd, className: "tex", mode: "rgb", epochs: 2, out, sets: TINY_SETS, log: quiet,
   });
   assertEquals(metrics.layout, "mvtecad");
-  assert(inUnit(metrics.pixel_auroc) && inUnit(metrics.image_auroc_max));
+  assertConsistent(out, metrics);
+  assert(metrics.pixel_auroc !== null && metrics.aupro !== null, "MVTec AD masks give pixel metrics");
   const cfg = JSON.parse(await Deno.readTextFile(join(out, "config.json"))).config;
   assertEquals([cfg.trainMask, cfg.evalMask], [false, false]);
   await assertRejects(
