@@ -123,3 +123,94 @@ export function integrateUpTo(x: number[], y: number[], limit: number): number {
   }
   return area;
 }
+
+/*
+ * References for inputs too large for the pair-count / per-threshold ones above (millions of
+ * pixels). Still straight from the definitions, and independent of lib/metrics: classes are
+ * sorted with the built-in typed-array sort (lib/metrics uses its own radix argsort).
+ */
+
+function sortedByClass(scores: ArrayLike<number>, labels: ArrayLike<number>): { pos: Float64Array; neg: Float64Array } {
+  const pos: number[] = [], neg: number[] = [];
+  for (let i = 0; i < scores.length; i++) (labels[i] > 0 ? pos : neg).push(scores[i]);
+  return { pos: Float64Array.from(pos).sort(), neg: Float64Array.from(neg).sort() };
+}
+
+/** P(s+ > s-) + 0.5 P(s+ = s-): for each positive, the negatives below it and equal to it (two pointers). */
+export function sortedAuroc(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
+  const { pos, neg } = sortedByClass(scores, labels);
+  let below = 0, upTo = 0, wins = 0;
+  for (const s of pos) {
+    while (below < neg.length && neg[below] < s) below++;
+    if (upTo < below) upTo = below;
+    while (upTo < neg.length && neg[upTo] === s) upTo++;
+    wins += below + 0.5 * (upTo - below);
+  }
+  return wins / (pos.length * neg.length);
+}
+
+/**
+ * Max over distinct thresholds t of F1 = 2PR/(P+R), positive when score >= t; the highest t
+ * reaching it. Thresholds are the distinct scores from the highest down (the larger of the two
+ * classes' next values), counting each class at or above t.
+ */
+export function sortedF1Max(scores: ArrayLike<number>, labels: ArrayLike<number>): { f1: number; threshold: number } {
+  const { pos, neg } = sortedByClass(scores, labels);
+  let p = pos.length, n = neg.length; // index of the first element >= t in each class
+  let best = { f1: -1, threshold: NaN };
+  while (p > 0 || n > 0) {
+    const t = Math.max(p > 0 ? pos[p - 1] : -Infinity, n > 0 ? neg[n - 1] : -Infinity);
+    while (p > 0 && pos[p - 1] >= t) p--;
+    while (n > 0 && neg[n - 1] >= t) n--;
+    const tp = pos.length - p, fp = neg.length - n;
+    const precision = tp / (tp + fp), recall = tp / pos.length;
+    const f1 = tp === 0 ? 0 : (2 * precision * recall) / (precision + recall);
+    if (f1 > best.f1) best = { f1, threshold: t };
+  }
+  return best;
+}
+
+/**
+ * The PRO curve of bruteForceProCurve for maps with few distinct values (e.g. quantised), from
+ * per-region and normal-pixel histograms over those values: O(pixels + levels x regions).
+ */
+export function fewLevelsProCurve(
+  maps: ArrayLike<number>[],
+  masks: ArrayLike<number>[],
+  width: number,
+  height: number,
+): { fpr: number[]; pro: number[] } {
+  const values = new Set<number>();
+  for (const map of maps) for (let p = 0; p < map.length; p++) values.add(map[p]);
+  const levels = distinctDescending(Array.from(values));
+  const level = new Map(levels.map((v, i) => [v, i]));
+  const normals = new Float64Array(levels.length);
+  const regions: { size: number; hist: Float64Array }[] = [];
+  for (let img = 0; img < maps.length; img++) {
+    const inRegion = new Uint8Array(width * height);
+    for (const region of floodFillRegions(masks[img], width, height)) {
+      const hist = new Float64Array(levels.length);
+      for (const p of region) {
+        hist[level.get(maps[img][p])!]++;
+        inRegion[p] = 1;
+      }
+      regions.push({ size: region.length, hist });
+    }
+    for (let p = 0; p < width * height; p++) if (!inRegion[p]) normals[level.get(maps[img][p])!]++;
+  }
+  const totalNormals = normals.reduce((a, b) => a + b, 0);
+  const fpr = [0], pro = [0];
+  let normalsAbove = 0;
+  const regionAbove = new Float64Array(regions.length);
+  for (let k = 0; k < levels.length; k++) {
+    normalsAbove += normals[k];
+    let overlap = 0;
+    regions.forEach((r, i) => {
+      regionAbove[i] += r.hist[k];
+      overlap += regionAbove[i] / r.size;
+    });
+    fpr.push(normalsAbove / totalNormals);
+    pro.push(overlap / regions.length);
+  }
+  return { fpr, pro };
+}

@@ -112,21 +112,76 @@ Deno.test("preprocess3d: dilateSquare with even size grows i to i-4..i+3", () =>
   }
 });
 
-Deno.test("preprocess3d: an 800x800 map takes well under 0.5 s", () => {
-  const h = 800, w = 800;
+Deno.test("preprocess3d at full size (800x800 tilted plane, a 3 cm disc, 2% missing points): every step against the construction", () => {
+  const h = 800, w = 800, mapLen = 24, side = 8 * mapLen;
+  const surface = (i: number, j: number) => 0.6 + 1e-4 * i - 5e-5 * j; // metres, tilted both ways
   const xyz = new Float32Array(h * w * 3);
+  const missing = new Uint8Array(h * w), disc = new Uint8Array(h * w);
   let seed = 1;
   for (let k = 0; k < h * w; k++) {
     seed = (seed * 1103515245 + 12345) >>> 0;
     const i = Math.floor(k / w), j = k % w;
-    const onObject = (i - 400) ** 2 + (j - 400) ** 2 < 200 ** 2;
-    xyz[k * 3 + 2] = seed % 50 === 0 ? 0 : 0.6 + 0.00001 * i - (onObject ? 0.03 : 0);
+    disc[k] = (i - 400) ** 2 + (j - 400) ** 2 < 200 ** 2 ? 1 : 0;
+    missing[k] = seed % 50 === 0 ? 1 : 0;
+    xyz[k * 3 + 2] = missing[k] ? 0 : surface(i, j) - 0.03 * disc[k];
   }
-  preprocessDepth(xyz, h, w); // warm-up (JIT)
-  const t0 = performance.now();
-  const r = preprocessDepth(xyz, h, w, { mapLen: 24 });
-  const ms = performance.now() - t0;
-  assertEquals(r.depth.length, 64 * 24 * 24);
-  assert(ms < 500, `took ${ms.toFixed(0)} ms`);
-  console.log(`preprocessDepth 800x800: ${ms.toFixed(0)} ms`);
+  const r = preprocessDepth(xyz, h, w, { mapLen });
+  assertEquals([r.depth.length, r.foregroundDown.length], [64 * mapLen * mapLen, mapLen * mapLen]);
+  // 1. gap filling: zeros remain only in row 0 / column 0; measured points untouched
+  // 2. foreground = the disc (3 cm >> 7 mm; the corner plane is within 0.1 mm of the tilt), except
+  //    filled points whose 3x3 neighbourhood straddles the rim (their fill mixes both levels)
+  let rim = 0;
+  for (let i = 0; i < h; i++) {
+    for (let j = 0; j < w; j++) {
+      const k = i * w + j;
+      if (!missing[k]) assertEquals(r.zFilled[k], xyz[k * 3 + 2], `measured (${i},${j}) changed`);
+      else if (i > 0 && j > 0) assert(r.zFilled[k] !== 0, `(${i},${j}) not filled`);
+      let straddles = false;
+      for (let y = Math.max(i - 1, 0); y <= Math.min(i + 1, h - 1); y++) for (let x = Math.max(j - 1, 0); x <= Math.min(j + 1, w - 1); x++) straddles ||= disc[y * w + x] !== disc[k];
+      if (missing[k] && straddles) rim++;
+      else assertEquals(r.foregroundFull[k], disc[k], `foreground (${i},${j})`);
+    }
+  }
+  assert(rim > 10 && rim < 200, `${rim} filled rim points`);
+  // 3-4. centred depth in cm (background = the foreground mean, so 0 there), resized 800 -> 192
+  //      bilinearly (torch align_corners=False): checked where all four taps are measured points
+  let fgSum = 0, fgCount = 0;
+  for (let k = 0; k < h * w; k++) if (r.foregroundFull[k]) fgSum += r.zFilled[k], fgCount++;
+  const mean = fgSum / fgCount;
+  const centred = (k: number) => (r.foregroundFull[k] ? (r.zFilled[k] - mean) * 100 : 0);
+  const tap = (d: number) => {
+    const src = Math.max((d + 0.5) * (h / side) - 0.5, 0), lo = Math.floor(src);
+    return { lo, hi: Math.min(lo + 1, h - 1), f: src - lo };
+  };
+  let checked = 0;
+  for (let y = 0; y < side; y++) {
+    const ty = tap(y);
+    for (let x = 0; x < side; x++) {
+      const tx = tap(x);
+      const ks = [ty.lo * w + tx.lo, ty.lo * w + tx.hi, ty.hi * w + tx.lo, ty.hi * w + tx.hi];
+      if (ks.some((k) => missing[k])) continue;
+      const [a, b, c, d] = ks.map(centred);
+      const want = (a * (1 - tx.f) + b * tx.f) * (1 - ty.f) + (c * (1 - tx.f) + d * tx.f) * ty.f;
+      assert(Math.abs(r.depthResized[y * side + x] - want) <= 1e-4, `depth (${y},${x}): ${r.depthResized[y * side + x]} vs ${want} cm`);
+      checked++;
+    }
+  }
+  assert(checked > 0.75 * side * side, `only ${checked} positions checked`);
+  // 5. pixel unshuffle: channel dy*8+dx at (y, x) <- (8y+dy, 8x+dx)
+  for (let c = 0; c < 64; c++) {
+    for (let p = 0; p < mapLen * mapLen; p++) {
+      const y = Math.floor(p / mapLen) * 8 + Math.floor(c / 8), x = (p % mapLen) * 8 + (c % 8);
+      assertEquals(r.depth[c * mapLen * mapLen + p], r.depthResized[y * side + x]);
+    }
+  }
+  // 6. soft mask: 1 on cells whose centre is over a cell inside the rim, 0 beyond two cells outside
+  const cell = h / mapLen;
+  for (let y = 0; y < mapLen; y++) {
+    for (let x = 0; x < mapLen; x++) {
+      const dist = Math.hypot((y + 0.5) * cell - 400, (x + 0.5) * cell - 400), v = r.foregroundDown[y * mapLen + x];
+      if (dist < 200 - cell) assertEquals(v, 1, `mask cell (${y},${x}) inside`);
+      else if (dist > 200 + 2 * cell) assertEquals(v, 0, `mask cell (${y},${x}) outside`);
+      else assert(v >= 0 && v <= 1, `mask cell (${y},${x}) = ${v}`);
+    }
+  }
 });
