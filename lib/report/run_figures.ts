@@ -7,7 +7,7 @@ import { openAnyDataset } from "../data/open.ts";
 import { readGroundTruth } from "../run/inputs.ts";
 import { readImage } from "../io/images.ts";
 import { readSafetensors } from "../io/safetensors.ts";
-import { auroc, rocCurve } from "../metrics/index.ts";
+import { auroc, rocCurve } from "../metrics/mod.ts";
 import { readJson, readScoresParquet, RUN_FILES } from "../results/run_files.ts";
 import type { EpochRecord } from "../results/record.ts";
 import { anomalyMapFigure, gridFigure, lineChart, type VegaLiteSpec } from "../viz/mod.ts";

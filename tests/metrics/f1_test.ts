@@ -1,5 +1,5 @@
 import { assertClose, assertEquals, assertThrows } from "../assert.ts";
-import { f1Max } from "../../lib/metrics/index.ts";
+import { f1Max } from "../../lib/metrics/mod.ts";
 import { bruteForceF1, seededRandom } from "./_reference.ts";
 
 Deno.test("f1Max: hand case", () => {

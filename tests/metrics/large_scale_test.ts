@@ -5,7 +5,7 @@
  * passes, long runs of equal scores, sums over millions of pixels). Timings: `deno task bench`.
  */
 import { assertClose, assertEquals } from "../assert.ts";
-import { aupro, auroc, f1Max, proCurve } from "../../lib/metrics/index.ts";
+import { aupro, auroc, f1Max, proCurve } from "../../lib/metrics/mod.ts";
 import {
   bruteForceF1,
   bruteForceProCurve,

@@ -1,5 +1,5 @@
 import { assertClose, assertEquals, assertThrows } from "../assert.ts";
-import { aupro, labelComponents, proCurve } from "../../lib/metrics/index.ts";
+import { aupro, labelComponents, proCurve } from "../../lib/metrics/mod.ts";
 import { bruteForceProCurve, integrateUpTo, seededRandom } from "./_reference.ts";
 
 Deno.test("labelComponents: 8-connectivity joins diagonal neighbours", () => {

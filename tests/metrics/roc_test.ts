@@ -1,5 +1,5 @@
 import { assert, assertClose, assertEquals, assertThrows } from "../assert.ts";
-import { auroc, rocCurve } from "../../lib/metrics/index.ts";
+import { auroc, rocCurve } from "../../lib/metrics/mod.ts";
 import { pairCountAuroc, seededRandom } from "./_reference.ts";
 
 Deno.test("auroc: hand cases", () => {

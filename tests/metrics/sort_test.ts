@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../assert.ts";
-import { argsortDescending, trapezoidUpTo } from "../../lib/metrics/index.ts";
+import { argsortDescending, trapezoidUpTo } from "../../lib/metrics/mod.ts";
 import { seededRandom } from "./_reference.ts";
 
 function assertDescending(scores: ArrayLike<number>, order: Uint32Array, what: string) {

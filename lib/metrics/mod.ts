@@ -1,4 +1,8 @@
-/** Anomaly-detection metrics on plain arrays (no tfjs): exact with tied scores. */
+/**
+ * lib/metrics: anomaly-detection metrics on plain arrays (no tfjs), exact with tied scores —
+ * AUROC, AUPRO (FPR 0.3), F1-max, stratified bootstrap intervals, a run's metric set, decision
+ * thresholds from held-apart normal scores. May import: lib/util.
+ */
 export { auroc, type RocCurve, rocCurve } from "./roc.ts";
 export { aupro, type AuproOptions, type ProCurve, proCurve } from "./pro.ts";
 export { type F1Max, f1Max } from "./f1.ts";
