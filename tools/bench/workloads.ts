@@ -25,6 +25,7 @@ import { backboneSpec, locateWeights, missingWeightsMessage } from "../../lib/fe
 import { syntheticImage } from "./measure_extraction.ts";
 import { DEFAULT_SHARED_DIR, effnetB5BenchWeights } from "./effnet_weights.ts";
 import { prepareScore, type ScoreWorkload } from "./score_workload.ts";
+import { type HostWorkload, prepareHost } from "./host_workloads.ts";
 import {
   effnetB5ForwardFlops,
   flowForwardFlops,
@@ -70,8 +71,8 @@ export interface MobilenetWorkload extends Base {
   mapLen: number;
 }
 
-export type { ScoreWorkload };
-export type Workload = StudentWorkload | TeacherWorkload | EffnetWorkload | MobilenetWorkload | ScoreWorkload;
+export type { HostWorkload, ScoreWorkload };
+export type Workload = StudentWorkload | TeacherWorkload | EffnetWorkload | MobilenetWorkload | ScoreWorkload | HostWorkload;
 
 /** RGB+3D training input of the issue's table: 368 channels, batch 8, 24x24, PE 32. */
 const TRAIN = { batch: 8, side: 24, channels: 368, posEncDim: 32 } as const;
@@ -88,6 +89,8 @@ export function defaultWorkloads(): Workload[] {
     { kind: "mobilenet", name: "mobilenet_v2", referenceMs: null, mapLen: 24 },
     { kind: "score", name: "score_demo", referenceMs: null, preset: "demo", imageSize: 200, fixtureWeights: true },
     { kind: "score", name: "score_paper", referenceMs: null, preset: "paper", imageSize: 800, fixtureWeights: true },
+    { kind: "host", name: "metrics_mvtec", task: "metrics", referenceMs: null },
+    { kind: "host", name: "depth_800", task: "depth", referenceMs: null },
   ];
 }
 
@@ -291,6 +294,12 @@ async function measureScore(w: ScoreWorkload, t: TimingOptions, env: BenchEnv): 
   }
 }
 
+async function measureHost(w: HostWorkload, t: TimingOptions): Promise<Measured> {
+  const { step, note, perImage } = await prepareHost(w);
+  const stepsMs = await timeCalls(step, t);
+  return { msPerStep: median(stepsMs), stepsMs, flops: 0, note: `${note}; JS loops, no FLOP count`, perImage };
+}
+
 /**
  * What the entry point read for the workloads: where the EfficientNet-B5 fixture weights are
  * looked for (`$AST_SHARED_DIR`) and the runtime options (weights root, backend).
@@ -315,5 +324,7 @@ export function measureWorkload(w: Workload, t: TimingOptions = DEFAULT_TIMING, 
       return measureMobilenet(w, t, env.runtime);
     case "score":
       return measureScore(w, t, env);
+    case "host":
+      return measureHost(w, t);
   }
 }

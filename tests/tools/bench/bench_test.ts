@@ -173,3 +173,16 @@ Deno.test({ name: "bench: isolated mode measures a default workload in a subproc
     await Deno.remove(dir, { recursive: true });
   }
 } });
+
+Deno.test({ name: "bench: host stages (metrics of a test set, 3D preprocessing of an 800 px map) are measured, not asserted in unit tests", ...opts, fn: async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const host = defaultWorkloads().filter((w) => w.kind === "host");
+    assertEquals(host.map((w) => w.name), ["metrics_mvtec", "depth_800"]);
+    const { record } = await runBench({ workloads: host, outDir: dir, timing: { ...FAST, minSteps: 1, maxSteps: 1 }, log: () => {} });
+    assertEquals(record.workloads.map((w) => [w.name, w.gflops, w.images_per_s === undefined]), [["metrics_mvtec", 0, true], ["depth_800", 0, false]]);
+    for (const w of record.workloads) assert(/no FLOP count/.test(w.note!), w.note);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+} });
