@@ -20,6 +20,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PROJECT_ROOT } from "../util/project.ts";
 import { initBackend } from "../backend/backend.ts";
+import { runtimeFromEnv } from "../config/runtime.ts";
 import { loadOpenBlas } from "../backend/native/openblas.ts";
 import { DEFAULT_TIMING, defaultWorkloads, measureWorkload, type Outcome, type TimingOptions, type Workload } from "./workloads.ts";
 import { type BenchRecord, formatTable, loadAverage, makeRow, mergeRecords, writeRecord } from "./report.ts";
@@ -69,7 +70,7 @@ async function timeDemo(log: (s: string) => void): Promise<{ seconds: number | n
  * minutes; recorded before and after the workloads so a record says which phase it saw.
  */
 function hostSgemmGflops(): number | null {
-  const { blas } = loadOpenBlas();
+  const { blas } = loadOpenBlas(runtimeFromEnv().backend.nativeEnv);
   if (!blas) return null;
   const threads = blas.threads();
   blas.setThreads(navigator.hardwareConcurrency || 1);
@@ -113,7 +114,7 @@ async function measureInSubprocess(name: string, t: TimingOptions, log: (s: stri
 
 /** Child side of measureInSubprocess: one workload, progress on stderr, the result as JSON on stdout. */
 async function measureOne(name: string, timing: Partial<TimingOptions>): Promise<void> {
-  await initBackend();
+  await initBackend(runtimeFromEnv().backend);
   const w = defaultWorkloads().find((x) => x.name === name);
   if (!w) throw new BenchError(`unknown workload ${name}`);
   const r = await measureWorkload(w, {
@@ -156,7 +157,7 @@ export async function runBench(o: BenchOptions = {}): Promise<{ record: BenchRec
     ...o.timing,
   };
 
-  const info = await initBackend();
+  const info = await initBackend(runtimeFromEnv().backend);
   const outDir = o.outDir ?? join(PROJECT_ROOT, "results", "bench");
   // Read (and check) before the run: a refused merge should not cost the workloads' time.
   // e.g. "wasm+onednn+fused": native convolutions and fused kernels are different speed classes

@@ -5,9 +5,10 @@
  *   deno run -A lib/bench/profile.ts teacher_h64 [STEPS=5] [ROWS=25]
  */
 import { initBackend } from "../backend/backend.ts";
+import { runtimeFromEnv } from "../config/runtime.ts";
 import { profileKernels } from "../backend/kernel_profile.ts";
 import { defaultWorkloads, measureWorkload, median, type Outcome } from "./workloads.ts";
-import { registerAdamKernel } from "../train/adam_kernel.ts";
+import { registerAdamKernel } from "../backend/js/adam_kernel.ts";
 
 async function main(args: string[]): Promise<void> {
   const [name, stepsArg = "5", rowsArg = "25"] = args;
@@ -18,7 +19,7 @@ async function main(args: string[]): Promise<void> {
     console.error(`usage: deno run -A lib/bench/profile.ts WORKLOAD [STEPS] [ROWS]; workloads: ${workloads.map((x) => x.name).join(", ")}`);
     Deno.exit(2);
   }
-  const info = await initBackend();
+  const info = await initBackend(runtimeFromEnv().backend);
   registerAdamKernel(); // before the kernels are wrapped: Adam's step is timed too
   const extras = [info.convolutions ? `convolutions: ${info.convolutions}` : "", info.fusedKernels ? `fused kernels: ${info.fusedKernels}` : ""].filter(Boolean);
   console.log(`${name} on ${info.name} x${info.threads}${extras.length ? ` (${extras.join("; ")})` : ""}`);

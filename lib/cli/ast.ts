@@ -9,6 +9,8 @@
  *        [--size PX | --map-len N]
  * Errors are one line on stderr and a non-zero exit (2 for usage errors).
  */
+import { initBackend } from "../backend/backend.ts";
+import { runtimeFromEnv } from "../config/runtime.ts";
 import { runExperiment } from "../experiment/run.ts";
 import type { Mode, PresetName } from "../experiment/config.ts";
 import { intOption, parseOptions, UsageError } from "./args.ts";
@@ -58,6 +60,8 @@ export async function main(argv: string[]): Promise<number> {
     throw new UsageError(`--preset must be demo, cpu, paper or reference-small, got '${v.preset}'`);
   }
   if (v.mode === "depth" && (v.weights || v.layer)) throw new UsageError("--weights/--layer choose image features: not used with --mode depth");
+  // the backend as the environment asks (AST_BACKEND, AST_THREADS, AST_NATIVE_*): first call wins
+  await initBackend(runtimeFromEnv().backend);
   const { out, metrics } = await runExperiment({
     data: v.data,
     className: v.class,

@@ -9,6 +9,8 @@
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { generateDataset } from "../data/synthetic.ts";
+import { initBackend } from "../backend/backend.ts";
+import { runtimeFromEnv } from "../config/runtime.ts";
 import { runExperiment } from "../experiment/run.ts";
 import type { Mode } from "../experiment/config.ts";
 import { writeJsonAtomic } from "../results/run_files.ts";
@@ -50,6 +52,7 @@ export async function demo(argv: string[]): Promise<void> {
       : `image features: raw-patch (no MobileNetV2 weights at $${WEIGHTS_DIR_ENV}/${spec.weights!.relPath}; set ${WEIGHTS_DIR_ENV} to use them)`);
   }
 
+  await initBackend(runtimeFromEnv().backend); // as the environment asks; first call wins
   const rows = [];
   for (const mode of modes) {
     console.log(`\n=== ${MODE_LABEL[mode]} ===`);

@@ -5,6 +5,8 @@
  */
 import { parseArgs } from "node:util";
 import { EXPERIMENTS, experiment } from "../../experiments/mod.ts";
+import { initBackend } from "../backend/backend.ts";
+import { runtimeFromEnv } from "../config/runtime.ts";
 import { runGrid, type Scale, SCALES, scaleFromEnv } from "../experiment/grid.ts";
 import { UsageError } from "./args.ts";
 
@@ -40,6 +42,7 @@ export async function main(argv: string[]): Promise<number> {
     return Number(s);
   });
   const names = positionals[0] === "all" ? Object.keys(EXPERIMENTS) : positionals;
+  if (!values["dry-run"]) await initBackend(runtimeFromEnv().backend); // as the environment asks; first call wins
   let failed = 0;
   for (const name of names) {
     const cells = await runGrid(experiment(name), scale, { seeds, dryRun: values["dry-run"], continueOnError: values["keep-going"] });

@@ -7,6 +7,7 @@
  */
 import { resolve } from "node:path";
 import { initBackend } from "../backend/backend.ts";
+import { runtimeFromEnv } from "../config/runtime.ts";
 import { backboneRecord, backboneSpec, resolveBackbone } from "../features/backbones.ts";
 import { readImage } from "../io/images.ts";
 import { writeSafetensors } from "../io/safetensors.ts";
@@ -48,7 +49,7 @@ export async function extractCommand(args: string[], log: (l: string) => void = 
   let mapLen = intOption("map-len", v["map-len"], 1) ?? DEFAULT_MAP_LEN;
   const size = intOption("size", v.size, 1);
 
-  await initBackend();
+  await initBackend(runtimeFromEnv().backend);
   const { backbone, weightsPath } = await resolveBackbone({
     name: spec.name,
     explicit: true,

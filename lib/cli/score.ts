@@ -6,6 +6,8 @@
  * plus scores.json, under --out (default results/scores/<model>-<time>; never the model folder).
  */
 import { basename, resolve } from "node:path";
+import { initBackend } from "../backend/backend.ts";
+import { runtimeFromEnv } from "../config/runtime.ts";
 import { checkOutDir, folderInputs, openScoringModel, type ScoreInput, scoreInputs, writeScoreOutputs } from "../experiment/score.ts";
 import { parseThresholdRule } from "../experiment/threshold.ts";
 import { projectPath } from "../util/project.ts";
@@ -33,6 +35,7 @@ export async function scoreCommand(args: string[], log: (l: string) => void = co
   } catch (e) {
     throw new UsageError(`--threshold: ${(e as Error).message}`);
   }
+  await initBackend(runtimeFromEnv().backend); // as the environment asks; first call wins
   const m = await openScoringModel(v.model, { rule, weights: v.weights });
   try {
     const inputs: ScoreInput[] = v.image ? [{ image: v.image, ...(v.depth ? { depth: v.depth } : {}) }] : folderInputs(v.folder!, m.card);

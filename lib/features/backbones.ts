@@ -12,32 +12,13 @@
  *    raw-pixel patch embedding with a note that the run records.
  */
 import { join, resolve } from "node:path";
-import type { DecodedImage } from "../io/images.ts";
 import { RAW_PATCH_FACTOR, rawPatchEmbedding } from "./raw_patch.ts";
 import { MOBILENET_V2_DEFAULT_LAYER, MOBILENET_V2_PREPROCESS, mobileNetV2Backbone } from "./mobilenet_v2.ts";
 import { efficientNetB5Backbone, strideAtBlock } from "./efficientnet/backbone.ts";
 import { pathKind, weightFilesAt, WEIGHTS_DIR_ENV, weightsChecksum, weightsRoot } from "./weights_files.ts";
+import type { Backbone } from "./backbone.ts";
 
-export interface Backbone {
-  name: string;
-  /** what the features are, for records and tables */
-  description: string;
-  channels: number;
-  /** HWC [mapLen, mapLen, channels] */
-  extract(image: DecodedImage, mapLen: number): Promise<Float32Array>;
-  /** the network layer the features come from */
-  layer?: string;
-  /** input pixels per feature cell */
-  stride?: number;
-  /** square input side used for a map of side mapLen */
-  inputSize?(mapLen: number): number;
-  /** identifies resize + normalisation; a change invalidates cached features */
-  preprocessing?: string;
-  /** SHA-256 of the weight files (see weights_files.ts) */
-  weightsChecksum?: string;
-  weightsFiles?: string[];
-  dispose?(): void;
-}
+export type { Backbone };
 
 export interface BackboneSpec {
   name: string;

@@ -18,7 +18,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { basename, join } from "node:path";
 import type { DecodedImage } from "../io/images.ts";
-import type { Backbone } from "./backbones.ts";
+import type { Backbone } from "./backbone.ts";
 import { areaResize } from "./raw_patch.ts";
 import { compileFoldedGraph } from "./folded_graph.ts";
 import { functionalGraphContaining, readLayersModelFolder } from "./tfjs_layers_model.ts";

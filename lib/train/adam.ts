@@ -4,7 +4,7 @@
  * State is kept per parameter name so it can be checkpointed and resumed.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { adamStepKernel } from "./adam_kernel.ts";
+import { adamStepKernel } from "../ops/adam_step.ts";
 
 export interface AdamConfig {
   lr: number;
@@ -20,7 +20,7 @@ export class Adam {
   step = 0;
   readonly m = new Map<string, tf.Variable>();
   readonly v = new Map<string, tf.Variable>();
-  /** one fused kernel per parameter where the backend has it (adam_kernel.ts); false: composed ops */
+  /** one fused kernel per parameter where the backend has it (lib/ops/adam_step.ts); false: composed ops */
   useKernel = true;
 
   constructor(readonly cfg: AdamConfig, readonly params: Map<string, tf.Variable>) {

@@ -5,6 +5,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { join } from "node:path";
 import { initBackend } from "../../lib/backend/backend.ts";
+import { runtimeFromEnv } from "../../lib/config/runtime.ts";
 import { BenchError, runBench } from "../../lib/bench/bench.ts";
 import { type BenchRecord, mergeRecords } from "../../lib/bench/report.ts";
 import type { Workload } from "../../lib/bench/workloads.ts";
@@ -78,7 +79,7 @@ function tinyScoreWorkloads(): Workload[] {
 }
 
 Deno.test({ name: "bench: score workloads time features + scoring per image, report images/s and leak no tensors", ...opts, fn: async () => {
-  await initBackend();
+  await initBackend(runtimeFromEnv().backend);
   const dir = await Deno.makeTempDir();
   try {
     const before = tf.memory().numTensors;
@@ -140,7 +141,7 @@ Deno.test("bench FLOPs: the issue's hidden-1024 student is ~2.3 TFLOP per traini
 });
 
 Deno.test({ name: "bench FLOPs: EfficientNet-B5 analytic count matches the kernels it runs", ...opts, fn: async () => {
-  await initBackend();
+  await initBackend(runtimeFromEnv().backend);
   const model = EfficientNetB5.fromReferenceWeights(randomEffnetB5Weights(6), { upToBlock: 6 });
   const x = tf.zeros([1, 64, 64, 3]) as tf.Tensor4D;
   const profile = await tf.profile(async () => {

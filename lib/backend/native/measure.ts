@@ -8,7 +8,7 @@
  * The host's speed drifts over minutes on shared machines: compare libraries within one run.
  */
 import { parseArgs } from "node:util";
-import type { ConvGeometry } from "./conv.ts";
+import type { ConvGeometry } from "./im2col_conv.ts";
 import { type ConvolutionChoice, loadConvolutionLibrary } from "./library.ts";
 
 export function sameGeometry(batch: number, size: number, cin: number, cout: number, k: number): ConvGeometry {

@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../../backend/backend.ts";
 import type { DecodedImage } from "../../io/images.ts";
-import type { Backbone } from "../backbones.ts";
+import type { Backbone } from "../backbone.ts";
 import { preprocessImageNet } from "../image_preprocess.ts";
 import { AST_FEATURE_BLOCK, B5_BLOCKS } from "./architecture.ts";
 import { EfficientNetB5 } from "./model.ts";
