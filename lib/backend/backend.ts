@@ -1,12 +1,23 @@
 /**
  * Decides and prepares the tfjs backend for the whole program (call once, early):
- *   tfjs-node-gpu -> tfjs-node -> wasm (training kernels + threads + OpenBLAS convolutions) -> cpu.
+ *   tfjs-node-gpu -> tfjs-node -> wasm (training kernels + threads + native kernels) -> cpu.
  *
- * Choice: `opts.prefer` > env `AST_BACKEND` > that order. Threads: `opts.threads` > env
- * `AST_THREADS` > all logical cores. A requested backend that cannot load falls back along the
- * order, and `note` says why. tfjs-node(-gpu) are optional: they are tried only when the import
- * map (deno.json) names them, because importing an unmapped `npm:` specifier would download and
- * install it at run time (and still fail here: its native addon is fetched by an install script).
+ * Settings come as BackendOptions (lib/config/runtime.ts: entry points build them from the
+ * environment with `runtimeFromEnv()`; nothing here reads environment variables). Choice:
+ * `opts.prefer` > that order. Threads: `opts.threads` > all logical cores. A requested backend
+ * that cannot load falls back along the order, and `note` says why. tfjs-node(-gpu) are optional:
+ * they are tried only when the import map (deno.json) names them, because importing an unmapped
+ * `npm:` specifier would download and install it at run time (and still fail here: its native
+ * addon is fetched by an install script).
+ *
+ * lib/backend/ holds the backend choice (this file) and kernel implementations, by kind:
+ *   js/      kernels written in JS for wasm and cpu (the fused ops' kernels on a FusedMath, edge
+ *            padding, ClipByValue's gradient, Adam's step) and the JS loops behind them;
+ *   wasm/    the wasm backend's training kernels, faster replacements and its threads in Deno;
+ *   native/  kernels on native libraries through Deno FFI (oneDNN, OpenBLAS, the compiled
+ *            fused_kernels.c).
+ * It may import lib/ops (kernel names, attributes, gradient registration), lib/config and
+ * lib/util; lib/ops never imports it. Models, features and training use lib/ops.
  *
  * Everything registers into the one tfjs-core instance `import * as tf from "@tensorflow/tfjs-core"`
  * gives: the backend packages resolve `@tensorflow/tfjs-core` to the same npm package folder.
@@ -14,17 +25,21 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import * as tfwasm from "@tensorflow/tfjs-backend-wasm";
-import { registerTrainingGradients } from "./gradients.ts";
-import { registerWasmTrainingKernels } from "./wasm_kernels.ts";
-import { registerWasmFastKernels } from "./wasm_fast_kernels.ts";
-import { registerReplicatePad } from "./replicate_pad.ts";
-import { registerClipGradient } from "./clip_grad.ts";
-import { MAX_WASM_THREADS, useThreadedWasm } from "./wasm_threads.ts";
-import { enableNativeConvolutions } from "./native/backend.ts";
+import type { BackendOptions } from "../config/runtime.ts";
+import { registerTrainingGradients } from "../ops/training_gradients.ts";
+import { registerOpGradients } from "../ops/op_gradients.ts";
+import { registerWasmTrainingKernels } from "./wasm/training_kernels.ts";
+import { registerWasmFastKernels } from "./wasm/fast_kernels.ts";
+import { MAX_WASM_THREADS, useThreadedWasm } from "./wasm/threads.ts";
+import { registerReplicatePadKernels } from "./js/replicate_pad_kernels.ts";
+import { registerClipGradKernel } from "./js/clip_grad_kernel.ts";
+import { registerAdamKernel } from "./js/adam_kernel.ts";
+import { registerFusedKernels } from "./js/fused_kernels.ts";
+import { jsFusedMath } from "./js/fused_math.ts";
+import { enableNativeConvolutions } from "./native/enable.ts";
 import { loadFusedLibrary } from "./native/fused_library.ts";
-import { registerFusedKernels } from "./fused/register.ts";
-import { jsFusedMath } from "./fused/math.ts";
-import { readEnv } from "../util/env.ts";
+
+export type { BackendOptions };
 
 export type BackendName = "tensorflow" | "tensorflow-gpu" | "wasm" | "cpu" | "webgpu";
 
@@ -36,24 +51,19 @@ export interface BackendInfo {
   simd?: boolean;
   /**
    * wasm only: the library computing convolutions when not the backend's own (e.g. "oneDNN
-   * 2.6.3, 2 threads"). oneDNN where it loads, else OpenBLAS; AST_NATIVE_CONV=onednn|openblas
-   * picks, AST_NATIVE_CONV=0 keeps the backend's own.
+   * 2.6.3, 2 threads"). oneDNN where it loads, else OpenBLAS; nativeConv (AST_NATIVE_CONV) =
+   * onednn|openblas picks, "0" keeps the backend's own.
    */
   convolutions?: string;
   /**
    * wasm only: "native" when the fused kernels (coupling half, channel permutation split, join +
-   * clip, BatchNorm + LeakyReLU; lib/backend/fused/) and Adam's loop run compiled code; absent:
-   * composed tfjs ops and Adam in JS (the note says why). AST_NATIVE_FUSED=0 turns them off.
+   * clip, BatchNorm + LeakyReLU, swish; ops in lib/ops/, kernels in lib/backend/js/) and Adam's
+   * loop run compiled code; absent: composed tfjs ops and Adam in JS (the note says why).
+   * nativeFused false (AST_NATIVE_FUSED=0) turns them off.
    */
   fusedKernels?: string;
   /** Why the result differs from what was asked (fallbacks, thread caps). */
   note?: string;
-}
-
-export interface InitBackendOptions {
-  /** One of BackendName; anything else means the default order. */
-  prefer?: string;
-  threads?: number;
 }
 
 const BACKEND_NAMES: readonly BackendName[] = ["tensorflow-gpu", "tensorflow", "wasm", "cpu", "webgpu"];
@@ -73,8 +83,12 @@ export function backendInfo(): BackendInfo | null {
   return current;
 }
 
-/** Chooses, initialises and returns the backend. Idempotent: later calls return the first result. */
-export function initBackend(opts: InitBackendOptions = {}): Promise<BackendInfo> {
+/**
+ * Chooses, initialises and returns the backend. Idempotent: later calls return the first result
+ * (whatever options they pass). Without options: the automatic order, all logical cores, oneDNN
+ * convolutions, the native fused kernels compiled into a temporary folder.
+ */
+export function initBackend(opts: BackendOptions = {}): Promise<BackendInfo> {
   if (pending == null) {
     pending = chooseAndInit(opts).then(
       (info) => (current = info),
@@ -87,7 +101,6 @@ export function initBackend(opts: InitBackendOptions = {}): Promise<BackendInfo>
   return pending;
 }
 
-
 function firstLine(err: unknown): string {
   return String((err as Error)?.message ?? err).split("\n")[0].slice(0, 200);
 }
@@ -97,14 +110,16 @@ interface Attempt {
   failure?: string;
 }
 
-async function chooseAndInit(opts: InitBackendOptions): Promise<BackendInfo> {
+async function chooseAndInit(opts: BackendOptions): Promise<BackendInfo> {
   await registerTrainingGradients();
-  registerReplicatePad();
-  registerClipGradient();
+  registerOpGradients(); // after tfjs' own: ClipByValue's replaces tfjs' definition
+  registerReplicatePadKernels();
+  registerClipGradKernel();
+  registerAdamKernel();
   registerFusedKernels("cpu", jsFusedMath);
   const notes: string[] = [];
 
-  const requested = opts.prefer ?? readEnv("AST_BACKEND");
+  const requested = opts.prefer;
   let order: BackendName[] = [...AUTO_ORDER];
   if (requested && requested !== "auto") {
     if ((BACKEND_NAMES as readonly string[]).includes(requested)) {
@@ -117,7 +132,7 @@ async function chooseAndInit(opts: InitBackendOptions): Promise<BackendInfo> {
   const threads = resolveThreads(opts.threads, notes);
 
   for (const name of order) {
-    const attempt = await tryBackend(name, threads);
+    const attempt = await tryBackend(name, threads, opts);
     if (attempt.info) {
       const allNotes = [...notes, ...(attempt.info.note ? [attempt.info.note] : [])];
       return { ...attempt.info, ...(allNotes.length ? { note: allNotes.join("; ") } : {}) };
@@ -128,9 +143,8 @@ async function chooseAndInit(opts: InitBackendOptions): Promise<BackendInfo> {
   throw new Error(`no tfjs backend could be initialised: ${notes.join("; ")}`);
 }
 
-function resolveThreads(fromOpts: number | undefined, notes: string[]): number {
+function resolveThreads(raw: number | string | undefined, notes: string[]): number {
   const cores = Math.max(1, navigator.hardwareConcurrency || 1);
-  const raw = fromOpts ?? readEnv("AST_THREADS");
   if (raw == null) return cores;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) {
@@ -140,7 +154,7 @@ function resolveThreads(fromOpts: number | undefined, notes: string[]): number {
   return n;
 }
 
-async function tryBackend(name: BackendName, threads: number): Promise<Attempt> {
+async function tryBackend(name: BackendName, threads: number, opts: BackendOptions): Promise<Attempt> {
   try {
     switch (name) {
       case "tensorflow-gpu":
@@ -149,7 +163,7 @@ async function tryBackend(name: BackendName, threads: number): Promise<Attempt> 
       case "webgpu":
         return await tryWebgpu();
       case "wasm":
-        return await tryWasm(threads);
+        return await tryWasm(threads, opts);
       case "cpu":
         return (await tf.setBackend("cpu"))
           ? { info: { name: "cpu", threads: 1 } }
@@ -188,7 +202,7 @@ async function tryWebgpu(): Promise<Attempt> {
   return { info: { name: "webgpu", threads: 1 } };
 }
 
-async function tryWasm(threads: number): Promise<Attempt> {
+async function tryWasm(threads: number, opts: BackendOptions): Promise<Attempt> {
   registerWasmTrainingKernels(); // before init: replaced kernels keep the shipped setupFunc
   registerWasmFastKernels();
   const notes: string[] = [];
@@ -197,7 +211,7 @@ async function tryWasm(threads: number): Promise<Attempt> {
   let threaded = false;
   if (wanted > 1) {
     try {
-      await useThreadedWasm(wanted);
+      await useThreadedWasm(wanted, opts.tempDir);
       threaded = true;
     } catch (err) {
       notes.push(`wasm threads unavailable, using 1 thread (${firstLine(err)})`);
@@ -211,15 +225,15 @@ async function tryWasm(threads: number): Promise<Attempt> {
   if (threaded && actual !== wanted) notes.push(`asked ${wanted} threads, wasm runs ${actual}`);
   const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT") as boolean;
   let convolutions: string | undefined;
-  const nativeChoice = readEnv("AST_NATIVE_CONV");
+  const nativeChoice = opts.nativeConv;
   if (nativeChoice !== "0") {
     const prefer = nativeChoice === "openblas" || nativeChoice === "onednn" ? nativeChoice : undefined;
     if (nativeChoice && !prefer) notes.push(`unknown AST_NATIVE_CONV "${nativeChoice}" ignored (onednn, openblas or 0)`);
-    const native = enableNativeConvolutions(threads, prefer);
+    const native = enableNativeConvolutions(threads, prefer, opts.nativeEnv);
     if (native.ok) convolutions = native.library;
     else notes.push(`convolutions: wasm's own (${native.reason})`);
   }
-  const fused = loadFusedLibrary(threads);
+  const fused = loadFusedLibrary(threads, opts);
   if (fused.math) registerFusedKernels("wasm", fused.math);
   else notes.push(fused.reason!);
   return {

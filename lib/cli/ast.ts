@@ -62,6 +62,7 @@ export async function main(argv: string[], runtime: RuntimeOptions = runtimeFrom
     throw new UsageError(`--preset must be ${orList(PRESETS)}, got '${v.preset}'`);
   }
   if (v.mode === "depth" && (v.weights || v.layer)) throw new UsageError("--weights/--layer choose image features: not used with --mode depth");
+  // the backend as the environment asks (AST_BACKEND, AST_THREADS, AST_NATIVE_*): first call wins
   const { out, metrics } = await runExperiment({
     data: v.data,
     className: v.class,

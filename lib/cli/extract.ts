@@ -49,7 +49,7 @@ export async function extractCommand(args: string[], runtime: RuntimeOptions, lo
   let mapLen = intOption("map-len", v["map-len"], 1) ?? DEFAULT_MAP_LEN;
   const size = intOption("size", v.size, 1);
 
-  await initBackend(runtime.backend as Parameters<typeof initBackend>[0]); // MERGE: BackendOptions
+  await initBackend(runtime.backend);
   const { backbone, weightsPath } = await resolveBackbone({
     name: spec.name,
     weights: v.weights,

@@ -1,4 +1,7 @@
-/** What every image backbone offers (lib/features/backbones.ts registers them). */
+/**
+ * What an image feature extractor is: the interface every backbone implements (the registry of
+ * them: backbones.ts). Its own module so the backbones can name it without importing the registry.
+ */
 import type { DecodedImage } from "../io/images.ts";
 import type { RgbRecipe } from "../preprocess/rgb.ts";
 

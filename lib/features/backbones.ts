@@ -19,6 +19,8 @@ import { MOBILENET_V2_DEFAULT_LAYER, MOBILENET_V2_PREPROCESS, mobileNetV2Backbon
 import { efficientNetB5Backbone, strideAtBlock } from "./efficientnet/backbone.ts";
 import { pathKind, weightFilesAt, WEIGHTS_DIR_ENV, weightsChecksum, weightsRoot } from "./weights_files.ts";
 
+export type { Backbone };
+
 export interface BackboneSpec {
   name: string;
   summary: string;
@@ -40,8 +42,6 @@ export interface BackboneSpec {
   };
   load(weightsPath: string | null, opts: { layer?: string }): Promise<Backbone>;
 }
-
-export type { Backbone };
 
 export class BackboneError extends Error {}
 

@@ -5,7 +5,9 @@
  * the official state dict (`net.conv1`, `net.res.{i}.{l1,l2,bn1,bn2}`, `net.conv2`).
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { batchNormLeakyRelu, type BatchNormParams, conv2dBias } from "./layers.ts";
+import type { BatchNormParams } from "../ops/batch_norm.ts";
+import { batchNormLeakyRelu } from "../ops/batch_norm_leaky_relu.ts";
+import { conv2dBias } from "../ops/conv2d_bias.ts";
 import { initConv2d, ParameterStore } from "./parameters.ts";
 import { batchPositionalEncoding } from "./positional_encoding.ts";
 import { deriveSeed, mulberry32 } from "../util/random.ts";

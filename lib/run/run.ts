@@ -38,7 +38,7 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
   const { cfg, out, log } = run;
   const split = holdApartNormals(run.dataset, cfg, log);
   const { dataset } = split;
-  const backend = await initBackend(run.runtime.backend as Parameters<typeof initBackend>[0]); // MERGE: BackendOptions
+  const backend = await initBackend(run.runtime.backend);
   const backbone = await runBackbone(run);
   if (backbone.resolved?.note) log(`note: ${backbone.resolved.note}`);
   if (!run.resume) {

@@ -51,7 +51,7 @@ export async function loadTrainedModel(runDir: string, o: { weights?: string; ru
   if (cfg.scoring === "student" && !(await exists(studentPath))) {
     throw new ModelFolderError(`${runDir}: no trained student (${RUN_FILES.student}); is the run finished?`);
   }
-  await initBackend(runtime.backend as Parameters<typeof initBackend>[0]); // MERGE: BackendOptions
+  await initBackend(runtime.backend);
   const backbone: Backbone | null = cfg.mode === "depth" ? null : (await resolveBackbone({
     name: record.backbone,
     weights: o.weights ?? (record.weights_path && (await exists(record.weights_path)) ? record.weights_path : undefined),

@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { AdamConfig } from "../config/ast_config.ts";
-import { adamStepKernel } from "./adam_kernel.ts";
+import { adamStepKernel } from "../ops/adam_step.ts";
 
 export type { AdamConfig };
 
@@ -15,7 +15,7 @@ export class Adam {
   step = 0;
   readonly m = new Map<string, tf.Variable>();
   readonly v = new Map<string, tf.Variable>();
-  /** one fused kernel per parameter where the backend has it (adam_kernel.ts); false: composed ops */
+  /** one fused kernel per parameter where the backend has it (lib/ops/adam_step.ts); false: composed ops */
   useKernel = true;
 
   constructor(readonly cfg: AdamConfig, readonly params: Map<string, tf.Variable>) {

@@ -1,3 +1,3 @@
 /** Side-effect module: anything that trains imports this so gradients exist on every backend. */
-import { registerTrainingGradients } from "../backend/gradients.ts";
+import { registerTrainingGradients } from "../ops/training_gradients.ts";
 await registerTrainingGradients();

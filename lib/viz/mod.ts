@@ -1,6 +1,7 @@
 /**
- * Plotting layer for notebooks (Deno Jupyter kernel) and the CLI: chart builders return Figures
- * (Vega-Lite specs or SVG); `show*` displays them in Jupyter; `saveFigure` writes SVG + PNG.
+ * lib/viz: the plotting layer for notebooks (Deno Jupyter kernel) and the CLI: chart builders
+ * return Figures (Vega-Lite specs or SVG); `show*` displays them in Jupyter; `saveFigure` writes
+ * SVG + PNG. Knows nothing of runs or models. May import: lib/metrics (ROC curves), lib/util.
  */
 export { type Figure, figureTitle, figureToPng, figureToSvg, isSvgFigure, type PngOptions, pngTextRenders, svgToPng, type VegaLiteSpec, vegaLiteToSvg } from "./render.ts";
 export { figureBundle, imageBundle, inJupyter, type MimeBundle, show, showImage, type ShowOptions, showTable, tableBundle } from "./display.ts";

@@ -4,6 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../../lib/backend/backend.ts";
+import { runtimeFromEnv } from "../../lib/config/runtime.ts";
 import { assertClose } from "../assert.ts";
 import { nativeConvolutionsActive, restoreWasmConvolutions, useNativeConvolutions } from "../../lib/backend/native/kernels.ts";
 import { loadConvolutionLibrary } from "../../lib/backend/native/library.ts";
@@ -12,10 +13,10 @@ import { loadConvolutionLibrary } from "../../lib/backend/native/library.ts";
 export const WASM_TEST = { sanitizeOps: false, sanitizeResources: false } as const;
 
 let ready: Promise<void> | null = null;
-/** initBackend with wasm (threads from AST_THREADS or all cores), plus the cpu reference. */
+/** initBackend with wasm (the other settings from the environment, AST_THREADS etc.), plus the cpu reference. */
 export function setup(): Promise<void> {
   ready ??= (async () => {
-    const info = await initBackend({ prefer: "wasm" });
+    const info = await initBackend({ ...runtimeFromEnv().backend, prefer: "wasm" });
     if (info.name !== "wasm") throw new Error(`wasm backend expected, got ${JSON.stringify(info)}`);
     await tf.setBackend("cpu"); // initialise the reference once
     await tf.setBackend("wasm");
@@ -113,7 +114,7 @@ export async function withConvolutions(impl: ConvImpl, fn: () => Promise<void>):
   const before = nativeConvolutionsActive();
   if (impl === "wasm") restoreWasmConvolutions();
   else {
-    const loaded = loadConvolutionLibrary(navigator.hardwareConcurrency || 1, impl);
+    const loaded = loadConvolutionLibrary(navigator.hardwareConcurrency || 1, impl, runtimeFromEnv().backend.nativeEnv);
     if (!loaded.convolutions || !loaded.convolutions.name.toLowerCase().startsWith(impl)) return false;
     useNativeConvolutions(loaded.convolutions, loaded.blas, loaded.onednn);
   }

@@ -1,14 +1,12 @@
 /**
- * The speed replacements on wasm (lib/backend/wasm_fast_kernels.ts, the OpenBLAS Sum / Mean,
- * the ReplicatePad kernels, the LeakyRelu gradient, the channel permutation's gradient) against
- * the cpu backend or the composed ops they replace: values, gradients, no leaked tensors.
+ * The speed replacements on wasm (lib/backend/wasm/fast_kernels.ts, the OpenBLAS Sum / Mean,
+ * the LeakyRelu gradient, the kernel profiler) against the cpu backend or the composed ops they
+ * replace: values, gradients, no leaked tensors. (Edge padding and ClipByValue's gradient:
+ * tests/ops/; the channel permutation's gradient: tests/models/.)
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { assert, assertEquals } from "../assert.ts";
 import { compareWithCpu, randn, setup, WASM_TEST } from "./_helpers.ts";
-import { replicatePadComposed } from "../../lib/models/layers.ts";
-import { replicatePadKernel } from "../../lib/backend/replicate_pad.ts";
-import { ChannelPermutation } from "../../lib/models/flow/channel_permutation.ts";
 
 Deno.test({
   name: "Identity / same-dtype Cast share the data: values kept after the source is disposed, nothing leaked",
@@ -79,90 +77,6 @@ Deno.test({
 });
 
 Deno.test({
-  name: "ReplicatePad kernel (wasm) = slices + concats (cpu): values and gradients, pad 1 and 2",
-  ...WASM_TEST,
-  fn: async () => {
-    await setup();
-    for (const pad of [1, 2]) {
-      await compareWithCpu(
-        `replicate pad ${pad}`,
-        (x) => tf.getBackend() === "cpu" ? replicatePadComposed(x as tf.Tensor4D, pad) : replicatePadKernel(x as tf.Tensor4D, pad),
-        [{ shape: [2, 4, 3, 5] }],
-      );
-    }
-    // 1x1 images: every padded pixel is a copy of the one pixel
-    await compareWithCpu(
-      "replicate pad 1x1",
-      (x) => tf.getBackend() === "cpu" ? replicatePadComposed(x as tf.Tensor4D, 2) : replicatePadKernel(x as tf.Tensor4D, 2),
-      [{ shape: [1, 1, 1, 3] }],
-    );
-  },
-});
-
-Deno.test({
-  name: "ReplicatePad kernel on cpu = slices + concats on cpu (value and gradient)",
-  ...WASM_TEST,
-  fn: async () => {
-    await setup();
-    await tf.setBackend("cpu");
-    try {
-      const x = tf.tensor4d(randn(2 * 3 * 4 * 2, 9), [2, 3, 4, 2]);
-      const dy = tf.tensor4d(randn(2 * 7 * 8 * 2, 10), [2, 7, 8, 2]);
-      const [a, ga] = [replicatePadKernel(x, 2), tf.grad((t) => replicatePadKernel(t as tf.Tensor4D, 2))(x, dy)];
-      const [b, gb] = [replicatePadComposed(x, 2), tf.grad((t) => replicatePadComposed(t as tf.Tensor4D, 2))(x, dy)];
-      assertEquals(Array.from(await a.data()), Array.from(await b.data()));
-      const [gaV, gbV] = [await ga.data(), await gb.data()];
-      for (let i = 0; i < gaV.length; i++) assert(Math.abs(gaV[i] - gbV[i]) <= 1e-5, `grad ${i}: ${gaV[i]} vs ${gbV[i]}`);
-      tf.dispose([x, dy, a, ga, b, gb]);
-    } finally {
-      await tf.setBackend("wasm");
-    }
-  },
-});
-
-Deno.test({
-  name: "ChannelPermutation: inverse-permutation gradient = gather gradient; inverse recomputed after a new permutation is assigned",
-  ...WASM_TEST,
-  fn: async () => {
-    await setup();
-    const perm = tf.variable(tf.tensor1d([2, 0, 3, 1], "int32"), false);
-    const p = new ChannelPermutation(perm);
-    const x = tf.tensor4d(randn(2 * 3 * 3 * 4, 4), [2, 3, 3, 4]);
-    const dy = tf.tensor4d(randn(2 * 3 * 3 * 4, 5), [2, 3, 3, 4]);
-    const check = async () => {
-      const ours = tf.grad((t) => p.forward(t as tf.Tensor4D))(x, dy);
-      const plain = tf.grad((t) => tf.gather(t, perm as tf.Tensor1D, 3))(x, dy);
-      assertEquals(Array.from(await ours.data()), Array.from(await plain.data()));
-      const back = p.inverse(p.forward(x));
-      assertEquals(Array.from(await back.data()), Array.from(await x.data()));
-      tf.dispose([ours, plain, back]);
-    };
-    await check();
-    perm.assign(tf.tensor1d([3, 2, 1, 0], "int32"));
-    await check();
-    tf.dispose([perm, x, dy]);
-  },
-});
-
-Deno.test({
-  name: "ClipByValue gradient kernel: = the composed where/logicalAnd gradient, values at the bounds kept",
-  ...WASM_TEST,
-  fn: async () => {
-    await setup();
-    const values = randn(2 * 3 * 4 * 5, 12).map((v) => v * 3);
-    values[0] = -2; // exactly at the bounds: gradient passes
-    values[1] = 2;
-    await compareWithCpu("clipByValue", (x) => tf.clipByValue(x, -2, 2), [{ shape: [2, 3, 4, 5], values }]);
-    // and against the shipped formula on the same backend
-    const x = tf.tensor(values, [2, 3, 4, 5]), dy = tf.tensor(randn(values.length, 13), [2, 3, 4, 5]);
-    const ours = tf.grad((t) => tf.clipByValue(t, -2, 2))(x, dy);
-    const shipped = tf.where(tf.logicalAnd(tf.greaterEqual(x, -2), tf.lessEqual(x, 2)), dy, tf.zerosLike(dy));
-    assertEquals(Array.from(await ours.data()), Array.from(await shipped.data()));
-    tf.dispose([x, dy, ours, shipped]);
-  },
-});
-
-Deno.test({
   name: "SplitV block copies: last, middle and first axis, sizes with -1, int32: values and gradients match cpu",
   ...WASM_TEST,
   fn: async () => {
@@ -181,17 +95,3 @@ Deno.test({
   },
 });
 
-Deno.test({
-  name: "ClipByValue gradient: nothing clipped -> dy shared (values equal, no leak); after disposing dy the gradient keeps its values",
-  ...WASM_TEST,
-  fn: async () => {
-    await setup();
-    const before = tf.engine().backend.numDataIds();
-    const x = tf.tensor([0.5, -1, 1.5], [3]), dy = tf.tensor([3, 4, 5], [3]);
-    const g = tf.grad((t) => tf.clipByValue(t, -2, 2))(x, dy);
-    tf.dispose([x, dy]);
-    assertEquals(Array.from(await g.data()), [3, 4, 5]);
-    g.dispose();
-    assertEquals(tf.engine().backend.numDataIds(), before);
-  },
-});

@@ -5,14 +5,14 @@
  * lib/backend/native/install.sh install both).
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { loadOpenBlas } from "../../lib/backend/native/openblas.ts";
+import { coreTypeFromFlags, loadOpenBlas } from "../../lib/backend/native/openblas.ts";
+import { runtimeFromEnv } from "../../lib/config/runtime.ts";
 import { type ConvImpl, withConvolutions } from "./_helpers.ts";
-import { coreTypeFromFlags } from "../../lib/backend/native/openblas.ts";
 import { mulberry32 } from "../../lib/util/random.ts";
 import { assert, assertEquals } from "../assert.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
-const { blas, reason } = loadOpenBlas();
+const { blas, reason } = loadOpenBlas(runtimeFromEnv().backend.nativeEnv);
 if (!blas) console.warn(`SKIP: native kernel tests (${reason})`);
 const ignore = !blas;
 
@@ -133,8 +133,9 @@ Deno.test({ name: "wasm backend: native convolutions on by default, AST_NATIVE_C
   const code = `
     import * as tf from "@tensorflow/tfjs-core";
     import { initBackend } from "./lib/backend/backend.ts";
+    import { runtimeFromEnv } from "./lib/config/runtime.ts";
     import { AsymmetricStudent } from "./lib/models/student.ts";
-    const info = await initBackend();
+    const info = await initBackend(runtimeFromEnv().backend);
     const s = AsymmetricStudent.create({ channels: 6, hidden: 8, nBlocks: 1, leakySlope: 0.01, posEncDim: 0 }, 0);
     const x = tf.randomNormal([2, 5, 5, 6], 0, 1, "float32", 1);
     const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(s.forward(x, null, true).out)), [...s.params.trainable.values()]);
@@ -236,9 +237,9 @@ Deno.test({ name: "wasm + oneDNN block copies: split and concat on every axis (s
 }) });
 
 Deno.test({ name: "oneDNN: after the primitive cache fills (100+ geometries) it starts over and results stay right (vs OpenBLAS)", ...opts, fn: async () => {
-  const { OneDnnConvolutions } = await import("../../lib/backend/native/onednn.ts");
+  const { OneDnnConvolutions } = await import("../../lib/backend/native/onednn/conv.ts");
   const { openBlasConvolutions } = await import("../../lib/backend/native/library.ts");
-  const { sameGeometry } = await import("../../lib/backend/native/conv.ts");
+  const { sameGeometry } = await import("../../lib/backend/native/im2col_conv.ts");
   let dnnl;
   try {
     dnnl = OneDnnConvolutions.load({ threads: 1 });

@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { assert, assertEquals } from "../assert.ts";
 import { backendInfo } from "../../lib/backend/backend.ts";
-import { registerWasmTrainingKernels } from "../../lib/backend/wasm_kernels.ts";
+import { registerWasmTrainingKernels } from "../../lib/backend/wasm/training_kernels.ts";
 import { compareWithCpu, setup, WASM_TEST } from "./_helpers.ts";
 
 Deno.test({

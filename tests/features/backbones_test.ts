@@ -2,6 +2,7 @@
 import { BACKBONES, backboneSpec, efficientNetBlock, resolveBackbone } from "../../lib/features/backbones.ts";
 import { weightsChecksum } from "../../lib/features/weights_files.ts";
 import { initBackend } from "../../lib/backend/backend.ts";
+import { runtimeFromEnv } from "../../lib/config/runtime.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "../assert.ts";
 import { needsShared, sharedPath } from "../_shared.ts";
 import { presetConfig } from "../../lib/config/presets.ts";
@@ -53,7 +54,7 @@ Deno.test({ name: "registry: an explicit --backbone is never substituted; paper 
 } });
 
 Deno.test({ name: "registry: mobilenet_v2 found under the runtime's weights root, with layer and weights checksum", ignore: needsShared(), ...opts, fn: async () => {
-  await initBackend();
+  await initBackend(runtimeFromEnv().backend);
   const weightsDir = sharedPath("weights");
   const r = await resolveBackbone({ name: "mobilenet_v2", fallback: true, weightsDir });
   try {

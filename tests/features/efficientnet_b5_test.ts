@@ -5,6 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../../lib/backend/backend.ts";
+import { runtimeFromEnv } from "../../lib/config/runtime.ts";
 import { type NamedArray, readSafetensors } from "../../lib/io/safetensors.ts";
 import { EfficientNetB5, EfficientNetWeightsError } from "../../lib/features/efficientnet/model.ts";
 import { needsShared, sharedPath } from "../_shared.ts";
@@ -37,7 +38,7 @@ Deno.test({
   ignore: needsShared(),
   ...opts,
   fn: async () => {
-    const info = await initBackend();
+    const info = await initBackend(runtimeFromEnv().backend);
     const expected = (await readSafetensors(`${dir()}/tensors.safetensors`)).tensors;
     const model = EfficientNetB5.fromReferenceWeights(await fixtureWeights(), { upToBlock: 35, source: "weights.safetensors" });
     const inp = expected.get("input.normalized")!;
@@ -66,7 +67,7 @@ Deno.test({
   ignore: needsShared(),
   ...opts,
   fn: async () => {
-    await initBackend();
+    await initBackend(runtimeFromEnv().backend);
     const model = EfficientNetB5.fromReferenceWeights(await fixtureWeights(), { upToBlock: 35 });
     const before = tf.memory().numTensors;
     const x = tf.randomNormal([2, 64, 64, 3], 0, 1, "float32", 1) as tf.Tensor4D;
@@ -93,7 +94,7 @@ Deno.test({
   ignore: needsShared(),
   ...opts,
   fn: async () => {
-    await initBackend();
+    await initBackend(runtimeFromEnv().backend);
     const weights = await fixtureWeights();
     // the fixture stops at block 35
     assertThrows(() => EfficientNetB5.fromReferenceWeights(weights, { upToBlock: 36, source: "w.safetensors" }), (e: Error) =>

@@ -3,6 +3,11 @@ import { readImage } from "../../lib/io/images.ts";
 import { readSafetensors } from "../../lib/io/safetensors.ts";
 import { needsShared, sharedPath } from "../_shared.ts";
 import { assert, assertEquals, assertRejects } from "../assert.ts";
+import { initBackend } from "../../lib/backend/backend.ts";
+import { runtimeFromEnv } from "../../lib/config/runtime.ts";
+
+// The backbone runs on whatever backend is active: the one this environment asks for.
+await initBackend(runtimeFromEnv().backend);
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 

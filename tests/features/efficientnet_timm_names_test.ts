@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { join } from "node:path";
 import { initBackend } from "../../lib/backend/backend.ts";
+import { runtimeFromEnv } from "../../lib/config/runtime.ts";
 import { type NamedArray, readSafetensors, serializeSafetensors, type TensorToWrite } from "../../lib/io/safetensors.ts";
 import { EfficientNetB5 } from "../../lib/features/efficientnet/model.ts";
 import {
@@ -102,7 +103,7 @@ Deno.test({
   ignore: needsShared(),
   ...opts,
   fn: async () => {
-    await initBackend();
+    await initBackend(runtimeFromEnv().backend);
     const refPath = sharedPath("fixtures", "efficientnet_b5_reference", "weights.safetensors");
     const refLoaded = await loadEfficientNetWeights(refPath);
     assertEquals(refLoaded.naming, "reference");

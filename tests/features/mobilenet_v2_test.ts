@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend/backend.ts";
+import { runtimeFromEnv } from "../../lib/config/runtime.ts";
 import { MOBILENET_V2_DEFAULT_LAYER, mobileNetV2Backbone } from "../../lib/features/mobilenet_v2.ts";
 import { compileFoldedGraph } from "../../lib/features/folded_graph.ts";
 import { functionalGraphContaining, readLayersModelFolder } from "../../lib/features/tfjs_layers_model.ts";
@@ -31,7 +32,7 @@ async function kerasReference(layer: string) {
 }
 
 Deno.test({ name: "mobilenet_v2: folded graph = Keras layers model at several cut points and sizes", ...opts, fn: async () => {
-  await initBackend();
+  await initBackend(runtimeFromEnv().backend);
   const folder = await readLayersModelFolder(dir());
   for (const [layer, stride, channels] of [["block_2_add", 4, 8], ["block_6_expand_relu", 8, 96], [MOBILENET_V2_DEFAULT_LAYER, 16, 32], ["block_13_expand_relu", 16, 192], ["out_relu", 32, 1280]] as const) {
     const ref = await kerasReference(layer);
@@ -50,7 +51,7 @@ Deno.test({ name: "mobilenet_v2: folded graph = Keras layers model at several cu
 } });
 
 Deno.test({ name: "mobilenet_v2: extraction shape, determinism, no leaks; heads and unknown layers", ...opts, fn: async () => {
-  await initBackend();
+  await initBackend(runtimeFromEnv().backend);
   const bb = await mobileNetV2Backbone(dir());
   try {
     assertEquals([bb.name, bb.layer, bb.channels, bb.stride, bb.inputSize!(16)], ["mobilenet_v2", "block_12_add", 32, 16, 256]);

@@ -4,7 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../../lib/backend/backend.ts";
-import { setFusedOps } from "../../lib/backend/fused/state.ts";
+import { setFusedOps } from "../../lib/ops/fused_switch.ts";
 import { type FlowConfig, TeacherFlow } from "../../lib/models/teacher_flow.ts";
 import { AsymmetricStudent, type StudentConfig } from "../../lib/models/student.ts";
 import { positionalEncoding } from "../../lib/models/positional_encoding.ts";

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../../lib/backend/backend.ts";
+import { runtimeFromEnv } from "../../lib/config/runtime.ts";
 import { parseSafetensors, serializeSafetensors } from "../../lib/io/safetensors.ts";
 import { loadStateDict, stateDict } from "../../lib/models/state_dict.ts";
 import { AsymmetricStudent } from "../../lib/models/student.ts";
@@ -10,7 +11,7 @@ const opts = { sanitizeOps: false, sanitizeResources: false };
 const flowCfg = { channels: 10, hidden: 6, nBlocks: 2, kernelSizes: [3, 5], clamp: 1.9, posEncDim: 8 };
 
 Deno.test({ name: "state dict: save in PyTorch layout, load into another model, same outputs", ...opts, fn: async () => {
-  await initBackend();
+  await initBackend(runtimeFromEnv().backend);
   const a = TeacherFlow.create(flowCfg, 1), b = TeacherFlow.create(flowCfg, 2);
   // give gamma non-zero values so the flow is not the identity
   for (const [name, v] of a.params.trainable) if (name.endsWith("gamma")) v.assign(tf.fill([1], 0.7));
@@ -27,7 +28,7 @@ Deno.test({ name: "state dict: save in PyTorch layout, load into another model, 
 } });
 
 Deno.test({ name: "state dict: missing, unexpected and wrongly shaped entries name the parameter", ...opts, fn: async () => {
-  await initBackend();
+  await initBackend(runtimeFromEnv().backend);
   const s = AsymmetricStudent.create({ channels: 4, hidden: 6, nBlocks: 1, leakySlope: 0.01, posEncDim: 4 }, 0);
   const good = parseSafetensors(serializeSafetensors(await stateDict(s.params))).tensors;
   const without = new Map(good);

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../../lib/backend/backend.ts";
+import { runtimeFromEnv } from "../../lib/config/runtime.ts";
 import { epochBatches, type EpochReport, trainLoop, TrainingError } from "../../lib/train/engine.ts";
 import { Adam, REFERENCE_ADAM } from "../../lib/train/adam.ts";
 import { TeacherFlow } from "../../lib/models/teacher_flow.ts";
@@ -24,7 +25,7 @@ function tinyFlow() {
 }
 
 Deno.test({ name: "trainLoop: loss falls, memory stays flat across epochs", ...opts, fn: async () => {
-  await initBackend();
+  await initBackend(runtimeFromEnv().backend);
   const flow = tinyFlow();
   const pe = positionalEncoding(4, 6);
   const x = tf.tidy(() => tf.add(tf.mul(tf.randomNormal([16, 6, 6, 6], 0, 1, "float32", 1), 0.5), 1)) as tf.Tensor4D;
@@ -48,7 +49,7 @@ Deno.test({ name: "trainLoop: loss falls, memory stays flat across epochs", ...o
 } });
 
 Deno.test({ name: "trainLoop: NaN loss stops with an error naming epoch and step", ...opts, fn: async () => {
-  await initBackend();
+  await initBackend(runtimeFromEnv().backend);
   const flow = tinyFlow();
   const pe = positionalEncoding(4, 6);
   const x = tf.randomNormal([16, 6, 6, 6], 0, 1, "float32", 2) as tf.Tensor4D;
@@ -72,7 +73,7 @@ Deno.test({ name: "trainLoop: NaN loss stops with an error naming epoch and step
 } });
 
 Deno.test({ name: "trainLoop: fewer images than a batch is a clear error", ...opts, fn: async () => {
-  await initBackend();
+  await initBackend(runtimeFromEnv().backend);
   const flow = tinyFlow();
   const x = tf.zeros([3, 6, 6, 6]) as tf.Tensor4D;
   const opt = new Adam(REFERENCE_ADAM, flow.params.trainable);

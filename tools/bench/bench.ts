@@ -88,7 +88,7 @@ async function timeDemo(log: (s: string) => void): Promise<{ seconds: number | n
  * minutes; recorded before and after the workloads so a record says which phase it saw.
  */
 function hostSgemmGflops(): number | null {
-  const { blas } = loadOpenBlas();
+  const { blas } = loadOpenBlas(runtimeFromEnv().backend.nativeEnv);
   if (!blas) return null;
   const threads = blas.threads();
   blas.setThreads(navigator.hardwareConcurrency || 1);
@@ -132,7 +132,7 @@ async function measureInSubprocess(name: string, t: TimingOptions, log: (s: stri
 
 /** Child side of measureInSubprocess: one workload, progress on stderr, the result as JSON on stdout. */
 async function measureOne(name: string, timing: Partial<TimingOptions>, env: BenchEnv): Promise<void> {
-  await initBackend(env.runtime.backend as Parameters<typeof initBackend>[0]); // MERGE: BackendOptions
+  await initBackend(env.runtime.backend);
   const w = defaultWorkloads().find((x) => x.name === name);
   if (!w) throw new BenchError(`unknown workload ${name}`);
   const r = await measureWorkload(w, {
@@ -176,7 +176,7 @@ export async function runBench(o: BenchOptions = {}): Promise<{ record: BenchRec
   };
 
   const env = o.env ?? DEFAULT_BENCH_ENV;
-  const info = await initBackend(env.runtime.backend as Parameters<typeof initBackend>[0]); // MERGE: BackendOptions
+  const info = await initBackend(env.runtime.backend);
   const outDir = o.outDir ?? join(PROJECT_ROOT, "results", "bench");
   // Read (and check) before the run: a refused merge should not cost the workloads' time.
   // e.g. "wasm+onednn+fused": native convolutions and fused kernels are different speed classes

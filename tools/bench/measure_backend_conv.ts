@@ -7,6 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../../lib/backend/backend.ts";
+import { runtimeFromEnv } from "../../lib/config/runtime.ts";
 
 const [BATCH, SIZE, CIN, COUT, K] = [8, 24, 256, 256, 3];
 const FORWARD_GFLOP = (2 * BATCH * SIZE * SIZE * CIN * COUT * K * K) / 1e9;
@@ -28,7 +29,7 @@ async function medianSeconds(fn: () => tf.Tensor[]): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const info = await initBackend();
+  const info = await initBackend(runtimeFromEnv().backend);
   console.log(`backend ${info.name}, threads ${info.threads}${info.simd ? ", simd" : ""}${info.note ? ` (${info.note})` : ""}`);
   const x = tf.randomNormal([BATCH, SIZE, SIZE, CIN], 0, 1, "float32", 1) as tf.Tensor4D;
   const w = tf.randomNormal([K, K, CIN, COUT], 0, 0.05, "float32", 2) as tf.Tensor4D;

@@ -8,7 +8,7 @@
  * The host's speed drifts over minutes on shared machines: compare libraries within one run.
  */
 import { parseArgs } from "node:util";
-import { sameGeometry } from "../../lib/backend/native/conv.ts";
+import { sameGeometry } from "../../lib/backend/native/im2col_conv.ts";
 import { type ConvolutionChoice, loadConvolutionLibrary } from "../../lib/backend/native/library.ts";
 
 function medianMs(fn: () => void, repeats: number): number {

@@ -9,7 +9,7 @@ import { profileKernels } from "./kernel_profile.ts";
 import { type BenchEnv, defaultWorkloads, measureWorkload, median, type Outcome } from "./workloads.ts";
 import { runtimeFromEnv } from "../../lib/config/runtime.ts";
 import { DEFAULT_SHARED_DIR } from "./effnet_weights.ts";
-import { registerAdamKernel } from "../../lib/train/adam_kernel.ts";
+import { registerAdamKernel } from "../../lib/backend/js/adam_kernel.ts";
 
 async function main(args: string[]): Promise<void> {
   const [name, stepsArg = "5", rowsArg = "25"] = args;
@@ -22,7 +22,7 @@ async function main(args: string[]): Promise<void> {
   }
   // fixture weights of effnet_b5_768; the runtime options (weights root, backend)
   const env: BenchEnv = { sharedDir: Deno.env.get("AST_SHARED_DIR") ?? DEFAULT_SHARED_DIR, runtime: runtimeFromEnv() };
-  const info = await initBackend(env.runtime.backend as Parameters<typeof initBackend>[0]); // MERGE: BackendOptions
+  const info = await initBackend(env.runtime.backend);
   registerAdamKernel(); // before the kernels are wrapped: Adam's step is timed too
   const extras = [info.convolutions ? `convolutions: ${info.convolutions}` : "", info.fusedKernels ? `fused kernels: ${info.fusedKernels}` : ""].filter(Boolean);
   console.log(`${name} on ${info.name} x${info.threads}${extras.length ? ` (${extras.join("; ")})` : ""}`);

@@ -43,7 +43,7 @@ export interface BenchRecord {
   backend_note?: string;
   /** the library computing convolutions when not the backend's own */
   convolutions?: string;
-  /** "native" when AST's fused kernels ran compiled code (lib/backend/fused/) */
+  /** "native" when AST's fused kernels ran compiled code (ops: lib/ops/; kernels: lib/backend/js/) */
   fused_kernels?: string;
   /** /proc/loadavg at start and end: other processes share these 2 cores */
   loadavg: { start: string; end: string };

@@ -256,7 +256,7 @@ int ast_bn_leaky_backward(i64 P, i64 C, const float *x, const float *y, const fl
 
 /*
  * One Adam step over n parameters (PyTorch's Adam with coupled weight decay), in double per
- * element as lib/train/adam_kernel.ts does:
+ * element as lib/backend/js/adam_loop.ts does:
  *   g' = g + wd p,  m' = b1 m + (1 - b1) g',  v' = b2 v + (1 - b2) g'^2,
  *   p' = p - step * m' / (sqrt(v') / bc2sqrt + eps)
  */

@@ -1,19 +1,21 @@
 /**
  * The fused kernels' native implementation: fused_kernels.c, compiled on first use with the
- * system C compiler (`$CC`, else `cc`) for this CPU (-O3 -march=native, OpenMP, glibc's vector
- * math) into a cache directory, then loaded through Deno FFI. Like PyTorch's C++ extensions
- * built at load time: no binary in the repository, and one compile (~1 s) per source version and
- * machine. Without a compiler (or with AST_NATIVE_FUSED=0) `loadFusedLibrary` says why and the
- * wasm backend keeps the composed ops.
+ * system C compiler (BackendOptions.compiler = `$CC`, else `cc`) for this CPU (-O3
+ * -march=native, OpenMP, glibc's vector math) into a cache directory, then loaded through Deno
+ * FFI. Like PyTorch's C++ extensions built at load time: no binary in the repository, and one
+ * compile (~1 s) per source version and machine. Without a compiler (or with nativeFused false,
+ * AST_NATIVE_FUSED=0) `loadFusedLibrary` says why and the wasm backend keeps the composed ops.
  *
- * Cache: $AST_NATIVE_CACHE, else $XDG_CACHE_HOME/ast-lab/native, else ~/.cache/ast-lab/native;
- * the file name carries a hash of the source, the flags and the CPU's flags. Written to a
- * temporary name and renamed: concurrent first runs do not see a half-written library.
+ * Cache: BackendOptions.nativeCacheDir ($AST_NATIVE_CACHE, else $XDG_CACHE_HOME/ast-lab/native,
+ * else ~/.cache/ast-lab/native; lib/config/runtime.ts), else a temporary folder; the file name
+ * carries a hash of the source, the flags and the CPU's flags. Written to a temporary name and
+ * renamed: concurrent first runs do not see a half-written library.
  *
  * No -ffast-math: linked into a shared library it would switch the whole process to
  * flush-to-zero; the flags below allow the vector math without that.
  */
-import type { FusedMath } from "../fused/math.ts";
+import type { BackendOptions } from "../../config/runtime.ts";
+import type { FusedMath } from "../js/fused_math.ts";
 import { prepareOpenMp } from "./openmp.ts";
 
 const SOURCE = new URL("./fused_kernels.c", import.meta.url);
@@ -51,14 +53,11 @@ function fnv1a(text: string): string {
   return h.toString(16).padStart(8, "0");
 }
 
-function cacheDir(): string {
-  const explicit = Deno.env.get("AST_NATIVE_CACHE");
-  if (explicit) return explicit;
-  const xdg = Deno.env.get("XDG_CACHE_HOME");
-  const home = Deno.env.get("HOME");
-  if (xdg) return `${xdg}/ast-lab/native`;
-  if (home) return `${home}/.cache/ast-lab/native`;
-  return `${Deno.makeTempDirSync({ prefix: "ast-lab-native-" })}`;
+/** The settings the library's build and load take from BackendOptions. */
+export type FusedLibraryOptions = Pick<BackendOptions, "nativeFused" | "nativeCacheDir" | "compiler" | "nativeEnv">;
+
+function cacheDir(opts: FusedLibraryOptions): string {
+  return opts.nativeCacheDir ?? `${Deno.makeTempDirSync({ prefix: "ast-lab-native-" })}`;
 }
 
 function cpuFlags(): string {
@@ -94,11 +93,11 @@ function compileTo(path: string, compiler: string): string {
  * Compiles the source if its library is not cached yet; returns the library's path. A cache
  * directory that cannot be written (read-only home) gives way to a temporary one for this process.
  */
-export function buildFusedLibrary(): string {
+export function buildFusedLibrary(opts: FusedLibraryOptions = {}): string {
   const source = Deno.readTextFileSync(SOURCE);
-  const compiler = Deno.env.get("CC") || "cc";
+  const compiler = opts.compiler || "cc";
   const name = `libast_fused-${fnv1a([source, compiler, ...FLAGS, cpuFlags()].join("\n"))}.so`;
-  const dir = cacheDir();
+  const dir = cacheDir(opts);
   try {
     Deno.statSync(`${dir}/${name}`);
     return `${dir}/${name}`;
@@ -114,20 +113,23 @@ export function buildFusedLibrary(): string {
 
 let loaded: { math: FusedMath | null; reason?: string } | null = null;
 
-/** The native FusedMath (built and loaded once per process); null and a reason when unavailable. */
-export function loadFusedLibrary(threads: number): { math: FusedMath | null; reason?: string } {
+/**
+ * The native FusedMath (built and loaded once per process); null and a reason when unavailable.
+ * `opts`: the backend's options (default: build with `cc` into a temporary folder).
+ */
+export function loadFusedLibrary(threads: number, opts: FusedLibraryOptions = {}): { math: FusedMath | null; reason?: string } {
   if (loaded) return loaded;
-  if (Deno.env.get("AST_NATIVE_FUSED") === "0") return (loaded = { math: null, reason: "AST_NATIVE_FUSED=0" });
+  if (opts.nativeFused === false) return (loaded = { math: null, reason: "AST_NATIVE_FUSED=0" });
   try {
-    prepareOpenMp(threads);
-    let path = buildFusedLibrary();
+    prepareOpenMp(threads, opts.nativeEnv);
+    let path = buildFusedLibrary(opts);
     let s: Symbols;
     try {
       s = Deno.dlopen(path, SYMBOLS).symbols;
     } catch {
       // a damaged cached build (e.g. cut short by a full disk): build once more
       Deno.removeSync(path);
-      path = buildFusedLibrary();
+      path = buildFusedLibrary(opts);
       s = Deno.dlopen(path, SYMBOLS).symbols;
     }
     if (s.ast_fused_version() !== 1) throw new Error(`${path}: unexpected version`);

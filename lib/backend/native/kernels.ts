@@ -15,10 +15,11 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type { Blas } from "./openblas.ts";
-import type { ConvGeometry } from "./conv.ts";
+import type { ConvGeometry } from "./im2col_conv.ts";
 import type { ConvolutionLibrary, OneDnnExtras } from "./library.ts";
-import type { EltwiseName, OneDnnBlockCopy, OneDnnEltwise } from "./onednn.ts";
-import { registeredFusedMath } from "../fused/state.ts";
+import type { EltwiseName, OneDnnEltwise } from "./onednn/eltwise.ts";
+import type { OneDnnBlockCopy } from "./onednn/reorder.ts";
+import { registeredFusedMath } from "../js/fused_state.ts";
 
 const WASM = "wasm";
 type Info = tf.TensorInfo;

@@ -1,27 +1,21 @@
 /**
  * The native convolution libraries the wasm backend's conv kernels can run on (kernels.ts):
- * oneDNN (onednn.ts, preferred) or OpenBLAS im2col + SGEMM (conv.ts), chosen by
+ * oneDNN (onednn/conv.ts, preferred) or OpenBLAS im2col + SGEMM (im2col_conv.ts), chosen by
  * `loadConvolutionLibrary`. Buffers are tfjs-layout Float32Arrays (NHWC, HWIO); outputs are
  * overwritten entirely.
  */
 import type { Blas } from "./openblas.ts";
 import { loadOpenBlas } from "./openblas.ts";
-import { type ConvGeometry, conv2dBackpropFilter, conv2dBackpropInput, conv2dForward } from "./conv.ts";
-import { OneDnnBlockCopy, OneDnnConvolutions, OneDnnEltwise } from "./onednn.ts";
+import { conv2dBackpropFilter, conv2dBackpropInput, conv2dForward } from "./im2col_conv.ts";
+import { OneDnnConvolutions } from "./onednn/conv.ts";
+import { OneDnnEltwise } from "./onednn/eltwise.ts";
+import { OneDnnBlockCopy } from "./onednn/reorder.ts";
+import type { NativeEnv } from "./openmp.ts";
+import type { ConvolutionLibrary } from "./convolution_library.ts";
 
-export interface ConvolutionLibrary {
-  /** e.g. "oneDNN 2.6.3", "OpenBLAS 0.3.21 SkylakeX" */
-  readonly name: string;
-  threads(): number;
-  forward(g: ConvGeometry, x: Float32Array, w: Float32Array, y: Float32Array): void;
-  /** y = conv(x, w) + bias in one pass, where the library can (saves a full pass over y) */
-  forwardBias?(g: ConvGeometry, x: Float32Array, w: Float32Array, bias: Float32Array, y: Float32Array): void;
-  backwardData(g: ConvGeometry, dy: Float32Array, w: Float32Array, dx: Float32Array): void;
-  /** depthwise forward (filter [kh, kw, C, multiplier]; g computed with depthwise = true), bias optional */
-  depthwiseForward?(g: ConvGeometry, x: Float32Array, w: Float32Array, y: Float32Array, bias?: Float32Array): void;
-  backwardWeights(g: ConvGeometry, x: Float32Array, dy: Float32Array, dw: Float32Array): void;
-}
+export type { ConvolutionLibrary };
 
+/** im2col + SGEMM on OpenBLAS as a ConvolutionLibrary. */
 export function openBlasConvolutions(blas: Blas): ConvolutionLibrary {
   const version = blas.config.trim().split(/\s+/).slice(0, 2).join(" ");
   const core = blas.config.match(/DYNAMIC_ARCH\s+(?:NO_AFFINITY\s+)?(\S+)/)?.[1];
@@ -52,12 +46,13 @@ export interface LoadedLibraries {
 }
 
 /**
- * `prefer` (or env AST_NATIVE_CONV=onednn|openblas) first, then the other; oneDNN by default.
- * The convolutions run `threads` threads.
+ * `prefer` (BackendOptions.nativeConv, AST_NATIVE_CONV=onednn|openblas) first, then the other;
+ * oneDNN by default. The convolutions run `threads` threads. `nativeEnv`: the user's OpenMP /
+ * OpenBLAS settings (BackendOptions.nativeEnv), kept by the loaders.
  */
-export function loadConvolutionLibrary(threads: number, prefer?: ConvolutionChoice): LoadedLibraries {
+export function loadConvolutionLibrary(threads: number, prefer?: ConvolutionChoice, nativeEnv: NativeEnv = {}): LoadedLibraries {
   const reasons: string[] = [];
-  const { blas, reason } = loadOpenBlas();
+  const { blas, reason } = loadOpenBlas(nativeEnv);
   if (blas) blas.setThreads(threads);
   else reasons.push(reason ?? "OpenBLAS unavailable");
   // (the OpenBLAS thread count is set again below once the convolution library is known)
@@ -66,7 +61,7 @@ export function loadConvolutionLibrary(threads: number, prefer?: ConvolutionChoi
     if (choice === "openblas" && blas) return { convolutions: openBlasConvolutions(blas), blas, onednn: null, reasons };
     if (choice === "onednn") {
       try {
-        const convolutions = OneDnnConvolutions.load({ threads });
+        const convolutions = OneDnnConvolutions.load({ threads, nativeEnv });
         // OpenBLAS then only runs the memory-bound SGEMV reductions: one thread, so that its
         // spinning workers do not take the cores oneDNN's threads need.
         blas?.setThreads(1);

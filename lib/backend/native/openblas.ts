@@ -4,6 +4,7 @@
  * returns null, with the reason, when the library is absent or FFI is not permitted: callers
  * fall back to the plain JS kernels.
  */
+import type { NativeEnv } from "./openmp.ts";
 
 const CANDIDATES = [
   "libopenblas.so.0",
@@ -64,7 +65,8 @@ let cached: { blas: Blas | null; reason?: string } | null = null;
  * OpenBLAS' DYNAMIC_ARCH picks its kernels from the CPU model; on virtual CPUs reporting a
  * generic model ("Intel Xeon Processor") 0.3.21 falls back to Prescott (SSE3) kernels, ~5x slower
  * than its AVX-512 ones (measured: 27 vs 135 GFLOP/s). Choose from the CPU flags instead, unless
- * the user set OPENBLAS_CORETYPE. Must happen before dlopen (the library reads it at load).
+ * the user set OPENBLAS_CORETYPE. Must happen before dlopen (the library reads it at load), so
+ * it is set in this process's environment.
  */
 export function coreTypeFromFlags(flags: Set<string>): string | null {
   if (["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd"].every((f) => flags.has(f))) return "SkylakeX";
@@ -72,9 +74,9 @@ export function coreTypeFromFlags(flags: Set<string>): string | null {
   return null;
 }
 
-function chooseCoreType(): void {
+function chooseCoreType(user: NativeEnv): void {
   try {
-    if (Deno.env.get("OPENBLAS_CORETYPE")) return;
+    if (user.OPENBLAS_CORETYPE) return;
     const line = Deno.readTextFileSync("/proc/cpuinfo").split("\n").find((l) => l.startsWith("flags"));
     const core = line ? coreTypeFromFlags(new Set(line.split(":")[1].trim().split(/\s+/))) : null;
     if (core) Deno.env.set("OPENBLAS_CORETYPE", core);
@@ -83,11 +85,14 @@ function chooseCoreType(): void {
   }
 }
 
-/** The library, loaded once; null and a reason when unavailable. */
-export function loadOpenBlas(): { blas: Blas | null; reason?: string } {
+/**
+ * The library, loaded once; null and a reason when unavailable. `nativeEnv`: the user's
+ * OPENBLAS_CORETYPE, kept when set (BackendOptions.nativeEnv).
+ */
+export function loadOpenBlas(nativeEnv: NativeEnv = {}): { blas: Blas | null; reason?: string } {
   if (cached) return cached;
   const errors: string[] = [];
-  chooseCoreType();
+  chooseCoreType(nativeEnv);
   for (const path of CANDIDATES) {
     try {
       const lib = Deno.dlopen(path, SYMBOLS);

@@ -4,7 +4,6 @@
  * [mapLen, mapLen, 304].
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { initBackend } from "../../backend/backend.ts";
 import type { DecodedImage } from "../../io/images.ts";
 import type { Backbone } from "../backbone.ts";
 import { preprocessRgb, type RgbRecipe } from "../../preprocess/rgb.ts";
@@ -54,7 +53,6 @@ export async function efficientNetB5Backbone(
   if (!Number.isInteger(block) || block < 0 || block >= B5_BLOCKS.length) {
     throw new RangeError(`EfficientNet-B5 block must be in 0..${B5_BLOCKS.length - 1}, got ${block}`);
   }
-  await initBackend();
   const weights = await loadEfficientNetWeights(weightsPath, { sha256: opts.sha256 });
   const model = EfficientNetB5.fromReferenceWeights(weights.tensors, { upToBlock: block, source: weightsPath });
   const stride = strideAtBlock(block);

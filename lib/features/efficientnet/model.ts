@@ -13,7 +13,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { NamedArray } from "../../io/safetensors.ts";
 import { B5_BLOCKS, B5_STEM_CHANNELS, B5_STEM_PADS, BN_EPS, type MBConvSpec, type Pads } from "./architecture.ts";
-import { swish, swishWithMeans } from "../../backend/fused/activations.ts";
+import { swish, swishWithMeans } from "../../ops/swish.ts";
 
 /** A conv with its BatchNorm folded in (or a plain conv with bias). */
 interface ConvParams {

@@ -6,9 +6,10 @@
  * encoding, concatenated after the half-input.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { couplingHalf } from "../../backend/fused/coupling.ts";
-import { joinClip, permuteSplit } from "../../backend/fused/channels.ts";
-import { conv2dBias } from "../layers.ts";
+import { couplingHalf } from "../../ops/coupling_half.ts";
+import { joinClip } from "../../ops/join_clip.ts";
+import { permuteSplit } from "../../ops/permute_split.ts";
+import { conv2dBias } from "../../ops/conv2d_bias.ts";
 import type { ChannelPermutation } from "./channel_permutation.ts";
 import { initConv2d, ParameterStore } from "../parameters.ts";
 
@@ -132,7 +133,7 @@ export class ConditionalCouplingBlock {
   /**
    * y = [y1, y2] and the per-pixel log|det J|. `permutation`: the flow's channel permutation in
    * front of this block, applied here so that it joins the split into halves (one pass with the
-   * fused kernels, lib/backend/fused/).
+   * fused ops, lib/ops/).
    */
   forward(x: tf.Tensor4D, cond: tf.Tensor4D | null, permutation?: ChannelPermutation): { y: tf.Tensor4D; logDet: tf.Tensor3D } {
     const k = this.logScaleFactor();

@@ -13,6 +13,7 @@ import { effnetB5ForwardFlops, flowForwardFlops, kernelFlops, studentForwardFlop
 import { randomEffnetB5Weights } from "../../../tools/bench/effnet_weights.ts";
 import { EfficientNetB5 } from "../../../lib/features/efficientnet/model.ts";
 import { assert, assertEquals, assertRejects } from "../../assert.ts";
+import { runtimeFromEnv } from "../../../lib/config/runtime.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const FAST = { warmup: 1, minSteps: 2, maxSteps: 2, budgetSeconds: 0 };
@@ -78,7 +79,7 @@ function tinyScoreWorkloads(): Workload[] {
 }
 
 Deno.test({ name: "bench: score workloads time features + scoring per image, report images/s and leak no tensors", ...opts, fn: async () => {
-  await initBackend();
+  await initBackend(runtimeFromEnv().backend);
   const dir = await Deno.makeTempDir();
   try {
     const before = tf.memory().numTensors;
@@ -140,7 +141,7 @@ Deno.test("bench FLOPs: the issue's hidden-1024 student is ~2.3 TFLOP per traini
 });
 
 Deno.test({ name: "bench FLOPs: EfficientNet-B5 analytic count matches the kernels it runs", ...opts, fn: async () => {
-  await initBackend();
+  await initBackend(runtimeFromEnv().backend);
   const model = EfficientNetB5.fromReferenceWeights(randomEffnetB5Weights(6), { upToBlock: 6 });
   const x = tf.zeros([1, 64, 64, 3]) as tf.Tensor4D;
   const profile = await tf.profile(async () => {
@@ -181,7 +182,7 @@ Deno.test({ name: "bench: host stages (metrics of a test set, 3D preprocessing o
     assertEquals(host.map((w) => w.name), ["metrics_mvtec", "depth_800"]);
     const { record } = await runBench({ workloads: host, outDir: dir, timing: { ...FAST, minSteps: 1, maxSteps: 1 }, log: () => {} });
     assertEquals(record.workloads.map((w) => [w.name, w.gflops, w.images_per_s === undefined]), [["metrics_mvtec", 0, true], ["depth_800", 0, false]]);
-    for (const w of record.workloads) assert(/no FLOP count/.test(w.note!), w.note);
+    for (const w of record.workloads) assert(/no FLOP count/.test(w.note!), w.note ?? "no note");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

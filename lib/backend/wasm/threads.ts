@@ -1,0 +1,178 @@
+/**
+ * Multithreaded wasm (the threaded SIMD XNNPACK build) under Deno.
+ *
+ * tfjs never enables it in Node-like runtimes, and forcing it fails: the pthread worker comes
+ * from a blob URL (Deno's worker_threads rejects it: ERR_WORKER_PATH) and the worker script
+ * assigns `location`, which is read-only in Deno's worker global. Also the C++ side caps the
+ * pool at logical cores / 2 (1 on a 2-core machine). The route here:
+ *   1. write the worker script to a real file (a temp cache dir), minus the `location` assignment;
+ *   2. instantiate the emscripten factory ourselves with that file and the package's own main
+ *      script/`.wasm` paths, while `os.cpus()` reports 2 x the wanted thread count, so the
+ *      C++ cap equals what we ask for;
+ *   3. hand the module to tfjs's BackendWasm, then `unref()` the pool workers so a finished
+ *      Deno program (or `deno test`) still exits.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import * as tfwasm from "@tensorflow/tfjs-backend-wasm";
+// The emscripten factory of the threaded build and the worker source (CommonJS modules).
+// @ts-types="./out_types.d.ts"
+import threadedFactoryModule from "@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js";
+// @ts-types="./out_types.d.ts"
+import workerSourceModule from "@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js";
+import os from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** tfjs's C++ side pre-creates 8 pthread workers and never uses more. */
+export const MAX_WASM_THREADS = 8;
+const INIT_TIMEOUT_MS = 30_000;
+
+// deno-lint-ignore no-explicit-any
+type EmscriptenModule = any;
+type EmscriptenFactory = (config: Record<string, unknown>) => Promise<EmscriptenModule>;
+
+function permitted(desc: Deno.PermissionDescriptor): boolean {
+  try {
+    return Deno.permissions.querySync(desc).state === "granted";
+  } catch {
+    return false;
+  }
+}
+
+function packageFile(subpath: string): string {
+  return fileURLToPath(import.meta.resolve(`@tensorflow/tfjs-backend-wasm/${subpath}`));
+}
+
+function fnv1a(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, "0");
+}
+
+/** The worker script as tfjs would put it in its blob, minus the read-only `location` write. */
+function patchedWorkerSource(): string {
+  const raw: string = (workerSourceModule as { wasmWorkerContents: string }).wasmWorkerContents;
+  // tfjs escapes newlines before making the blob: the template literal turned "\n" into real ones.
+  const escaped = raw.replace(/\n/g, "\\n");
+  const patched = escaped.replace("location:{href:__filename},", "");
+  if (patched === escaped) throw new Error("worker script layout changed (no `location` assignment found)");
+  return patched;
+}
+
+/** The system's temporary folder when none is given (BackendOptions.tempDir, from $TMPDIR). */
+function defaultTempDir(): string {
+  return Deno.build.os === "windows" ? os.tmpdir() : "/tmp";
+}
+
+/** Writes (once per content hash) the worker file into `tempDir`; returns its path. */
+function writeWorkerFile(tempDir: string): string {
+  const source = patchedWorkerSource();
+  const dir = join(tempDir, `ast-lab-tfjs-wasm-${tfwasm.version_wasm}`);
+  const path = join(dir, `pthread-worker-${fnv1a(source)}.cjs`);
+  if (!permitted({ name: "write", path: dir }) || !permitted({ name: "read", path: dir })) {
+    throw new Error(`needs read/write permission for ${dir}`);
+  }
+  try {
+    if (Deno.readTextFileSync(path) === source) return path;
+  } catch { /* not there yet */ }
+  Deno.mkdirSync(dir, { recursive: true });
+  const tmp = `${path}.${Deno.pid}.tmp`;
+  Deno.writeTextFileSync(tmp, source);
+  Deno.renameSync(tmp, path); // atomic: concurrent test processes never see a half file
+  return path;
+}
+
+/** Runs `fn` while os.cpus() reports `count` CPUs (read by the wasm module's C++ constructors). */
+async function withReportedCpuCount<T>(count: number, fn: () => Promise<T>): Promise<T> {
+  const osObject = os as unknown as { cpus: () => unknown[] };
+  const realCpus = osObject.cpus;
+  const fake = { model: "reported for tfjs-wasm thread cap", speed: 0, times: { user: 0, nice: 0, sys: 0, idle: 0, irq: 0 } };
+  osObject.cpus = () => Array.from({ length: count }, () => fake);
+  try {
+    return await fn();
+  } finally {
+    osObject.cpus = realCpus;
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Creates the threaded emscripten module (with its 8-worker pool) and the tfjs bridge functions. */
+async function createThreadedModule(threads: number, tempDir: string): Promise<EmscriptenModule> {
+  if (!permitted({ name: "read" })) {
+    // Workers re-read the main script and the .wasm from node_modules.
+    if (!permitted({ name: "read", path: packageFile("wasm-out/") })) throw new Error("needs read permission for node_modules");
+  }
+  const workerPath = writeWorkerFile(tempDir);
+  const mainScript = packageFile("wasm-out/tfjs-backend-wasm-threaded-simd.js");
+  const wasmBinary = packageFile("dist/tfjs-backend-wasm-threaded-simd.wasm");
+  const factory = threadedFactoryModule as unknown as EmscriptenFactory;
+  // The emscripten glue replaces globalThis.Worker with worker_threads' Worker; put Deno's back.
+  const denoWorker = globalThis.Worker;
+  let aborted: string | null = null;
+  try {
+    const module = await withReportedCpuCount(2 * Math.max(threads, navigator.hardwareConcurrency), () =>
+      withTimeout(
+        factory({
+          locateFile: (path: string) => path.endsWith(".worker.js") ? workerPath : path.endsWith(".wasm") ? wasmBinary : path,
+          mainScriptUrlOrBlob: mainScript,
+          onAbort: (what: unknown) => {
+            aborted = String(what);
+          },
+        }),
+        INIT_TIMEOUT_MS,
+        "threaded wasm init",
+      )
+    );
+    if (aborted) throw new Error(`wasm aborted: ${aborted}`);
+    module.tfjs = {
+      init: module.cwrap("init", null, []),
+      initWithThreadsCount: module.cwrap("init_with_threads_count", null, ["number"]),
+      getThreadsCount: module.cwrap("get_threads_count", "number", []),
+      registerTensor: module.cwrap("register_tensor", null, ["number", "number", "number"]),
+      disposeData: module.cwrap("dispose_data", null, ["number"]),
+      dispose: module.cwrap("dispose", null, []),
+    };
+    return module;
+  } finally {
+    globalThis.Worker = denoWorker;
+  }
+}
+
+/** Pool workers keep the event loop alive; nothing waits on them asynchronously, so unref. */
+function unrefWorkers(module: EmscriptenModule): void {
+  const pthread = module.PThread;
+  if (!pthread) return;
+  for (const w of [...pthread.runningWorkers, ...pthread.unusedWorkers]) w?.unref?.();
+}
+
+/**
+ * Makes `tf.setBackend("wasm")` use the threaded build with `threads` threads (capped at 8).
+ * Must run before the wasm backend is first initialised. On failure throws, leaving the stock
+ * (single-threaded SIMD) backend registration untouched. The worker file goes below `tempDir`
+ * (default /tmp).
+ */
+export async function useThreadedWasm(threads: number, tempDir: string = defaultTempDir()): Promise<void> {
+  const wanted = Math.min(Math.max(1, Math.floor(threads)), MAX_WASM_THREADS);
+  const module = await createThreadedModule(wanted, tempDir);
+  const stockFactory = tf.engine().findBackendFactory("wasm");
+  tfwasm.setThreadsCount(wanted);
+  tf.removeBackend("wasm");
+  tf.registerBackend("wasm", () => {
+    const backend = new tfwasm.BackendWasm(module);
+    unrefWorkers(module); // the C++ init just started the pool threads
+    return backend;
+  }, 2);
+  const ok = await tf.setBackend("wasm");
+  if (!ok) {
+    tf.removeBackend("wasm");
+    if (stockFactory) tf.registerBackend("wasm", stockFactory, 2);
+    throw new Error("threaded wasm backend failed to initialise");
+  }
+}
