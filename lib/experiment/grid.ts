@@ -1,7 +1,7 @@
 /**
  * Experiment grids: a paper table or ablation as classes x modes x variants x seeds, at one of
  * three scales (`paper` for a GPU machine, `cpu` for hours on a laptop, `demo` for minutes on the
- * generated dataset). Each cell is one ordinary run (lib/experiment/run.ts) stored under
+ * generated dataset). Each cell is one ordinary run (lib/run/run.ts) stored under
  * `results/runs/<class>-<mode>-<id>/`, where the id hashes everything that determines the result
  * (data, class, effective config, feature weights). So a cell already recorded by any experiment
  * is reused, not retrained (Table 4 reads Table 2's and 3's runs), an interrupted cell resumes

@@ -44,7 +44,7 @@ Deno.test("tiff: a full-size 800x800 map round-trips bit-exactly and preprocesse
   const back = await decodeXyzTiff(encodeXyzTiff(map));
   assertEquals([back.width, back.height], [800, 800]);
   assertEquals(back.xyz, map.xyz);
-  // (the preprocessing itself is checked at this size in tests/data/preprocess3d_test.ts)
+  // (the preprocessing itself is checked at this size in tests/preprocess/depth_test.ts)
   const r = preprocessDepth(back.xyz, 800, 800, { mapLen: 24 });
   assertEquals([r.depth.length, r.foregroundDown.length], [64 * 24 * 24, 24 * 24]);
 });

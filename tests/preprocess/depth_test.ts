@@ -22,7 +22,7 @@ const TOL = { atol: 1e-4, rtol: 1e-4 };
 const EXACT = { atol: 0, rtol: 0 };
 
 Deno.test({
-  name: "preprocess3d: matches the reference fixture (3 samples, every step)",
+  name: "preprocess depth: matches the reference fixture (3 samples, every step)",
   ignore: needsShared(),
   async fn() {
     const fixture = await readSafetensors(sharedPath("fixtures", "ast_reference", "preprocess_3d.safetensors"));
@@ -52,7 +52,7 @@ Deno.test({
   },
 });
 
-Deno.test("preprocess3d: fillGaps never fills row 0 / column 0, fills from the previous pass", () => {
+Deno.test("preprocess depth: fillGaps never fills row 0 / column 0, fills from the previous pass", () => {
   // 4x4: zeros at (0,1) and (1,0) (never filled) and a 2x2 hole at the bottom right
   const z = new Float32Array([
     1, 0, 1, 1,
@@ -69,7 +69,7 @@ Deno.test("preprocess3d: fillGaps never fills row 0 / column 0, fills from the p
   assertEquals(two[3 * 4 + 3], 1);
 });
 
-Deno.test("preprocess3d: background plane foreground on a tilted plane with a box", () => {
+Deno.test("preprocess depth: background plane foreground on a tilted plane with a box", () => {
   const h = 20, w = 30;
   const z = new Float32Array(h * w);
   for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) z[i * w + j] = 0.6 + 0.001 * i - 0.0005 * j;
@@ -84,14 +84,14 @@ Deno.test("preprocess3d: background plane foreground on a tilted plane with a bo
   assert(Math.abs(centred[0]) < 1e-6, "background becomes 0 after centring");
 });
 
-Deno.test("preprocess3d: resizeBilinear follows align_corners=False (torch) on a 2x upsample", () => {
+Deno.test("preprocess depth: resizeBilinear follows align_corners=False (torch) on a 2x upsample", () => {
   const up = resizeBilinear(new Float32Array([0, 1]), 1, 2, 1, 4);
   assertClose(up, [0, 0.25, 0.75, 1], { atol: 1e-7, rtol: 0 });
   const down = resizeBilinear(new Float32Array([0, 1, 2, 3]), 1, 4, 1, 2);
   assertClose(down, [0.5, 2.5], { atol: 1e-7, rtol: 0 });
 });
 
-Deno.test("preprocess3d: pixelUnshuffle channel = dy*8+dx", () => {
+Deno.test("preprocess depth: pixelUnshuffle channel = dy*8+dx", () => {
   const side = 16;
   const d = new Float32Array(side * side).map((_, k) => k);
   const u = pixelUnshuffle(d, side, 8);
@@ -99,7 +99,7 @@ Deno.test("preprocess3d: pixelUnshuffle channel = dy*8+dx", () => {
   assertEquals(u[(3 * 8 + 5) * 4 + 1 * 2 + 0], (8 + 3) * side + 5);
 });
 
-Deno.test("preprocess3d: dilateSquare with even size grows i to i-4..i+3", () => {
+Deno.test("preprocess depth: dilateSquare with even size grows i to i-4..i+3", () => {
   const n = 16;
   const m = new Float32Array(n * n);
   m[8 * n + 8] = 1;
@@ -112,7 +112,7 @@ Deno.test("preprocess3d: dilateSquare with even size grows i to i-4..i+3", () =>
   }
 });
 
-Deno.test("preprocess3d at full size (800x800 tilted plane, a 3 cm disc, 2% missing points): every step against the construction", () => {
+Deno.test("preprocess depth at full size (800x800 tilted plane, a 3 cm disc, 2% missing points): every step against the construction", () => {
   const h = 800, w = 800, mapLen = 24, side = 8 * mapLen;
   const surface = (i: number, j: number) => 0.6 + 1e-4 * i - 5e-5 * j; // metres, tilted both ways
   const xyz = new Float32Array(h * w * 3);
