@@ -31,19 +31,34 @@ export interface RunFeatures {
 }
 
 /**
+ * Exactly the backbone, layer and weights a run recorded in config.json (for --resume and for a
+ * finished run loaded as a model): `weights` (--weights) else the recorded path when it still
+ * exists, else the runtime's weights root. Different weights (by checksum) are `mismatch`'s error.
+ */
+export async function recordedBackbone(
+  recorded: FeatureRecord,
+  o: { weights?: string; weightsDir?: string },
+  mismatch: (found: string | undefined, recorded: string | undefined) => Error,
+): Promise<ResolvedBackbone> {
+  const weights = o.weights ?? (recorded.weights_path && (await exists(recorded.weights_path)) ? recorded.weights_path : undefined);
+  const resolved = await resolveBackbone({ name: recorded.backbone, weights, layer: recorded.backbone_layer, weightsDir: o.weightsDir });
+  if ((resolved.backbone.weightsChecksum ?? "") !== (recorded.weights_sha256 ?? "")) {
+    resolved.backbone.dispose?.();
+    throw mismatch(resolved.backbone.weightsChecksum, recorded.weights_sha256);
+  }
+  return resolved;
+}
+
+/**
  * The image features of a run: the config's backbone, layer and weights (a preset's choice may
- * fall back to raw patches). On --resume, exactly the backbone, layer and weights the run started
- * with (recorded in config.json): a checksum change is an error.
+ * fall back to raw patches). On --resume, exactly the ones the run started with (recordedBackbone).
  */
 export async function runBackbone(run: ResolvedRun): Promise<RunBackbone> {
   const { cfg, recorded, runtime } = run;
   let resolved: ResolvedBackbone | null = null;
   if (cfg.mode !== "depth" && recorded) {
-    const weights = run.options.weights ?? (recorded.weights_path && (await exists(recorded.weights_path)) ? recorded.weights_path : undefined);
-    resolved = await resolveBackbone({ name: recorded.backbone, weights, layer: recorded.backbone_layer, weightsDir: runtime.weightsDir });
-    if ((resolved.backbone.weightsChecksum ?? "") !== (recorded.weights_sha256 ?? "")) {
-      throw new RunError(`--resume: ${recorded.backbone} weights changed since the run started (sha256 ${resolved.backbone.weightsChecksum} != recorded ${recorded.weights_sha256})`);
-    }
+    resolved = await recordedBackbone(recorded, { weights: run.options.weights, weightsDir: runtime.weightsDir }, (found, was) =>
+      new RunError(`--resume: ${recorded.backbone} weights changed since the run started (sha256 ${found} != recorded ${was})`));
   } else if (cfg.mode !== "depth") {
     resolved = await resolveBackbone({
       name: cfg.backbone,

@@ -10,7 +10,6 @@ import { initBackend } from "../backend/backend.ts";
 import { type AstConfig, withDefaults } from "../config/ast_config.ts";
 import { DEFAULT_RUNTIME, type RuntimeOptions } from "../config/runtime.ts";
 import type { Backbone } from "../features/backbone.ts";
-import { resolveBackbone } from "../features/backbones.ts";
 import { AstModel, type ImageResults } from "../models/ast.ts";
 import type { ParameterStore } from "../models/parameters.ts";
 import type { RunConfigFile, RunRecord } from "../results/record.ts";
@@ -18,6 +17,7 @@ import { exists, readJson, RUN_FILES } from "../results/run_files.ts";
 import { loadCheckpoint } from "../train/checkpoint.ts";
 import type { InputFiles, Sample } from "../types.ts";
 import { scoringInput } from "./evaluate.ts";
+import { recordedBackbone } from "./features.ts";
 import { buildInputs, type FeatureSet, groundTruth, inputChannels } from "./inputs.ts";
 
 export type { RunConfigFile };
@@ -52,17 +52,10 @@ export async function loadTrainedModel(runDir: string, o: { weights?: string; ru
     throw new ModelFolderError(`${runDir}: no trained student (${RUN_FILES.student}); is the run finished?`);
   }
   await initBackend(runtime.backend);
-  const backbone: Backbone | null = cfg.mode === "depth" ? null : (await resolveBackbone({
-    name: record.backbone,
-    weights: o.weights ?? (record.weights_path && (await exists(record.weights_path)) ? record.weights_path : undefined),
-    layer: record.backbone_layer,
-    weightsDir: runtime.weightsDir,
-  })).backbone;
-  if (backbone && (backbone.weightsChecksum ?? "") !== (record.weights_sha256 ?? "")) {
-    throw new ModelFolderError(
-      `${runDir}: ${record.backbone} weights differ from the ones the model was trained with (sha256 ${backbone.weightsChecksum} != ${record.weights_sha256}); pass the original weights`,
-    );
-  }
+  const backbone: Backbone | null = cfg.mode === "depth" ? null : (await recordedBackbone(record, { weights: o.weights, weightsDir: runtime.weightsDir }, (found, was) =>
+    new ModelFolderError(
+      `${runDir}: ${record.backbone} weights differ from the ones the model was trained with (sha256 ${found} != ${was}); pass the original weights`,
+    ))).backbone;
   const model = AstModel.create(cfg, inputChannels(cfg.mode, backbone), cfg.seed);
   await loadWeights(teacherPath, model.teacher.params);
   if (model.student) await loadWeights(studentPath, model.student.params);

@@ -17,8 +17,8 @@ import { Adam, REFERENCE_ADAM } from "../../lib/train/adam.ts";
 import { AstModel } from "../../lib/models/ast.ts";
 import type { FlowConfig } from "../../lib/models/teacher_flow.ts";
 import type { ParameterStore } from "../../lib/models/parameters.ts";
-import { applyPatch, type ConfigPatch } from "../../lib/config/patch.ts";
-import { presetConfig } from "../../lib/config/presets.ts";
+import type { ConfigPatch } from "../../lib/config/patch.ts";
+import { resolveConfig } from "../../lib/config/resolve.ts";
 import { DEFAULT_RUNTIME, type RuntimeOptions } from "../../lib/config/runtime.ts";
 import { EfficientNetB5 } from "../../lib/features/efficientnet/model.ts";
 import { backboneSpec, locateWeights, missingWeightsMessage } from "../../lib/features/backbones.ts";
@@ -169,13 +169,19 @@ async function timeTraining(
   }
 }
 
-/** The AST model (lib/models/ast.ts) a training workload times: its sizes in the paper's combi config. */
-function workloadModel(w: { side: number; channels: number; posEncDim: number }, patch: ConfigPatch): AstModel {
-  const cfg = applyPatch(presetConfig("paper", "combi", "mvtec3d"), {
-    mapLen: w.side,
-    posEnc: w.posEncDim > 0,
-    ...(w.posEncDim > 0 ? { posEncDim: w.posEncDim } : {}),
-    ...patch,
+/**
+ * The AST model (lib/models/ast.ts) a training workload times: the paper's combi config through
+ * the one config path, with the workload's sizes as a variant.
+ */
+function workloadModel(w: { name: string; side: number; channels: number; posEncDim: number }, patch: ConfigPatch): AstModel {
+  const cfg = resolveConfig({
+    preset: "paper",
+    mode: "combi",
+    layout: "mvtec3d",
+    variant: {
+      name: w.name,
+      patch: { mapLen: w.side, posEnc: w.posEncDim > 0, ...(w.posEncDim > 0 ? { posEncDim: w.posEncDim } : {}), ...patch },
+    },
   });
   return AstModel.create(cfg, w.channels, 0);
 }
