@@ -53,3 +53,17 @@ export interface HwcImage {
   width: number;
   channels: number;
 }
+
+/** One training epoch, as the engine reports it and history.json records it. */
+export interface EpochReport {
+  phase: string;
+  /** 1-based */
+  epoch: number;
+  epochs: number;
+  loss: number;
+  seconds: number;
+  /** live tensors after the epoch: flat across epochs when nothing leaks */
+  numTensors: number;
+  /** resident memory of the process after the epoch, MB (added by the run that records it) */
+  rss_mb?: number;
+}

@@ -61,8 +61,8 @@ export interface RuntimeOptions {
 /** No environment: every default. Library functions use it when no runtime is passed. */
 export const DEFAULT_RUNTIME: RuntimeOptions = Object.freeze({ backend: {}, datasets: {}, debug: false }) as RuntimeOptions;
 
-/** A variable, or undefined when unset, empty, or not readable (no --allow-env for it). */
-function envVar(name: string): string | undefined {
+/** A variable, or undefined when unset, empty, or not readable (no --allow-env for it). Entry points only. */
+export function envVar(name: string): string | undefined {
   try {
     if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") return undefined;
     return Deno.env.get(name) || undefined;

@@ -17,7 +17,6 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { basename, join } from "node:path";
-import type { DecodedImage } from "../io/images.ts";
 import type { Backbone } from "./backbone.ts";
 import { preprocessRgb, type RgbRecipe } from "../preprocess/rgb.ts";
 import { compileFoldedGraph } from "./folded_graph.ts";

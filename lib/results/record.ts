@@ -9,7 +9,7 @@ import type { AstConfig } from "../config/ast_config.ts";
 import { writeSafetensors } from "../io/safetensors.ts";
 import type { Metrics } from "../metrics/run_metrics.ts";
 import type { Threshold, ThresholdReport } from "../metrics/threshold.ts";
-import type { Mode, PresetName } from "../types.ts";
+import type { EpochReport, Mode, PresetName } from "../types.ts";
 import { type ModelCard, writeModelCard } from "./model_card.ts";
 import type { provenance } from "./provenance.ts";
 import { readJson, RUN_FILES, type ScoreRow, writeJsonAtomic, writeScoresParquet } from "./run_files.ts";
@@ -31,17 +31,7 @@ export interface RunConfigFile extends FeatureRecord {
 }
 
 /** One epoch of training, as history.json lists it. */
-export interface EpochRecord {
-  phase: string;
-  /** 1-based */
-  epoch: number;
-  epochs: number;
-  loss: number;
-  seconds: number;
-  numTensors: number;
-  /** resident memory of the process after the epoch, MB */
-  rss_mb?: number;
-}
+export type EpochRecord = EpochReport;
 
 /** What metrics.json holds (docs/CLI_CONTRACT.md). */
 export interface RunRecord extends Metrics {

@@ -8,21 +8,11 @@ import "./register_gradients.ts";
 import { deriveSeed, mulberry32, permutation } from "../util/random.ts";
 import type { Adam } from "./adam.ts";
 import type { ParameterStore } from "../models/parameters.ts";
+import type { EpochReport } from "../types.ts";
 
 export class TrainingError extends Error {}
 
-export interface EpochReport {
-  phase: string;
-  /** 1-based */
-  epoch: number;
-  epochs: number;
-  loss: number;
-  seconds: number;
-  /** live tensors after the epoch: flat across epochs when nothing leaks */
-  numTensors: number;
-  /** resident memory of the process after the epoch, MB (added by the run that records it) */
-  rss_mb?: number;
-}
+export type { EpochReport };
 
 export interface TrainData {
   /** [N,H,W,C] */

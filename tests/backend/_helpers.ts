@@ -8,6 +8,8 @@ import { runtimeFromEnv } from "../../lib/config/runtime.ts";
 import { assertClose } from "../assert.ts";
 import { nativeConvolutionsActive, restoreWasmConvolutions, useNativeConvolutions } from "../../lib/backend/native/kernels.ts";
 import { loadConvolutionLibrary } from "../../lib/backend/native/library.ts";
+import { COUPLING_HALF } from "../../lib/ops/coupling_half.ts";
+import { useFused } from "../../lib/ops/fused_switch.ts";
 
 /** Workers of the threaded wasm build live for the whole process: tests opt out of sanitizers. */
 export const WASM_TEST = { sanitizeOps: false, sanitizeResources: false } as const;
@@ -125,4 +127,16 @@ export async function withConvolutions(impl: ConvImpl, fn: () => Promise<void>):
     else restoreWasmConvolutions();
   }
   return true;
+}
+
+/** The backends whose fused kernels are checked: cpu always, wasm where the native library loaded. */
+export async function fusedBackends(): Promise<string[]> {
+  await setup();
+  const out: string[] = [];
+  for (const b of ["cpu", "wasm"]) {
+    await tf.setBackend(b);
+    if (useFused(COUPLING_HALF)) out.push(b);
+  }
+  await tf.setBackend("wasm");
+  return out;
 }

@@ -5,7 +5,7 @@
  * tests/ops/; the channel permutation's gradient: tests/models/.)
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { assert, assertEquals } from "../assert.ts";
+import { assertEquals } from "../assert.ts";
 import { compareWithCpu, randn, setup, WASM_TEST } from "./_helpers.ts";
 
 Deno.test({

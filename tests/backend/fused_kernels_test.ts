@@ -5,11 +5,8 @@
  * the JS ones on raw arrays; the library is built on first use into its cache and falls back or
  * rebuilds when it cannot be.
  */
-import * as tf from "@tensorflow/tfjs-core";
 import { assert, assertEquals } from "../assert.ts";
-import { randn, setup } from "./_helpers.ts";
-import { COUPLING_HALF } from "../../lib/ops/coupling_half.ts";
-import { useFused } from "../../lib/ops/fused_switch.ts";
+import { fusedBackends, randn } from "./_helpers.ts";
 import { jsFusedMath } from "../../lib/backend/js/fused_math.ts";
 import { loadFusedLibrary } from "../../lib/backend/native/fused_library.ts";
 import { runtimeFromEnv } from "../../lib/config/runtime.ts";
@@ -20,17 +17,6 @@ if (!native.math) console.warn(`SKIP: native fused kernels on wasm (${native.rea
 /** Under CI the native kernels must build (.ci/run installs the compiler). */
 const requireNative = Deno.env.get("CI") != null;
 
-/** The backends whose fused kernels are checked: cpu always, wasm where the native library loaded. */
-async function fusedBackends(): Promise<string[]> {
-  await setup();
-  const out: string[] = [];
-  for (const b of ["cpu", "wasm"]) {
-    await tf.setBackend(b);
-    if (useFused(COUPLING_HALF)) out.push(b);
-  }
-  await tf.setBackend("wasm");
-  return out;
-}
 
 Deno.test({ name: "fused kernels: native library builds and loads (required under CI)", ...opts, fn: async () => {
   if (requireNative) assert(native.math, `native fused kernels unavailable under CI: ${native.reason}`);

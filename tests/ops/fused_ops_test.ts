@@ -7,13 +7,13 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { assert, assertClose, assertThrows } from "../assert.ts";
-import { randn, runOn, setup, type InputSpec } from "../backend/_helpers.ts";
-import { COUPLING_HALF, couplingHalf, couplingHalfComposed } from "../../lib/ops/coupling_half.ts";
+import { fusedBackends, randn, runOn, type InputSpec } from "../backend/_helpers.ts";
+import { couplingHalf, couplingHalfComposed } from "../../lib/ops/coupling_half.ts";
 import { joinClip, joinClipComposed } from "../../lib/ops/join_clip.ts";
 import { permuteSplit, permuteSplitComposed } from "../../lib/ops/permute_split.ts";
 import { batchNormLeakyRelu } from "../../lib/ops/batch_norm_leaky_relu.ts";
 import { swish, swishWithMeans } from "../../lib/ops/swish.ts";
-import { setFusedOps, useFused } from "../../lib/ops/fused_switch.ts";
+import { setFusedOps } from "../../lib/ops/fused_switch.ts";
 import { TeacherFlow } from "../../lib/models/teacher_flow.ts";
 import { AsymmetricStudent } from "../../lib/models/student.ts";
 import { flowNllPerPixel, meanLoss, studentDistancePerPixel } from "../../lib/models/losses.ts";
@@ -21,17 +21,6 @@ import { positionalEncoding } from "../../lib/models/positional_encoding.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
-/** The backends whose fused kernels are checked: cpu always, wasm where the native library loaded. */
-async function fusedBackends(): Promise<string[]> {
-  await setup();
-  const out: string[] = [];
-  for (const b of ["cpu", "wasm"]) {
-    await tf.setBackend(b);
-    if (useFused(COUPLING_HALF)) out.push(b);
-  }
-  await tf.setBackend("wasm");
-  return out;
-}
 
 /** With the fused ops switched off for the call (the composed tfjs ops run instead). */
 function composed<T>(f: () => T): T {

@@ -60,7 +60,7 @@ function metricsStep(images = 50, side = 192): HostStep {
 }
 
 /** A tilted plane with a raised disc and a ring of missing points, as an xyz TIFF in memory. */
-async function depthStep(side = 800, mapLen = 24): Promise<HostStep> {
+function depthStep(side = 800, mapLen = 24): HostStep {
   const xyz = new Float32Array(side * side * 3);
   for (let y = 0; y < side; y++) {
     for (let x = 0; x < side; x++) {
@@ -81,6 +81,6 @@ async function depthStep(side = 800, mapLen = 24): Promise<HostStep> {
   };
 }
 
-export async function prepareHost(w: HostWorkload): Promise<HostStep> {
-  return w.task === "metrics" ? metricsStep() : await depthStep();
+export function prepareHost(w: HostWorkload): HostStep {
+  return w.task === "metrics" ? metricsStep() : depthStep();
 }

@@ -10,7 +10,6 @@ import { join } from "node:path";
 import { generateDataset } from "../../lib/data/synthetic.ts";
 import { openDataset } from "../../lib/data/mvtec.ts";
 import { resolveConfig } from "../../lib/config/resolve.ts";
-import type { RuntimeOptions } from "../../lib/config/runtime.ts";
 import { backboneRecord, backboneSpec, locateWeights, type ResolvedBackbone, resolveBackbone } from "../../lib/features/backbones.ts";
 import { AstModel } from "../../lib/models/ast.ts";
 import { scoringInput } from "../../lib/run/evaluate.ts";

@@ -301,7 +301,7 @@ async function measureScore(w: ScoreWorkload, t: TimingOptions, env: BenchEnv): 
 }
 
 async function measureHost(w: HostWorkload, t: TimingOptions): Promise<Measured> {
-  const { step, note, perImage } = await prepareHost(w);
+  const { step, note, perImage } = prepareHost(w);
   const stepsMs = await timeCalls(step, t);
   return { msPerStep: median(stepsMs), stepsMs, flops: 0, note: `${note}; JS loops, no FLOP count`, perImage };
 }

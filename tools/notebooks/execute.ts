@@ -20,6 +20,7 @@ import { checkOutputs, formatProblem, type Notebook, notebookStats } from "./che
 import { exportHtml } from "./export_html.ts";
 import { checkPage, type ChromiumLookup, findChromium } from "./chromium.ts";
 import { PROJECT_ROOT, sharedDir } from "../../lib/util/project.ts";
+import { envVar } from "../../lib/config/runtime.ts";
 
 export { PROJECT_ROOT };
 /** The notebooks folder, unless `$AST_NOTEBOOKS_DIR` says otherwise. */
@@ -54,15 +55,6 @@ export interface NotebookSettings {
   kernelEnv: Record<string, string>;
 }
 
-/** An environment variable, or undefined when unset, empty, or not readable (no --allow-env). */
-function envVar(name: string): string | undefined {
-  try {
-    if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") return undefined;
-    return Deno.env.get(name) || undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** The settings from the environment; entry points call this once and pass the values down. */
 export function readNotebookSettings(): NotebookSettings {
