@@ -50,6 +50,8 @@ Deno.test({ name: "cli: run trains, evaluates and writes metrics.json", sanitize
     assert(k in m, `metrics.json lacks ${k}`);
   }
   assertEquals([m.seed, m.preset, m.class, m.mode], [2, "demo", "puck", "depth"]);
+  // the summary line reports the recorded numbers
+  assert(r.stdout.includes(`done: image AUROC max ${m.image_auroc_max.toFixed(4)}, mean ${m.image_auroc_mean.toFixed(4)}, pixel AUROC ${m.pixel_auroc.toFixed(4)}`), r.stdout);
   const again = await ast("run", "--data", root, "--class", "puck", "--mode", "depth", "--out", out);
   assert(again.code !== 0 && /already exists/.test(again.stderr));
 } });

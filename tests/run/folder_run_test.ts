@@ -2,6 +2,8 @@ import { join } from "node:path";
 import { runExperiment } from "../../lib/run/run.ts";
 import { assert, assertEquals } from "../assert.ts";
 import { TINY_SETS, tinyMvtecAd } from "./_tiny.ts";
+import pl from "nodejs-polars";
+import { auroc } from "../../lib/metrics/roc.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const quiet = () => {};
@@ -32,7 +34,8 @@ Deno.test({ name: "run: a plain folder of good and defective images, without mas
     out: join(root, "run"), sets: TINY_SETS, log: (l) => lines.push(l),
   });
   assertEquals(metrics.layout, "mvtecad");
-  assert(typeof metrics.image_auroc_max === "number", "image AUROC computed");
+  const scores = pl.readParquet(join(root, "run", "scores.parquet"));
+  assertEquals(metrics.image_auroc_max, auroc(scores.getColumn("score_max").toArray() as number[], scores.getColumn("label").toArray() as number[]));
   assertEquals(metrics.pixel_auroc, null);
   assertEquals(metrics.aupro, null);
   assert(metrics.dataset_notes!.some((n) => n.includes("image-level metrics only")), "the record says why pixel metrics are missing");
@@ -46,5 +49,11 @@ Deno.test({ name: "run: a plain folder with masks gives pixel metrics", ...opts,
     data: root, className: "parts", mode: "rgb", epochs: 1, backbone: "raw-patch",
     out: join(root, "run"), sets: TINY_SETS, log: quiet,
   });
-  assert(typeof metrics.pixel_auroc === "number", "pixel AUROC computed");
+  assert(typeof metrics.pixel_auroc === "number" && typeof metrics.aupro === "number", "pixel metrics computed");
+  // the same images and model without masks: identical image-level results
+  const noMasks = await runExperiment({
+    data: await folderFromTinyAd(false), className: "parts", mode: "rgb", epochs: 1, backbone: "raw-patch",
+    out: join(root, "run-no-masks"), sets: TINY_SETS, log: quiet,
+  });
+  assertEquals(noMasks.metrics.image_auroc_max, metrics.image_auroc_max);
 }});
