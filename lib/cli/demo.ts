@@ -2,8 +2,8 @@
  * `deno task demo`: the embedded default, no download. Generates the synthetic MVTec 3D-AD-style
  * dataset (seeded) into data/generated, trains and evaluates AST in depth and RGB+3D modes with
  * the `demo` preset, prints a table and writes the runs plus a summary under results/demo/.
- * Image features: MobileNetV2 when its weights are found under $AST_WEIGHTS_DIR (see
- * lib/features/backbones.ts), else the raw-pixel patch embedding; the table says which.
+ * Image features: MobileNetV2, from $AST_WEIGHTS_DIR when it holds a copy, else the weights
+ * bundled in data/pretrained (lib/features/backbones.ts); the table says which backbone ran.
  * Options: --seed N (dataset and training), --epochs N, --modes depth,combi, --out DIR.
  */
 import { parseArgs } from "node:util";
@@ -13,7 +13,7 @@ import { runtimeFromEnv, type RuntimeOptions } from "../config/runtime.ts";
 import { runExperiment } from "../run/run.ts";
 import type { Mode } from "../types.ts";
 import { writeJsonAtomic } from "../results/run_files.ts";
-import { backboneSpec, locateWeights } from "../features/backbones.ts";
+import { backboneSpec, locateWeights, RAW_PATCH_WARNING } from "../features/backbones.ts";
 import { WEIGHTS_DIR_ENV } from "../features/weights_files.ts";
 
 const MODE_LABEL: Record<Mode, string> = { depth: "3D (depth)", rgb: "RGB", combi: "RGB+3D" };
@@ -48,7 +48,7 @@ export async function demo(argv: string[], runtime: RuntimeOptions = runtimeFrom
     const weights = await locateWeights(spec, undefined, runtime.weightsDir);
     console.log(weights
       ? `image features: mobilenet_v2 (${spec.summary}; weights ${weights})`
-      : `image features: raw-patch (no MobileNetV2 weights at $${WEIGHTS_DIR_ENV}/${spec.weights!.relPath}; set ${WEIGHTS_DIR_ENV} to use them)`);
+      : `WARNING: image features: raw-patch, ${RAW_PATCH_WARNING} (no MobileNetV2 weights at $${WEIGHTS_DIR_ENV}/${spec.weights!.relPath} nor bundled in data/pretrained)`);
   }
 
   const rows = [];
@@ -79,7 +79,7 @@ export async function demo(argv: string[], runtime: RuntimeOptions = runtimeFrom
   ].join("\n");
   console.log(`\n${table}\n\ndemo wall time ${seconds.toFixed(0)} s; runs in ${outRoot}`);
   const used = new Set(rows.map((r) => r.features));
-  if (used.has("raw-patch")) console.log("(features 'raw-patch' = raw-pixel patch embedding, not a pretrained network)");
+  if (used.has("raw-patch")) console.log(`WARNING: features 'raw-patch' = raw-pixel patch embedding, ${RAW_PATCH_WARNING}`);
   if (used.has("mobilenet_v2")) {
     const r = rows.find((x) => x.features === "mobilenet_v2")!;
     console.log(`(features 'mobilenet_v2' = ImageNet MobileNetV2 alpha 0.35 at ${r.backbone_layer}, ${r.backbone_input_size} px input, weights sha256 ${r.backbone_weights_sha256?.slice(0, 12)}…)`);

@@ -17,7 +17,8 @@ import type { Backbone } from "./backbone.ts";
 import { RAW_PATCH_FACTOR, RAW_PATCH_RECIPE, rawPatchEmbedding } from "./raw_patch.ts";
 import { MOBILENET_V2_DEFAULT_LAYER, MOBILENET_V2_PREPROCESS, mobileNetV2Backbone } from "./mobilenet_v2.ts";
 import { efficientNetB5Backbone, strideAtBlock } from "./efficientnet/backbone.ts";
-import { pathKind, weightFilesAt, WEIGHTS_DIR_ENV, weightsChecksum, weightsRoot } from "./weights_files.ts";
+import { pathKind, sha256File, weightFilesAt, WEIGHTS_DIR_ENV, weightsChecksum, weightsRoot } from "./weights_files.ts";
+import { projectPath } from "../util/project.ts";
 
 export type { Backbone };
 
@@ -39,11 +40,19 @@ export interface BackboneSpec {
     kind: "dir" | "file";
     format: string;
     howToGet: string;
+    /**
+     * Weights shipped in the repository (data/pretrained/), used when the weights root has none;
+     * every file's SHA-256 is pinned and checked on each load.
+     */
+    bundled?: { path: string; sha256: Record<string, string> };
   };
   load(weightsPath: string | null, opts: { layer?: string }): Promise<Backbone>;
 }
 
 export class BackboneError extends Error {}
+
+/** Said wherever the raw-pixel stand-in is used (run log, metrics.json, tables): it is no pretrained network. */
+export const RAW_PATCH_WARNING = "NOT a pretrained network: raw pixels in 4x4 patches; results are not comparable with pretrained features";
 
 export const rawPatchBackbone: Backbone = {
   name: "raw-patch",
@@ -104,6 +113,14 @@ export const BACKBONES: readonly BackboneSpec[] = [
       format: "TensorFlow.js layers model: model.json + weights.bin (float32)",
       howToGet: "save keras.applications.MobileNetV2(alpha=0.35, weights='imagenet') as .h5 and convert it " +
         "with `tensorflowjs_converter --input_format keras model.h5 DIR` (Keras 2 format)",
+      // Apache-2.0, provenance in data/pretrained/README.md
+      bundled: {
+        path: projectPath("data", "pretrained", "mobilenet_v2_0.35_224"),
+        sha256: {
+          "model.json": "6fcab4e086d741b9e19c760d663ee12649910317500de98593391516cc178e17",
+          "weights.bin": "871179f09e824817dc433bda185c0a51e6706466f088745e8d51b49a9126ee04",
+        },
+      },
     },
     load: (path, opts) => mobileNetV2Backbone(path!, opts),
   },
@@ -144,6 +161,8 @@ export interface ResolveOptions {
   layer?: string;
   /** the weights root (RuntimeOptions.weightsDir); undefined = the project's data/weights */
   weightsDir?: string;
+  /** false: ignore weights bundled in data/pretrained (what a checkout without them would do) */
+  bundled?: boolean;
 }
 
 export interface ResolvedBackbone {
@@ -159,8 +178,29 @@ export function defaultWeightsPath(spec: BackboneSpec, weightsDir?: string): str
   return spec.weights ? join(weightsRoot(weightsDir).dir, spec.weights.relPath) : null;
 }
 
-/** A backbone's weights: --weights (must exist) or the registry location (null when absent). */
-export async function locateWeights(spec: BackboneSpec, explicitPath?: string, weightsDir?: string): Promise<string | null> {
+/**
+ * The bundled weights' folder after checking every file against its pinned SHA-256; null when the
+ * backbone has none or they are not in this checkout.
+ */
+export async function bundledWeights(spec: BackboneSpec): Promise<string | null> {
+  const bundled = spec.weights?.bundled;
+  if (!bundled || (await pathKind(bundled.path)) !== "dir") return null;
+  for (const [name, want] of Object.entries(bundled.sha256)) {
+    const file = join(bundled.path, name);
+    if ((await pathKind(file)) !== "file") throw new BackboneError(`${file}: bundled ${spec.name} weights file missing; restore it (git checkout ${file}) or pass --weights PATH`);
+    const got = await sha256File(file);
+    if (got !== want) {
+      throw new BackboneError(`${file}: SHA-256 ${got}, but the bundled ${spec.name} file is ${want}: the file was changed or damaged; restore it (git checkout ${file}) or pass --weights PATH`);
+    }
+  }
+  return bundled.path;
+}
+
+/**
+ * A backbone's weights: --weights (must exist), else the weights root's copy, else the bundled
+ * one (checked); null when there are none.
+ */
+export async function locateWeights(spec: BackboneSpec, explicitPath?: string, weightsDir?: string, bundled = true): Promise<string | null> {
   if (!spec.weights) {
     if (explicitPath) throw new BackboneError(`--weights: backbone '${spec.name}' takes no weights`);
     return null;
@@ -171,7 +211,8 @@ export async function locateWeights(spec: BackboneSpec, explicitPath?: string, w
     return resolve(explicitPath);
   }
   const p = defaultWeightsPath(spec, weightsDir)!;
-  return (await pathKind(p)) === spec.weights.kind ? p : null;
+  if ((await pathKind(p)) === spec.weights.kind) return p;
+  return bundled ? await bundledWeights(spec) : null;
 }
 
 /** How to provide missing weights, as one line. */
@@ -187,16 +228,20 @@ export function missingWeightsMessage(spec: BackboneSpec, weightsDir?: string): 
 export async function resolveBackbone(o: ResolveOptions): Promise<ResolvedBackbone> {
   const spec = backboneSpec(o.name);
   if (o.layer && !spec.defaultLayer) throw new BackboneError(`--layer: backbone '${spec.name}' has no layers to choose from`);
-  const path = await locateWeights(spec, o.weights, o.weightsDir);
+  const path = await locateWeights(spec, o.weights, o.weightsDir, o.bundled ?? true);
   if (spec.weights && !path) {
     if (!o.fallback || o.weights) throw new BackboneError(missingWeightsMessage(spec, o.weightsDir));
     return {
       backbone: rawPatchBackbone,
-      note: `${spec.name} weights not found at ${defaultWeightsPath(spec, o.weightsDir)} (set $${WEIGHTS_DIR_ENV}): using the raw-pixel patch embedding`,
+      note: `${spec.name} weights not found at ${defaultWeightsPath(spec, o.weightsDir)} (set $${WEIGHTS_DIR_ENV}): using the raw-pixel patch embedding — ${RAW_PATCH_WARNING}`,
     };
   }
   const backbone = await spec.load(path, { layer: o.layer });
-  return { backbone: await withSpecDefaults(backbone, spec, path, o.layer), ...(path ? { weightsPath: path } : {}) };
+  return {
+    backbone: await withSpecDefaults(backbone, spec, path, o.layer),
+    ...(path ? { weightsPath: path } : {}),
+    ...(spec.name === "raw-patch" ? { note: `raw-patch features chosen — ${RAW_PATCH_WARNING}` } : {}),
+  };
 }
 
 /** Fill optional fields a loader left out from the registry entry (layer, stride, input rule, checksum). */

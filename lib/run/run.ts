@@ -40,7 +40,8 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
   const { dataset } = split;
   const backend = await initBackend(run.runtime.backend);
   const backbone = await runBackbone(run);
-  if (backbone.resolved?.note) log(`note: ${backbone.resolved.note}`);
+  // The raw-pixel stand-in is said loudly: its numbers are not those of a pretrained network.
+  if (backbone.resolved?.note) log(`${backbone.resolved.backbone.name === "raw-patch" ? "WARNING" : "note"}: ${backbone.resolved.note}`);
   if (!run.resume) {
     await Deno.mkdir(out, { recursive: true });
     await writeRunConfig(out, { config: cfg, data: resolve(o.data), class: o.className, layout: dataset.layout, ...backbone.record });

@@ -42,7 +42,7 @@ const errorCases: [string, string[], RegExp][] = [
   ["no --image", ["extract", "--backbone", "raw-patch", "--out", "y"], /--image IMG is required/],
   ["unknown backbone", ["extract", "--backbone", "resnet", "--image", "x.png", "--out", "y"], /unknown backbone 'resnet'/],
   ["missing image", ["extract", "--backbone", "raw-patch", "--image", "/nope/x.png", "--out", "/tmp/y"], /\/nope\/x\.png: file not found/],
-  ["missing weights", ["extract", "--backbone", "mobilenet_v2", "--image", "x.png", "--out", "y"], /weights not found .*--weights PATH/],
+  ["missing weights", ["extract", "--backbone", "efficientnet-b5", "--image", "x.png", "--out", "y"], /weights not found .*--weights PATH/],
   ["bad --weights", ["extract", "--backbone", "efficientnet-b5", "--weights", "/nope.safetensors", "--image", "x.png", "--out", "y"], /--weights \/nope\.safetensors: not found/],
   ["--size and --map-len", ["extract", "--backbone", "raw-patch", "--image", "x", "--out", "y", "--size", "64", "--map-len", "4"], /not both/],
 ];
@@ -145,14 +145,20 @@ Deno.test({
     const again = await ast(sharedEnv(), ...args, "--out", out + "-2", ...sets);
     assertEquals(again.code, 0, again.stderr);
     assert(/features train: cached/.test(again.stdout) && !/features train \(image\)/.test(again.stdout), again.stdout);
-    // without weights: an explicit --backbone is an error, the demo preset's default falls back and says so
-    oneLineError(await ast({ AST_WEIGHTS_DIR: noWeights }, ...args, "--out", out + "-3", ...sets), /mobilenet_v2': weights not found/);
-    const fb = await ast({ AST_WEIGHTS_DIR: noWeights }, ...args.filter((a) => a !== "--backbone" && a !== "mobilenet_v2"), "--out", out + "-4", ...sets);
-    assertEquals(fb.code, 0, fb.stderr);
-    assert(/note: mobilenet_v2 weights not found/.test(fb.stdout), fb.stdout);
+    // an empty weights root (a fresh clone): the demo preset's default uses the bundled MobileNetV2,
+    // the very same weights (same checksum) as ../shared's
+    const fresh = await ast({ AST_WEIGHTS_DIR: noWeights }, ...args.filter((a) => a !== "--backbone" && a !== "mobilenet_v2"), "--out", out + "-4", ...sets);
+    assertEquals(fresh.code, 0, fresh.stderr);
     const m4 = JSON.parse(await Deno.readTextFile(join(out + "-4", "metrics.json")));
-    assertEquals(m4.backbone, "raw-patch");
-    assert(/raw-pixel patch embedding/.test(m4.backbone_note));
+    assertEquals([m4.backbone, m4.backbone_weights_sha256, m4.backbone_note], ["mobilenet_v2", m.backbone_weights_sha256, undefined]);
+    assert(JSON.parse(await Deno.readTextFile(join(out + "-4", "config.json"))).weights_path.endsWith("data/pretrained/mobilenet_v2_0.35_224"));
+    // raw patches only when chosen, and then said loudly: in the log and in the record
+    const raw = await ast({ AST_WEIGHTS_DIR: noWeights }, ...args.filter((a) => a !== "mobilenet_v2").map((a) => (a === "--backbone" ? "--backbone=raw-patch" : a)), "--out", out + "-3", ...sets);
+    assertEquals(raw.code, 0, raw.stderr);
+    assert(/WARNING: raw-patch features chosen .*NOT a pretrained network/.test(raw.stdout), raw.stdout);
+    const m3 = JSON.parse(await Deno.readTextFile(join(out + "-3", "metrics.json")));
+    assertEquals(m3.backbone, "raw-patch");
+    assert(/NOT a pretrained network/.test(m3.backbone_note), m3.backbone_note);
     // paper preset without EfficientNet weights: an error saying how to get them
     oneLineError(
       await ast({ AST_WEIGHTS_DIR: noWeights }, ...args.slice(0, 7), "--preset", "paper", "--out", out + "-5"),

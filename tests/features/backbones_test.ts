@@ -1,5 +1,6 @@
 /** Registry resolution rules (docs/CLI_CONTRACT.md): explicit choices never substituted, preset fallbacks recorded. */
-import { BACKBONES, backboneSpec, efficientNetBlock, resolveBackbone } from "../../lib/features/backbones.ts";
+import { join } from "node:path";
+import { BACKBONES, BackboneError, backboneSpec, bundledWeights, efficientNetBlock, locateWeights, RAW_PATCH_WARNING, resolveBackbone } from "../../lib/features/backbones.ts";
 import { weightsChecksum } from "../../lib/features/weights_files.ts";
 import { initBackend } from "../../lib/backend/backend.ts";
 import { runtimeFromEnv } from "../../lib/config/runtime.ts";
@@ -23,19 +24,45 @@ Deno.test("registry: one table with layer, stride, channels, input rule, normali
   assertThrows(() => efficientNetBlock("stage4"), /blockN/);
 });
 
-Deno.test({ name: "registry: demo/cpu presets fall back to raw-patch with a note when mobilenet_v2 weights are missing", ...opts, fn: async () => {
+Deno.test({ name: "registry: without weights in the weights root, mobilenet_v2 uses the bundled, hash-checked ones", ...opts, fn: async () => {
+  await initBackend(runtimeFromEnv().backend);
+  const spec = backboneSpec("mobilenet_v2");
+  const bundled = spec.weights!.bundled!;
+  assertEquals(await locateWeights(spec, undefined, empty), bundled.path);
+  const r = await resolveBackbone({ name: "mobilenet_v2", weightsDir: empty });
+  try {
+    assertEquals([r.backbone.name, r.weightsPath, r.note], ["mobilenet_v2", bundled.path, undefined]);
+    // the checksum of the bundled folder is the one of the pinned files
+    const files = Object.keys(bundled.sha256).sort().map((n) => join(bundled.path, n));
+    assertEquals(r.backbone.weightsChecksum, await weightsChecksum(files));
+  } finally {
+    r.backbone.dispose?.();
+  }
+  // a changed bundled file is refused, naming it and both hashes
+  const copy = await Deno.makeTempDir({ prefix: "ast-bundled-" });
+  for (const name of Object.keys(bundled.sha256)) await Deno.copyFile(join(bundled.path, name), join(copy, name));
+  const bin = await Deno.readFile(join(copy, "weights.bin"));
+  bin[1000] ^= 1;
+  await Deno.writeFile(join(copy, "weights.bin"), bin);
+  const tampered = { ...spec, weights: { ...spec.weights!, bundled: { ...bundled, path: copy } } };
+  await assertRejects(() => bundledWeights(tampered), BackboneError, `${join(copy, "weights.bin")}: SHA-256 `);
+  await Deno.remove(join(copy, "model.json"));
+  await assertRejects(() => bundledWeights(tampered), BackboneError, "bundled mobilenet_v2 weights file missing");
+} });
+
+Deno.test({ name: "registry: without any weights, a preset's own choice falls back to raw-patch and says so loudly", ...opts, fn: async () => {
   for (const preset of ["demo", "cpu", "reference-small"] as const) {
     const cfg = presetConfig(preset, "combi", "mvtec3d");
     assertEquals([cfg.backbone, cfg.backboneFallback], ["mobilenet_v2", true]);
-    const r = await resolveBackbone({ name: cfg.backbone, fallback: cfg.backboneFallback, weightsDir: empty });
+    const r = await resolveBackbone({ name: cfg.backbone, fallback: cfg.backboneFallback, weightsDir: empty, bundled: false });
     assertEquals(r.backbone.name, "raw-patch");
-    assert(/mobilenet_v2 weights not found at .*mobilenet_v2_0\.35_224.*raw-pixel patch embedding/.test(r.note!), r.note ?? "no note");
+    assert(/mobilenet_v2 weights not found at .*mobilenet_v2_0\.35_224.*raw-pixel patch embedding.*NOT a pretrained network/.test(r.note!), r.note ?? "no note");
   }
 } });
 
 Deno.test({ name: "registry: an explicit --backbone is never substituted; paper errors saying how to get weights", ...opts, fn: async () => {
   await assertRejects(
-    () => resolveBackbone({ name: "mobilenet_v2", weightsDir: empty }),
+    () => resolveBackbone({ name: "mobilenet_v2", weightsDir: empty, bundled: false }),
     /backbone 'mobilenet_v2': weights not found at .*AST_WEIGHTS_DIR.*--weights PATH/,
   );
   const cfg = presetConfig("paper", "rgb", "mvtecad");
@@ -49,8 +76,10 @@ Deno.test({ name: "registry: an explicit --backbone is never substituted; paper 
   await assertRejects(() => resolveBackbone({ name: "raw-patch", weights: empty }), /takes no weights/);
   await assertRejects(() => resolveBackbone({ name: "raw-patch", layer: "x" }), /no layers/);
   await assertRejects(() => resolveBackbone({ name: "vgg" }), /unknown backbone 'vgg'/);
+  // raw patches only when chosen, and then said loudly
   const raw = await resolveBackbone({ name: "raw-patch" });
-  assertEquals([raw.backbone.name, raw.note], ["raw-patch", undefined]);
+  assertEquals(raw.backbone.name, "raw-patch");
+  assert(raw.note!.includes(RAW_PATCH_WARNING), raw.note ?? "no note");
 } });
 
 Deno.test({ name: "registry: mobilenet_v2 found under the runtime's weights root, with layer and weights checksum", ignore: needsShared(), ...opts, fn: async () => {
