@@ -7,7 +7,8 @@
  *  - a chosen backbone (`--backbone NAME [--weights PATH] [--layer L]`, or any config that
  *    differs from the preset's): exactly that backbone, or an error; never a substitute. Without
  *    `--weights` the weights are looked up under the runtime's weights root (`$AST_WEIGHTS_DIR`,
- *    else `data/weights`) at the entry's `weights.relPath`.
+ *    else `data/weights`) at the entry's `weights.relPath`, else in the copy bundled with the
+ *    repository (`weights.bundled`: MobileNetV2 in data/pretrained, SHA-256 checked on every load).
  *  - the preset's own choice (`config.backboneFallback`): `paper` (efficientnet-b5) errors when the
  *    weights are missing, saying how to get them; the other presets (mobilenet_v2) fall back to
  *    the raw-pixel patch embedding with a note that the run records.
