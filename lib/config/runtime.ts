@@ -32,7 +32,7 @@ export interface BackendOptions {
   nativeConv?: string;
   /** false: the fused kernels run as JS loops / composed ops, never compiled */
   nativeFused?: boolean;
-  /** folder the compiled fused-kernel library is cached in (undefined: a temporary folder) */
+  /** folder the compiled fused-kernel library is cached in (undefined: the project's data/cache/native) */
   nativeCacheDir?: string;
   /** C compiler command for the fused kernels */
   compiler?: string;

@@ -16,10 +16,7 @@ import { createStudent, createTeacher, type StudentModel } from "./student_model
 import type { TeacherFlow } from "./teacher_flow.ts";
 
 /** The parts of the config the model itself depends on. */
-export type AstModelConfig = Pick<
-  AstConfig,
-  "mapLen" | "posEnc" | "posEncDim" | "teacher" | "student" | "scoring" | "evalMask"
->;
+export type AstModelConfig = Pick<AstConfig, "mapLen" | "posEnc" | "posEncDim" | "teacher" | "student" | "scoring">;
 
 /** Features of N images to score, as flat arrays. */
 export interface ScoringInput {

@@ -9,12 +9,12 @@ import { readImage } from "../io/images.ts";
 import { readSafetensors } from "../io/safetensors.ts";
 import { auroc, rocCurve } from "../metrics/mod.ts";
 import { readJson, readScoresParquet, RUN_FILES } from "../results/run_files.ts";
-import type { EpochRecord } from "../results/record.ts";
+import type { EpochReport } from "../types.ts";
 import { anomalyMapFigure, gridFigure, lineChart, type VegaLiteSpec } from "../viz/mod.ts";
 
 /** Teacher and student training loss per epoch (two charts: their scales differ). */
 export async function lossCurves(runDir: string): Promise<VegaLiteSpec[]> {
-  const { epochs } = await readJson<{ epochs: EpochRecord[] }>(join(runDir, RUN_FILES.history));
+  const { epochs } = await readJson<{ epochs: EpochReport[] }>(join(runDir, RUN_FILES.history));
   return (["teacher", "student"] as const).flatMap((phase) => {
     const rows = epochs.filter((e) => e.phase === phase);
     if (!rows.length) return [];

@@ -30,9 +30,6 @@ export interface RunConfigFile extends FeatureRecord {
   layout: string;
 }
 
-/** One epoch of training, as history.json lists it. */
-export type EpochRecord = EpochReport;
-
 /** What metrics.json holds (docs/CLI_CONTRACT.md). */
 export interface RunRecord extends Metrics {
   backend: string;
@@ -86,12 +83,12 @@ export async function readRunState(out: string): Promise<RunState> {
 }
 
 /** The epochs recorded so far (empty for a new run). */
-export async function readHistory(out: string): Promise<EpochRecord[]> {
-  return await readJson<{ epochs: EpochRecord[] }>(join(out, RUN_FILES.history)).then((h) => h.epochs).catch(() => []);
+export async function readHistory(out: string): Promise<EpochReport[]> {
+  return await readJson<{ epochs: EpochReport[] }>(join(out, RUN_FILES.history)).then((h) => h.epochs).catch(() => []);
 }
 
 /** After each epoch: the whole history and the elapsed wall time, so a resumed run continues both. */
-export async function writeEpochProgress(out: string, history: EpochRecord[], elapsedSeconds: number): Promise<void> {
+export async function writeEpochProgress(out: string, history: EpochReport[], elapsedSeconds: number): Promise<void> {
   await writeJsonAtomic(join(out, RUN_FILES.history), { epochs: history });
   await writeJsonAtomic(join(out, RUN_FILES.state), { elapsedBefore: elapsedSeconds } satisfies RunState);
 }
@@ -110,8 +107,8 @@ export async function writeRunResults(
 }
 
 /** Resident memory over the epochs: it should stay flat over a run (tensors are disposed per step). */
-export function memorySummary(history: EpochRecord[]) {
-  const rss = (r: EpochRecord) => r.rss_mb;
+export function memorySummary(history: EpochReport[]) {
+  const rss = (r: EpochReport) => r.rss_mb;
   const phase = (name: string) => {
     const rows = history.filter((r) => r.phase === name && rss(r) !== undefined);
     return rows.length ? { first_epoch_mb: rss(rows[0])!, last_epoch_mb: rss(rows[rows.length - 1])!, peak_mb: Math.max(...rows.map((r) => rss(r)!)) } : null;

@@ -45,8 +45,9 @@ export function scoringInput(f: FeatureSet, cfg: Pick<AstConfig, "evalMask" | "m
 export async function evaluateRun(model: AstModel, features: RunFeatures, dataset: MvtecDataset, cfg: AstConfig): Promise<Evaluation> {
   const samples = dataset.test;
   const outSize = mapOutSize(cfg.mapLen);
+  const testInput = scoringInput(features.test, cfg);
   const inferStart = performance.now();
-  const results = model.score(scoringInput(features.test, cfg), cfg.batchSize);
+  const results = model.score(testInput, cfg.batchSize);
   const inferenceMs = (performance.now() - inferStart) / Math.max(1, samples.length);
   const labels = samples.map((s) => s.label);
   const types = samples.map((s) => s.defectType);
@@ -59,7 +60,7 @@ export async function evaluateRun(model: AstModel, features: RunFeatures, datase
   const thresholdReport = threshold ? evaluateThreshold(results.scoreMax, labels, threshold.value) : null;
   // The teacher alone is a detector too (its NLL); recording it in every run gives the
   // paper's "teacher" rows without training the same teacher again.
-  const teacherScores = model.student ? model.score(scoringInput(features.test, cfg), cfg.batchSize, true) : null;
+  const teacherScores = model.student ? model.score(testInput, cfg.batchSize, true) : null;
   const teacherNll = teacherScores ? computeMetrics(teacherScores, labels, types, gt, outSize) : null;
   return { samples, outSize, results, metrics, teacherScores, teacherNll, validationScores, threshold, thresholdReport, inferenceMs };
 }

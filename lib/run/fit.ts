@@ -11,7 +11,7 @@ import { writeSafetensors } from "../io/safetensors.ts";
 import type { AstModel } from "../models/ast.ts";
 import type { ParameterStore } from "../models/parameters.ts";
 import { stateDict } from "../models/state_dict.ts";
-import { type EpochRecord, writeEpochProgress } from "../results/record.ts";
+import { writeEpochProgress } from "../results/record.ts";
 import { exists, RUN_FILES } from "../results/run_files.ts";
 import { Adam } from "../train/adam.ts";
 import { type CheckpointMeta, loadCheckpoint, saveCheckpoint } from "../train/checkpoint.ts";
@@ -24,7 +24,7 @@ export interface TrainingRun {
   cfg: AstConfig;
   log: (line: string) => void;
   /** epochs recorded so far (history.json; a resumed run continues it) */
-  history: EpochRecord[];
+  history: EpochReport[];
   /** wall seconds of this run before `started` (earlier invocations) */
   elapsedBefore: number;
   /** performance.now() when this invocation started */

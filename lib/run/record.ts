@@ -11,8 +11,8 @@ import { readXyzTiff } from "../io/tiff.ts";
 import type { AstModel } from "../models/ast.ts";
 import { type InputSpec, MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelCard, normalScores } from "../results/model_card.ts";
 import { provenance } from "../results/provenance.ts";
-import { type EpochRecord, memorySummary, type RunRecord, summariseScores, writeRunResults } from "../results/record.ts";
-import type { Mode, Sample } from "../types.ts";
+import { memorySummary, type RunRecord, summariseScores, writeRunResults } from "../results/record.ts";
+import type { EpochReport, Mode, Sample } from "../types.ts";
 import type { Evaluation } from "./evaluate.ts";
 import type { RunBackbone } from "./features.ts";
 import type { SplitDataset } from "./split.ts";
@@ -26,7 +26,7 @@ export interface RecordInputs {
   backend: BackendInfo;
   model: AstModel;
   evaluation: Evaluation;
-  history: EpochRecord[];
+  history: EpochReport[];
   /** wall seconds of the whole run (earlier invocations included) and per stage of this one */
   seconds: number;
   timing: Omit<RunRecord["timing"], "inference_ms_per_image">;

@@ -27,6 +27,7 @@ Deno.test({ name: "method: defective generated parts outscore good ones (image a
   const label = scores.getColumn("label").toArray() as number[];
   const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
   const good = max.filter((_, i) => label[i] === 0), bad = max.filter((_, i) => label[i] === 1);
+  console.log(`  method check: image AUROC ${metrics.image_auroc_max!.toFixed(3)}, pixel AUROC ${metrics.pixel_auroc!.toFixed(3)}, median score defective ${median(bad).toFixed(3)} vs good ${median(good).toFixed(3)}`);
   assert(median(bad) > median(good), `median defective ${median(bad)} <= median good ${median(good)}`);
   assert(metrics.image_auroc_max! >= 0.75, `image AUROC ${metrics.image_auroc_max}`);
   assert(metrics.pixel_auroc! >= 0.9, `pixel AUROC ${metrics.pixel_auroc}`);

@@ -7,7 +7,9 @@
  * AST_NATIVE_FUSED=0) `loadFusedLibrary` says why and the wasm backend keeps the composed ops.
  *
  * Cache: BackendOptions.nativeCacheDir ($AST_NATIVE_CACHE, else $XDG_CACHE_HOME/ast-lab/native,
- * else ~/.cache/ast-lab/native; lib/config/runtime.ts), else a temporary folder; the file name
+ * else ~/.cache/ast-lab/native; lib/config/runtime.ts), else (no runtime options: a library
+ * caller, a test) the project's data/cache/native, so a process never recompiles a library an
+ * earlier one built; a folder that cannot be written gives way to a temporary one. The file name
  * carries a hash of the source, the flags and the CPU's flags. Written to a temporary name and
  * renamed: concurrent first runs do not see a half-written library.
  *
@@ -17,6 +19,7 @@
 import type { BackendOptions } from "../../config/runtime.ts";
 import type { FusedMath } from "../js/fused_math.ts";
 import { prepareOpenMp } from "./openmp.ts";
+import { projectPath } from "../../util/project.ts";
 
 const SOURCE = new URL("./fused_kernels.c", import.meta.url);
 const SOURCE_PATH = decodeURIComponent(SOURCE.pathname); // a file path (spaces etc. decoded)
@@ -57,7 +60,7 @@ function fnv1a(text: string): string {
 export type FusedLibraryOptions = Pick<BackendOptions, "nativeFused" | "nativeCacheDir" | "compiler" | "nativeEnv">;
 
 function cacheDir(opts: FusedLibraryOptions): string {
-  return opts.nativeCacheDir ?? `${Deno.makeTempDirSync({ prefix: "ast-lab-native-" })}`;
+  return opts.nativeCacheDir ?? projectPath("data", "cache", "native");
 }
 
 function cpuFlags(): string {
