@@ -16,6 +16,8 @@ const table5: ExperimentDefinition = {
   title: "Teacher NLL vs symmetric NF students vs the asymmetric student",
   paper: "Table 5",
   description: "Student variants on MVTec 3D-AD; the teacher NLL row comes from the AST runs.",
+  reference: "ast",
+  teacherRows: "reference",
   scales: scaled({
     modes: ["depth", "rgb", "combi"],
     variants: [

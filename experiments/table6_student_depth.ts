@@ -14,6 +14,9 @@ const table6: ExperimentDefinition = {
   title: "Student depth: AUROC, parameters, inference time",
   paper: "Table 6",
   description: "The asymmetric student with 1-12 residual blocks, RGB+3D.",
+  // the paper's default student (4 blocks) is AST
+  reference: "n_st_blocks=4",
+  teacherRows: "reference",
   scales: scaled({
     modes: ["combi"],
     variants: STUDENT_DEPTHS.map((n) => ({ name: `n_st_blocks=${n}`, config: { student: { nBlocks: n } } })),

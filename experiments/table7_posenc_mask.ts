@@ -18,6 +18,9 @@ const table7: ExperimentDefinition = {
   title: "Positional encoding and foreground mask",
   paper: "Table 7",
   description: "Ablation of the positional encoding and of the foreground mask (teacher and AST).",
+  // AST as the paper runs it: both where there is depth; RGB has no mask
+  reference: { depth: "pos_enc=yes,mask=yes", combi: "pos_enc=yes,mask=yes", rgb: "pos_enc=yes,mask=no" },
+  teacherRows: "every-variant",
   scales: scaled({
     modes: ["depth", "rgb", "combi"],
     variants: [

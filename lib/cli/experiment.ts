@@ -1,15 +1,57 @@
 /**
- * `deno task experiment NAME|all [--scale demo|cpu|paper] [--seeds 0,1] [--dry-run] [--keep-going]`
- * runs an experiment's grid (experiments/*.ts): cells already recorded under results/runs are
- * reused, interrupted ones resume, and the index goes to results/experiments/NAME/SCALE.json.
+ * `deno task experiment NAME|all [--scale demo|cpu|paper] [--seeds 0,1,2] [--mode MODE[,MODE]]
+ *  [--data ROOT --class NAME] [--set key=value ...] [--json FILE] [--results DIR] [--dry-run] [--keep-going]`
+ * runs an experiment's grid (experiments/*.ts): cells already recorded under results/runs (or
+ * DIR/runs) are reused, interrupted ones resume, and the index goes to
+ * results/experiments/NAME/SCALE.json.
+ * Then it prints the comparison table: per (mode, variant) the mean image AUROC over seeds and
+ * its seed sd, and against AST the paired difference with its 95% interval and a verdict
+ * (lib/report/ablation.ts).
+ *
+ * `--data ROOT --class NAME` runs the experiment's variants on your own data instead of its
+ * datasets (any layout the loaders read: MVTec AD, MVTec 3D-AD, a plain folder; depth modes only
+ * where there are point maps). `--json FILE` writes
+ * `{experiment, title, paper, scale, data, class, seeds, rows: [...]}`, one row per
+ * (data, class, mode, variant) with `mode`, `variant`, `n_seeds`, `image_auroc` (mean over
+ * seeds), `image_auroc_sd`, `pixel_auroc`, `diff_vs_ast`, `diff_ci95` ([low, high]) and
+ * `verdict` (null for the AST row itself), and more (lib/report/ablation.ts ablationJsonRows).
  */
 import { parseArgs } from "node:util";
+import { dirname, resolve } from "node:path";
 import { EXPERIMENTS, experiment } from "../../experiments/mod.ts";
 import { runtimeFromEnv, type RuntimeOptions } from "../config/runtime.ts";
-import { experimentScale, runGrid, type Scale, SCALES } from "../experiment/grid.ts";
+import { openAnyDataset } from "../data/open.ts";
+import { type DatasetRef, experimentScale, type GridCell, runGrid, type Scale, SCALES } from "../experiment/grid.ts";
+import { ablationJsonRows, ablationTable, displayAblation, interpretAblation } from "../report/ablation.ts";
+import { writeJsonAtomic } from "../results/run_files.ts";
+import { MODES, type Mode } from "../types.ts";
+import { buildTable, tableToText } from "../viz/table.ts";
 import { UsageError } from "./args.ts";
 
-const USAGE = "usage: deno task experiment NAME|all [--scale demo|cpu|paper] [--seeds 0,1,...] [--dry-run] [--keep-going]";
+const USAGE = "usage: deno task experiment NAME|all [--scale demo|cpu|paper] [--seeds 0,1,2] [--mode MODE] " +
+  "[--data ROOT --class NAME] [--set key=value] [--json FILE] [--results DIR] [--dry-run] [--keep-going]";
+
+/** Your own class as the grid's only dataset; modes without point maps are dropped. */
+async function ownDataset(data: string, className: string): Promise<DatasetRef> {
+  const root = resolve(data);
+  let dataset;
+  try {
+    dataset = await openAnyDataset(root, className);
+  } catch (e) {
+    throw new UsageError(`--data ${data} --class ${className}: ${(e as Error).message.split("\n")[0]}`);
+  }
+  const hasDepth = [...dataset.train, ...dataset.test].every((s) => Boolean(s.xyzPath));
+  return { data: root, className, ...(hasDepth ? {} : { modes: ["rgb"] as Mode[] }) };
+}
+
+function parseSets(sets: string[] | undefined): Record<string, string> | undefined {
+  if (!sets?.length) return undefined;
+  return Object.fromEntries(sets.map((s) => {
+    const eq = s.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--set expects key=value, got '${s}'`);
+    return [s.slice(0, eq), s.slice(eq + 1)];
+  }));
+}
 
 export async function main(argv: string[], runtime: RuntimeOptions = runtimeFromEnv()): Promise<number> {
   let parsed;
@@ -19,6 +61,12 @@ export async function main(argv: string[], runtime: RuntimeOptions = runtimeFrom
       options: {
         scale: { type: "string" },
         seeds: { type: "string" },
+        mode: { type: "string" },
+        data: { type: "string" },
+        class: { type: "string" },
+        set: { type: "string", multiple: true },
+        json: { type: "string" },
+        results: { type: "string" },
         "dry-run": { type: "boolean" },
         "keep-going": { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -40,13 +88,57 @@ export async function main(argv: string[], runtime: RuntimeOptions = runtimeFrom
     if (!/^\d+$/.test(s)) throw new UsageError(`--seeds must be comma-separated integers, got '${values.seeds}'`);
     return Number(s);
   });
+  const modes = values.mode?.split(",").map((m) => {
+    if (!MODES.includes(m as Mode)) throw new UsageError(`--mode must be ${MODES.join(", ")} (comma-separated), got '${m}'`);
+    return m as Mode;
+  });
+  if (Boolean(values.data) !== Boolean(values.class)) throw new UsageError("--data ROOT and --class NAME go together");
+  const datasets = values.data ? [await ownDataset(values.data, values.class!)] : undefined;
   const names = positionals[0] === "all" ? Object.keys(EXPERIMENTS) : positionals;
+  if (values.json && names.length !== 1) throw new UsageError("--json FILE takes one experiment");
+  const defs = names.map((n) => {
+    try {
+      return experiment(n);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  });
   let failed = 0;
-  for (const name of names) {
-    const cells = await runGrid(experiment(name), scale, { seeds, dryRun: values["dry-run"], continueOnError: values["keep-going"], runtime });
+  for (const def of defs) {
+    const cells: GridCell[] = await runGrid(def, scale, {
+      seeds,
+      modes,
+      datasets,
+      set: parseSets(values.set),
+      dryRun: values["dry-run"],
+      continueOnError: values["keep-going"],
+      runtime,
+      results: values.results ? resolve(values.results) : undefined,
+    });
     failed += cells.filter((c) => c.status === "failed" && !values["dry-run"]).length;
     const counts = Object.entries(Object.groupBy(cells, (c) => c.status)).map(([k, v]) => `${v!.length} ${k}`).join(", ");
-    console.log(`${name}: ${counts}`);
+    console.log(`${def.name}: ${counts}`);
+    if (values["dry-run"]) continue;
+    const rows = ablationTable(def, cells);
+    if (rows.length) {
+      console.log(tableToText(buildTable(displayAblation(rows), { caption: `${def.title} (${def.paper}) at ${scale} scale`, maxRows: 1000 })));
+      console.log(interpretAblation(rows));
+    }
+    if (values.json) {
+      const path = resolve(values.json);
+      await Deno.mkdir(dirname(path), { recursive: true });
+      await writeJsonAtomic(path, {
+        experiment: def.name,
+        title: def.title,
+        paper: def.paper,
+        scale,
+        data: values.data ? resolve(values.data) : [...new Set(cells.map((c) => c.data))].join(", "),
+        class: values.class ?? [...new Set(cells.map((c) => c.className))].join(", "),
+        seeds: [...new Set(cells.map((c) => c.seed))],
+        rows: ablationJsonRows(rows),
+      });
+      console.log(`wrote ${path}`);
+    }
   }
   return failed ? 1 : 0;
 }

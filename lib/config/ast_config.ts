@@ -103,3 +103,14 @@ export function validateConfig(c: AstConfig): void {
     bad((e as Error).message);
   }
 }
+
+/**
+ * What determines a trained teacher: the config without the student, the scoring and the
+ * evaluation-only settings. Two runs with equal keys (and the same data and features) train the
+ * same teacher bit for bit (its initialisation and batch order derive from the seed alone), so
+ * the student variants of one seed can share it (lib/experiment/grid.ts).
+ */
+export function teacherConfigKey(c: AstConfig): string {
+  const { student: _s, scoring: _sc, evalMask: _e, threshold: _t, checkpointEvery: _c, ...teacherSide } = withDefaults(c);
+  return JSON.stringify(teacherSide);
+}

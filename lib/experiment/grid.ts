@@ -9,6 +9,7 @@
  */
 import { createHash } from "node:crypto";
 import { join, resolve } from "node:path";
+import { teacherConfigKey } from "../config/ast_config.ts";
 import type { ConfigPatch } from "../config/patch.ts";
 import { DEFAULT_RUNTIME, type RuntimeOptions } from "../config/runtime.ts";
 import type { MvtecDataset } from "../data/mvtec.ts";
@@ -20,7 +21,7 @@ import type { RunRecord } from "../results/record.ts";
 import { exists, readJson, RUN_FILES, writeJsonAtomic } from "../results/run_files.ts";
 import { runConfig, type RunOptions } from "../run/resolve.ts";
 import { runExperiment } from "../run/run.ts";
-import type { Mode, PresetName } from "../types.ts";
+import type { EpochReport, Mode, PresetName } from "../types.ts";
 import { projectPath } from "../util/project.ts";
 
 export type Scale = "paper" | "cpu" | "demo";
@@ -43,6 +44,8 @@ export interface DatasetRef {
   paperClass?: string;
   /** run only these of the grid's modes on this dataset (e.g. MVTec AD has no depth) */
   modes?: Mode[];
+  /** run only these of the grid's variants on this dataset (a testbed made for one mechanism); the reference always runs */
+  variants?: string[];
 }
 
 export interface Variant {
@@ -73,6 +76,34 @@ export interface ExperimentDefinition {
   paper: string;
   description: string;
   scales: Record<Scale, GridSpec>;
+  /**
+   * The variant that is AST as the paper runs it, which every other variant is compared with
+   * (per mode where it differs, e.g. Table 7: no mask without depth); default: "ast", else the
+   * first variant.
+   */
+  reference?: string | Partial<Record<Mode, string>>;
+  /**
+   * Rows scored by the teacher's own NLL (recorded in every run): `reference` adds one
+   * "teacher-nll" row from the reference runs (Tables 5 and 6), `every-variant` one per variant
+   * (Table 7's teacher column), compared with the reference variant's teacher.
+   */
+  teacherRows?: "reference" | "every-variant";
+  /** what each testbed or variant is expected to show, written before any number (notebook text) */
+  hypotheses?: Record<string, string>;
+}
+
+/** The reference (AST) variant of an experiment in a mode. */
+export function referenceVariant(def: Pick<ExperimentDefinition, "reference" | "scales">, mode: Mode, variants: Variant[] = Object.values(def.scales)[0].variants): string {
+  const r = def.reference;
+  const inMode = variants.filter((v) => !v.modes || v.modes.includes(mode)).map((v) => v.name);
+  const named = typeof r === "string" ? r : r?.[mode];
+  if (named) {
+    if (!inMode.includes(named)) throw new Error(`reference variant '${named}' is not among the variants run in ${mode} (${inMode.join(", ")})`);
+    return named;
+  }
+  if (inMode.includes("ast")) return "ast";
+  if (!inMode.length) throw new Error(`no variant runs in ${mode}`);
+  return inMode[0];
 }
 
 export interface GridCell {
@@ -84,11 +115,15 @@ export interface GridCell {
   data: string;
   mode: Mode;
   variant: string;
+  /** the experiment's reference (AST) variant in this mode */
+  reference: string;
   seed: number;
   runDir: string | null;
   status: "recorded" | "trained" | "resumed" | "failed" | "unavailable" | "planned";
   message?: string;
   metrics: RunRecord | null;
+  /** the run whose teacher this cell reused (the same seed's reference cell), if any */
+  teacherFrom?: string;
 }
 
 export interface GridOptions {
@@ -109,6 +144,13 @@ export interface GridOptions {
   dryRun?: boolean;
   /** where weights, caches and the full datasets are; the backend (lib/config/runtime.ts) */
   runtime?: RuntimeOptions;
+  /**
+   * Overrides for every cell, as `--set` would give them (dotted keys, e.g. `{"student.hidden": 256}`);
+   * a variant's own settings still win where they name the same field. Changed cells get new folders.
+   */
+  set?: Record<string, string | number | boolean>;
+  /** each finished epoch of the cell being trained (a progress line) */
+  onEpoch?: (e: EpochReport, cell: string) => void;
 }
 
 /** A dataset reference's root folder, absolute (the runtime's location for the full datasets). */
@@ -154,15 +196,27 @@ async function runKey(data: string, ref: DatasetRef, cfgJson: unknown, mode: Mod
   return createHash("sha256").update(key).digest("hex").slice(0, 12);
 }
 
-/** The cells of a grid, in run order: datasets, then modes, then variants, then seeds. */
-export function gridCells(spec: GridSpec, datasets = spec.datasets, seeds = spec.seeds) {
-  const cells: { ref: DatasetRef; mode: Mode; variant: Variant; seed: number }[] = [];
+/**
+ * The cells of a grid, in run order: datasets, then modes, then variants (the reference first,
+ * so its teachers exist when the student variants of the same seed want them), then seeds.
+ */
+export function gridCells(
+  spec: GridSpec,
+  datasets = spec.datasets,
+  seeds = spec.seeds,
+  reference: (mode: Mode) => string = (mode) => referenceVariant({ scales: { demo: spec } as Record<Scale, GridSpec> }, mode, spec.variants),
+) {
+  const cells: { ref: DatasetRef; mode: Mode; variant: Variant; seed: number; reference: string }[] = [];
   for (const ref of datasets) {
     for (const mode of spec.modes) {
       if (ref.modes && !ref.modes.includes(mode)) continue;
-      for (const variant of spec.variants) {
-        if (variant.modes && !variant.modes.includes(mode)) continue;
-        for (const seed of seeds) cells.push({ ref, mode, variant, seed });
+      const inMode = spec.variants.filter((v) => !v.modes || v.modes.includes(mode));
+      if (!inMode.length) continue;
+      const refName = reference(mode);
+      const ordered = [...inMode.filter((v) => v.name === refName), ...inMode.filter((v) => v.name !== refName)]
+        .filter((v) => !ref.variants || v.name === refName || ref.variants.includes(v.name));
+      for (const variant of ordered) {
+        for (const seed of seeds) cells.push({ ref, mode, variant, seed, reference: refName });
       }
     }
   }
@@ -178,14 +232,16 @@ export async function runGrid(def: ExperimentDefinition, scale: Scale, o: GridOp
   if (!spec) throw new Error(`${def.name}: no '${scale}' scale (have ${Object.keys(def.scales).join(", ")})`);
   const log = o.log ?? ((l: string) => console.log(l));
   const resultsRoot = resolve(o.results ?? projectPath("results"));
-  const cells = gridCells(spec, o.datasets ?? spec.datasets, o.seeds ?? spec.seeds)
+  const cells = gridCells(spec, o.datasets ?? spec.datasets, o.seeds ?? spec.seeds, (mode) => referenceVariant(def, mode, spec.variants))
     .filter((c) => (!o.modes || o.modes.includes(c.mode)) && (!o.variants || o.variants.includes(c.variant.name)));
   const runtime = o.runtime ?? DEFAULT_RUNTIME;
   log(`${def.name} (${def.paper}) at ${scale} scale: ${cells.length} runs`);
   const datasets = new Map<DatasetRef, MvtecDataset | string>();
   const out: GridCell[] = [];
+  // The reference cell's teacher per (dataset, mode, seed): student-only variants reuse it.
+  const teachers = new Map<string, { runDir: string; key: string }>();
   let i = 0;
-  for (const { ref, mode, variant, seed } of cells) {
+  for (const { ref, mode, variant, seed, reference } of cells) {
     i++;
     const base = {
       experiment: def.name,
@@ -195,6 +251,7 @@ export async function runGrid(def: ExperimentDefinition, scale: Scale, o: GridOp
       data: datasetRoot(ref, runtime),
       mode,
       variant: variant.name,
+      reference,
       seed,
     };
     const tag = `[${i}/${cells.length}] ${ref.className} ${mode} ${variant.name} seed ${seed}`;
@@ -214,6 +271,7 @@ export async function runGrid(def: ExperimentDefinition, scale: Scale, o: GridOp
       epochs: spec.epochs,
       backbone: spec.backbone,
       variant: variant.config ? { name: variant.name, patch: variantPatch(variant.config, dataset) } : undefined,
+      sets: o.set ? Object.entries(o.set).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`) : undefined,
       dataset,
       runtime,
     };
@@ -221,9 +279,14 @@ export async function runGrid(def: ExperimentDefinition, scale: Scale, o: GridOp
       const cfg = await runConfig(options, dataset.layout);
       const id = await runKey(base.data, ref, cfg, mode, cfg.backbone, runtime);
       const runDir = join(resultsRoot, "runs", `${ref.className}-${mode}-${id}`);
+      const teacherSlot = `${datasetRoot(ref, runtime)}|${ref.className}|${mode}|${seed}`;
+      const shared = variant.name === reference ? undefined : teachers.get(teacherSlot);
+      const teacherFrom = shared && shared.key === teacherConfigKey(cfg) ? shared.runDir : undefined;
+      if (variant.name === reference) teachers.set(teacherSlot, { runDir, key: teacherConfigKey(cfg) });
       if (await exists(join(runDir, RUN_FILES.metrics))) {
         log(`${tag}: recorded in ${runDir}`);
-        out.push({ ...base, runDir, status: "recorded", metrics: await readJson<RunRecord>(join(runDir, RUN_FILES.metrics)) });
+        const metrics = await readJson<RunRecord>(join(runDir, RUN_FILES.metrics));
+        out.push({ ...base, runDir, status: "recorded", metrics, ...(metrics.teacher_from ? { teacherFrom: metrics.teacher_from } : {}) });
         continue;
       }
       if (o.dryRun) {
@@ -233,8 +296,9 @@ export async function runGrid(def: ExperimentDefinition, scale: Scale, o: GridOp
       }
       const resume = await exists(join(runDir, RUN_FILES.config));
       log(`${tag}: ${resume ? "resuming" : "training"} -> ${runDir}`);
-      const r = await runExperiment({ ...options, out: runDir, resume, log: (l) => log(`  ${l}`) });
-      out.push({ ...base, runDir, status: resume ? "resumed" : "trained", metrics: r.metrics });
+      const usable = teacherFrom && (await exists(join(teacherFrom, RUN_FILES.teacher))) ? teacherFrom : undefined;
+      const r = await runExperiment({ ...options, out: runDir, resume, teacherFrom: usable, log: (l) => log(`  ${l}`), onEpoch: o.onEpoch && ((e) => o.onEpoch!(e, tag)) });
+      out.push({ ...base, runDir, status: resume ? "resumed" : "trained", metrics: r.metrics, ...(usable ? { teacherFrom: usable } : {}) });
     } catch (e) {
       const message = (e as Error).message;
       log(`${tag}: FAILED: ${message}`);

@@ -5,4 +5,4 @@
  * May import: lib/run, lib/results, lib/config, lib/data, lib/features (weights checksums),
  * lib/types.ts, lib/util.
  */
-export { datasetRoot, type DatasetRef, type ExperimentDefinition, experimentScale, type GridCell, gridCells, type GridSpec, openDatasetRef, runGrid, type Scale, SCALES, type Variant } from "./grid.ts";
+export { datasetRoot, type DatasetRef, type ExperimentDefinition, experimentScale, type GridCell, gridCells, type GridSpec, openDatasetRef, referenceVariant, runGrid, type Scale, SCALES, type Variant } from "./grid.ts";

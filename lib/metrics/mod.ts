@@ -11,3 +11,4 @@ export { trapezoidUpTo } from "./trapezoid.ts";
 export { argsortDescending } from "./sort.ts";
 export { computeMetrics, type Metrics, type ScoredImages } from "./run_metrics.ts";
 export { chooseThreshold, evaluateThreshold, parseThresholdRule, type Threshold, type ThresholdReport, type ThresholdRule } from "./threshold.ts";
+export { type PairedBootstrapOptions, type PairedDifference, pairedAurocDifference, type PairedSeed, seedStd } from "./paired_difference.ts";

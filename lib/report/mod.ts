@@ -4,5 +4,6 @@
  * May import: lib/results, lib/experiment (grid cells), lib/run (ground truth), lib/data,
  * lib/metrics, lib/viz, lib/io, lib/util.
  */
-export { cellRuns, comparisonBars, displayComparison, paperComparison } from "./paper_tables.ts";
+export { cellRuns, comparisonBars, displayComparison, paperComparison, paperVariantName } from "./paper_tables.ts";
+export { type AblationRow, ablationJsonRows, ablationTable, displayAblation, interpretAblation, MIN_SEEDS_FOR_CLAIM, verdictOf } from "./ablation.ts";
 export { anomalyMapGrid, imageRoc, lossCurves } from "./run_figures.ts";

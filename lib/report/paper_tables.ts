@@ -45,7 +45,8 @@ const DEFAULT_OURS: Record<string, Record<string, string>> = {
   "teacher-nll": { image_auroc: "teacher_nll_image_auroc_max", pixel_auroc: "teacher_nll_pixel_auroc" },
 };
 
-function defaultPaperVariant(variant: string, method: string): string {
+/** The paper's variant name for a grid variant scored by `method` ("pos_enc=no,mask=yes" -> "ast,mask=yes,pos_enc=no"). */
+export function paperVariantName(variant: string, method: string): string {
   const settings = settingsOf(variant);
   if (Object.keys(settings).length) return variantName(method, settings);
   return method === "teacher-nll" ? "teacher-nll" : variant;
@@ -56,7 +57,7 @@ export function paperComparison(runs: pl.DataFrame, o: PaperComparisonOptions): 
   const metric = o.metric ?? "image_auroc";
   const method = o.method ?? "ast";
   const paper = loadPaperNumbers();
-  const toVariant = o.paperVariant ?? defaultPaperVariant;
+  const toVariant = o.paperVariant ?? paperVariantName;
   const ourClasses = new Map<string, Set<string>>();
   const table = compareWithPaper(runs, {
     ours: DEFAULT_OURS[method][metric],

@@ -28,6 +28,8 @@ export interface RunConfigFile extends FeatureRecord {
   data: string;
   class: string;
   layout: string;
+  /** the run whose trained teacher this run reused instead of training its own (a grid's student variants) */
+  teacher_from?: string;
 }
 
 /** What metrics.json holds (docs/CLI_CONTRACT.md). */
@@ -60,6 +62,8 @@ export interface RunRecord extends Metrics {
   normal_source: string | null;
   /** the teacher's own NLL as the anomaly score, from the same run (Table 5/6/7 "teacher" rows) */
   teacher_nll: Metrics | null;
+  /** the run whose trained teacher this run reused (bit for bit the teacher it would have trained) */
+  teacher_from?: string;
   /** trainable parameter counts */
   params: { teacher: number; student: number };
   /** resident memory (MB) over the training epochs: peak, and first vs last epoch of each phase */

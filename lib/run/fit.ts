@@ -6,13 +6,13 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { join } from "node:path";
-import type { AstConfig } from "../config/ast_config.ts";
+import { type AstConfig, teacherConfigKey, withDefaults } from "../config/ast_config.ts";
 import { writeSafetensors } from "../io/safetensors.ts";
 import type { AstModel } from "../models/ast.ts";
 import type { ParameterStore } from "../models/parameters.ts";
 import { stateDict } from "../models/state_dict.ts";
-import { writeEpochProgress } from "../results/record.ts";
-import { exists, RUN_FILES } from "../results/run_files.ts";
+import { type RunConfigFile, writeEpochProgress } from "../results/record.ts";
+import { exists, readJson, RUN_FILES } from "../results/run_files.ts";
 import { Adam } from "../train/adam.ts";
 import { type CheckpointMeta, loadCheckpoint, saveCheckpoint } from "../train/checkpoint.ts";
 import { type EpochReport, type LoopOptions, type TrainData, trainLoop } from "../train/engine.ts";
@@ -43,6 +43,29 @@ export function trainingTensors(train: FeatureSet, cfg: AstConfig): TrainData {
 
 export async function fitTeacher(model: AstModel, data: TrainData, run: TrainingRun): Promise<void> {
   await fitPhase("teacher", model.teacher.params, run.cfg.teacher.epochs, data, run, (x, m) => model.teacherLoss(x, m));
+}
+
+/**
+ * Reuse another run's trained teacher: copy its teacher weights into this run, after checking
+ * that it trained the very teacher this run would (same teacher-side config, data, class and
+ * image features). `fitTeacher` then finds them and skips training. Returns false when this run
+ * already has its teacher (resumed), true when it was copied.
+ */
+export async function adoptTeacher(from: string, run: { out: string; cfg: AstConfig; log: (l: string) => void }, own: RunConfigFile): Promise<boolean> {
+  const target = join(run.out, RUN_FILES.teacher);
+  if (await exists(target)) return false;
+  const source = join(from, RUN_FILES.teacher);
+  if (!(await exists(source))) throw new Error(`teacher to reuse: ${source} not found (has that run finished its teacher?)`);
+  const theirs = await readJson<RunConfigFile>(join(from, RUN_FILES.config));
+  const differs = [
+    teacherConfigKey(withDefaults(theirs.config)) !== teacherConfigKey(run.cfg) && "teacher-side config",
+    (theirs.data !== own.data || theirs.class !== own.class) && "data or class",
+    (theirs.backbone !== own.backbone || theirs.weights_sha256 !== own.weights_sha256 || theirs.backbone_layer !== own.backbone_layer) && "image features",
+  ].filter(Boolean);
+  if (differs.length) throw new Error(`teacher to reuse from ${from}: its ${differs.join(", ")} differ from this run's; it is not the teacher this run would train`);
+  await Deno.copyFile(source, target);
+  run.log(`teacher: reused from ${from} (same seed and teacher config: the teacher this run would train)`);
+  return true;
 }
 
 /** The teacher is frozen: its output is the student's regression target. */

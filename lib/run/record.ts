@@ -30,6 +30,8 @@ export interface RecordInputs {
   /** wall seconds of the whole run (earlier invocations included) and per stage of this one */
   seconds: number;
   timing: Omit<RunRecord["timing"], "inference_ms_per_image">;
+  /** the run whose teacher was reused, if any */
+  teacherFrom?: string;
 }
 
 /** What the model expects as input (checked when scoring new images). */
@@ -94,6 +96,7 @@ async function runRecord(r: RecordInputs, dataset: MvtecDataset): Promise<RunRec
     threshold_report: ev.thresholdReport,
     normal_source: r.split.normalSource,
     teacher_nll: ev.teacherNll,
+    ...(r.teacherFrom ? { teacher_from: r.teacherFrom } : {}),
     params: r.model.paramCounts(),
     memory: memorySummary(r.history),
     timing: { ...r.timing, inference_ms_per_image: ev.inferenceMs },

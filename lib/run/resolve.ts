@@ -33,6 +33,11 @@ export interface RunOptions {
   weights?: string;
   /** --layer: overrides the backbone's default layer */
   layer?: string;
+  /**
+   * A finished run whose trained teacher to reuse instead of training one: it must have the same
+   * teacher-side config (teacherConfigKey), data and features; checked before it is copied.
+   */
+  teacherFrom?: string;
   /** a grid variant's patch, applied after the flags */
   variant?: { name: string; patch: ConfigPatch };
   /** image-feature cache folder; null disables; default: the runtime's (else data/cache/features) */

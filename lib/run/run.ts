@@ -12,7 +12,7 @@ import { AstModel } from "../models/ast.ts";
 import { readHistory, type RunRecord, writeRunConfig } from "../results/record.ts";
 import { evaluateRun } from "./evaluate.ts";
 import { extractFeatures, runBackbone } from "./features.ts";
-import { fitStudent, fitTeacher, trainingTensors, type TrainingRun } from "./fit.ts";
+import { adoptTeacher, fitStudent, fitTeacher, trainingTensors, type TrainingRun } from "./fit.ts";
 import { recordRun } from "./record.ts";
 import { resolveRun, type RunOptions } from "./resolve.ts";
 import { holdApartNormals } from "./split.ts";
@@ -42,9 +42,17 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
   const backbone = await runBackbone(run);
   // The raw-pixel stand-in is said loudly: its numbers are not those of a pretrained network.
   if (backbone.resolved?.note) log(`${backbone.resolved.backbone.name === "raw-patch" ? "WARNING" : "note"}: ${backbone.resolved.note}`);
+  const configFile = {
+    config: cfg,
+    data: resolve(o.data),
+    class: o.className,
+    layout: dataset.layout,
+    ...backbone.record,
+    ...(o.teacherFrom ? { teacher_from: resolve(o.teacherFrom) } : {}),
+  };
   if (!run.resume) {
     await Deno.mkdir(out, { recursive: true });
-    await writeRunConfig(out, { config: cfg, data: resolve(o.data), class: o.className, layout: dataset.layout, ...backbone.record });
+    await writeRunConfig(out, configFile);
   }
   const desc = backbone.resolved ? `${backbone.resolved.backbone.description}${backbone.info?.input_size ? `, ${backbone.info.input_size} px input` : ""}` : backbone.name;
   log(`AST ${cfg.mode} on ${dataset.classDir} (${dataset.layout}): ${dataset.train.length} train, ${dataset.validation.length} validation, ${dataset.test.length} test; backend ${backend.name} x${backend.threads}; features ${desc === backbone.name ? backbone.name : `${backbone.name} (${desc})`}`);
@@ -58,6 +66,7 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
     const data = trainingTensors(features.train, cfg);
     let teacherSeconds: number;
     try {
+      if (o.teacherFrom) await adoptTeacher(configFile.teacher_from!, training, configFile);
       await fitTeacher(model, data, training);
       teacherSeconds = lap();
       await fitStudent(model, data, training);
@@ -79,6 +88,7 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
       evaluation,
       history: training.history,
       seconds: run.state.elapsedBefore + (performance.now() - started) / 1000,
+      teacherFrom: configFile.teacher_from,
       timing: { features_s: featuresSeconds, teacher_s: teacherSeconds, student_s: studentSeconds, evaluate_s: evaluateSeconds },
     });
     return { out, metrics };

@@ -94,3 +94,62 @@ Deno.test({ name: "grid: a cell's identity depends on the feature weights' conte
   assertEquals(a, b);
   assert(a !== c, "other weights, other cell");
 }});
+
+Deno.test({ name: "grid: student variants reuse the same seed's reference teacher, bit for bit the one they would train", ...opts, fn: async () => {
+  const results = await Deno.makeTempDir();
+  const def = definition([
+    { name: "flow-student", config: { ...tiny, student: { kind: "flow", hidden: 8, nBlocks: 1 } } },
+    { name: "ast", config: tiny },
+    { name: "no-pe", config: { ...tiny, posEnc: false } },
+  ]);
+  def.scales.demo = { ...def.scales.demo, seeds: [0, 1] };
+  const cells = await runGrid(def, "demo", { results, log: quiet });
+  // the reference (ast) runs first for every seed, whatever its place in the list
+  assertEquals(cells.map((c) => `${c.variant}/${c.seed}`), ["ast/0", "ast/1", "flow-student/0", "flow-student/1", "no-pe/0", "no-pe/1"]);
+  assertEquals(cells.map((c) => c.reference), new Array(6).fill("ast"));
+  const by = (v: string, s: number) => cells.find((c) => c.variant === v && c.seed === s)!;
+  for (const seed of [0, 1]) {
+    const flow = by("flow-student", seed), ref = by("ast", seed);
+    assertEquals(flow.teacherFrom, ref.runDir);
+    assertEquals(flow.metrics!.teacher_from, ref.runDir);
+    const config = await readJson<{ teacher_from?: string }>(join(flow.runDir!, "config.json"));
+    assertEquals(config.teacher_from, ref.runDir);
+    assertEquals(await Deno.readFile(join(flow.runDir!, "teacher.safetensors")), await Deno.readFile(join(ref.runDir!, "teacher.safetensors")));
+    // a teacher-side change trains its own teacher
+    assertEquals(by("no-pe", seed).teacherFrom, undefined);
+  }
+  assert(by("ast", 0).metrics!.teacher_from === undefined, "the reference trains its own teacher");
+  // The shared teacher is the one the variant would have trained: train it alone and compare.
+  const alone = definition([{ name: "flow-student", config: { ...tiny, student: { kind: "flow", hidden: 8, nBlocks: 1 } } }]);
+  const [own] = await runGrid(alone, "demo", { results: await Deno.makeTempDir(), log: quiet });
+  assertEquals(own.teacherFrom, undefined);
+  assertEquals(await Deno.readFile(join(own.runDir!, "teacher.safetensors")), await Deno.readFile(join(by("flow-student", 0).runDir!, "teacher.safetensors")));
+  assertEquals(own.metrics!.image_auroc_max, by("flow-student", 0).metrics!.image_auroc_max);
+}});
+
+Deno.test({ name: "grid: a teacher from a run with another teacher config is refused", ...opts, fn: async () => {
+  const { adoptTeacher } = await import("../../lib/run/fit.ts");
+  const results = await Deno.makeTempDir();
+  const [noPe] = await runGrid(definition([{ name: "no-pe", config: { ...tiny, posEnc: false } }]), "demo", { results, log: quiet });
+  const config = await readJson<import("../../lib/results/record.ts").RunConfigFile>(join(noPe.runDir!, "config.json"));
+  const out = await Deno.makeTempDir();
+  const cfg = { ...config.config, posEnc: true };
+  await assertRejects(() => adoptTeacher(noPe.runDir!, { out, cfg, log: quiet }, config), Error, "teacher-side config");
+  await assertRejects(() => adoptTeacher(noPe.runDir!, { out, cfg: config.config, log: quiet }, { ...config, class: "other" }), Error, "data or class");
+}});
+
+Deno.test({ name: "grid: per-dataset variant lists and `set` overrides", ...opts, fn: async () => {
+  const spec = {
+    preset: "demo" as const,
+    modes: ["depth" as const],
+    datasets: [{ data: "a", className: "x", variants: ["v2"] }, { data: "b", className: "y" }],
+    variants: [{ name: "ast" }, { name: "v1" }, { name: "v2" }],
+    seeds: [0],
+  };
+  assertEquals(gridCells(spec).map((c) => `${c.ref.className}/${c.variant.name}`), ["x/ast", "x/v2", "y/ast", "y/v1", "y/v2"]);
+  const results = await Deno.makeTempDir();
+  const def = definition([{ name: "ast", config: tiny }]);
+  const [plain] = await runGrid(def, "demo", { results, log: quiet, dryRun: true });
+  const [wider] = await runGrid(def, "demo", { results, log: quiet, dryRun: true, set: { batchSize: 4 } });
+  assert(plain.runDir !== wider.runDir, "an override is another cell");
+}});

@@ -1,0 +1,64 @@
+/** `deno task experiment NAME --data ROOT --class NAME ... --json FILE` on data the experiments never named. */
+import { join } from "node:path";
+import { assert, assertEquals } from "../assert.ts";
+import { TINY_SETS, tinyMvtec3d, tinyMvtecAd } from "../run/_tiny.ts";
+
+const CLI = new URL("../../lib/cli/experiment.ts", import.meta.url).pathname;
+
+async function experiment(cwd: string, ...args: string[]) {
+  const r = await new Deno.Command(Deno.execPath(), { args: ["run", "-A", CLI, ...args], cwd, stdout: "piped", stderr: "piped", env: { NO_COLOR: "1" } }).output();
+  return { code: r.code, stdout: new TextDecoder().decode(r.stdout), stderr: new TextDecoder().decode(r.stderr) };
+}
+
+const sets = TINY_SETS.flatMap((s) => ["--set", s]);
+
+Deno.test({ name: "cli experiment: an ablation on your own data prints the paired comparison and writes --json", sanitizeResources: false, fn: async () => {
+  const root = await tinyMvtec3d(5);
+  const work = await Deno.makeTempDir();
+  const json = join(work, "out", "table5.json");
+  const r = await experiment(work, "table5_students", "--data", root, "--class", "puck", "--mode", "depth", "--seeds", "0,1,2", "--scale", "demo", "--json", json, "--results", join(work, "results"), ...sets);
+  assertEquals(r.code, 0, r.stderr + r.stdout);
+  const out = JSON.parse(await Deno.readTextFile(json));
+  assertEquals([out.experiment, out.class, out.data], ["table5_students", "puck", root]);
+  const variants = out.rows.map((row: { variant: string }) => row.variant);
+  assertEquals(variants, ["ast", "nf-student", "nf-student-8", "teacher-nll"]);
+  const index = JSON.parse(await Deno.readTextFile(join(work, "results", "experiments", "table5_students", "demo.json")));
+  assertEquals(index.cells.length, 9);
+  for (const row of out.rows) {
+    assertEquals(row.mode, "depth");
+    assertEquals(row.n_seeds, 3);
+    assert(row.image_auroc >= 0 && row.image_auroc <= 1 && row.image_auroc_sd >= 0, JSON.stringify(row));
+    if (row.variant === "ast") {
+      assertEquals([row.diff_vs_ast, row.diff_ci95, row.verdict], [null, null, null]);
+    } else {
+      assert(row.diff_ci95[0] <= row.diff_vs_ast && row.diff_vs_ast <= row.diff_ci95[1], JSON.stringify(row));
+      assert(["same direction as the paper", "opposite", "not distinguishable"].includes(row.verdict), row.verdict);
+    }
+  }
+  // the student variants reused the AST teacher of their seed
+  assertEquals(out.rows.find((row: { variant: string }) => row.variant === "nf-student").shared_teacher_seeds, 3);
+  // the printed table and the words say the same as the file
+  assert(r.stdout.includes("Δ vs AST [95% CI]"), r.stdout);
+  for (const row of out.rows.filter((x: { verdict: string | null }) => x.verdict)) assert(r.stdout.includes(row.verdict), row.verdict);
+}});
+
+Deno.test({ name: "cli experiment: RGB-only data runs only the RGB cells; bad input is one line", sanitizeResources: false, fn: async () => {
+  const root = await tinyMvtecAd(1);
+  const work = await Deno.makeTempDir();
+  const dry = await experiment(work, "table7_posenc_mask", "--data", root, "--class", "tex", "--seeds", "0", "--dry-run", "--results", join(work, "results"), ...sets);
+  assertEquals(dry.code, 0, dry.stderr);
+  const planned = dry.stdout.split("\n").filter((l) => l.includes("would run"));
+  assertEquals(planned.length, 2, dry.stdout);
+  assert(planned.every((l) => / tex rgb /.test(l)), dry.stdout);
+  for (const [args, message] of [
+    [["table5_students", "--data", root], /--data ROOT and --class NAME go together/],
+    [["table5_students", "--data", root, "--class", "nope"], /nope/],
+    [["table5_students", "--mode", "xray"], /--mode must be/],
+    [["no_such_experiment"], /unknown experiment/],
+  ] as [string[], RegExp][]) {
+    const r = await experiment(work, ...args);
+    assert(r.code !== 0, `${args}: exit ${r.code}`);
+    const first = r.stderr.trim().split("\n")[0];
+    assert(first.startsWith("experiment: error: ") && message.test(first), `${args}: ${r.stderr}`);
+  }
+}});
