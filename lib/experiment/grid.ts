@@ -151,6 +151,8 @@ export interface GridOptions {
   set?: Record<string, string | number | boolean>;
   /** each finished epoch of the cell being trained (a progress line) */
   onEpoch?: (e: EpochReport, cell: string) => void;
+  /** a cell starts training or resuming, or ends (recorded, trained, resumed, failed, unavailable) */
+  onCell?: (cell: string, status: GridCell["status"] | "training" | "resuming", result?: GridCell) => void | Promise<void>;
 }
 
 /** A dataset reference's root folder, absolute (the runtime's location for the full datasets). */
@@ -260,6 +262,7 @@ export async function runGrid(def: ExperimentDefinition, scale: Scale, o: GridOp
     if (typeof dataset === "string") {
       log(`${tag}: skipped (${dataset})`);
       out.push({ ...base, runDir: null, status: "unavailable", message: dataset, metrics: null });
+      await o.onCell?.(tag, "unavailable", out.at(-1));
       continue;
     }
     const options: RunOptions = {
@@ -287,6 +290,7 @@ export async function runGrid(def: ExperimentDefinition, scale: Scale, o: GridOp
         log(`${tag}: recorded in ${runDir}`);
         const metrics = await readJson<RunRecord>(join(runDir, RUN_FILES.metrics));
         out.push({ ...base, runDir, status: "recorded", metrics, ...(metrics.teacher_from ? { teacherFrom: metrics.teacher_from } : {}) });
+        await o.onCell?.(tag, "recorded", out.at(-1));
         continue;
       }
       if (o.dryRun) {
@@ -296,13 +300,16 @@ export async function runGrid(def: ExperimentDefinition, scale: Scale, o: GridOp
       }
       const resume = await exists(join(runDir, RUN_FILES.config));
       log(`${tag}: ${resume ? "resuming" : "training"} -> ${runDir}`);
+      await o.onCell?.(tag, resume ? "resuming" : "training");
       const usable = teacherFrom && (await exists(join(teacherFrom, RUN_FILES.teacher))) ? teacherFrom : undefined;
       const r = await runExperiment({ ...options, out: runDir, resume, teacherFrom: usable, log: (l) => log(`  ${l}`), onEpoch: o.onEpoch && ((e) => o.onEpoch!(e, tag)) });
       out.push({ ...base, runDir, status: resume ? "resumed" : "trained", metrics: r.metrics, ...(usable ? { teacherFrom: usable } : {}) });
+      await o.onCell?.(tag, resume ? "resumed" : "trained", out.at(-1));
     } catch (e) {
       const message = (e as Error).message;
       log(`${tag}: FAILED: ${message}`);
       out.push({ ...base, runDir: null, status: "failed", message, metrics: null });
+      await o.onCell?.(tag, "failed", out.at(-1));
       if (!o.continueOnError) {
         await writeIndex(resultsRoot, def, scale, out);
         throw new Error(`${def.name} ${tag}: ${message}`);

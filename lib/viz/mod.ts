@@ -6,6 +6,7 @@
 export { type Figure, figureTitle, figureToPng, figureToSvg, isSvgFigure, type PngOptions, pngTextRenders, svgToPng, type VegaLiteSpec, vegaLiteToSvg } from "./render.ts";
 export { figureBundle, imageBundle, inJupyter, type MimeBundle, show, showImage, type ShowOptions, showTable, tableBundle } from "./display.ts";
 export { saveFigure } from "./save.ts";
+export { formatSeconds, type ProgressLine, progressLine } from "./progress.ts";
 export {
   anomalyMapFigure,
   type AnomalyMapOptions,
