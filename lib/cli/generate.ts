@@ -2,9 +2,13 @@
  * `deno task generate [--out DIR] [--seed N] [--class NAME] [--size PX] [--train N] ...`: writes the
  * synthetic MVTec 3D-AD-style dataset (lib/data/synthetic.ts); kept when the same config is
  * already there, unless --force.
+ * `deno task generate --testbed posenc|fgmask|subtle --out data/testbeds [--seed N] [--size PX]
+ * [--train N --validation N --test-good N] [--defect TYPE=N ...]`: one testbed instead
+ * (lib/data/testbeds.ts, docs/testbeds.md); its class folder is its name.
  */
 import { parseArgs } from "node:util";
 import { DEFECT_TYPES, type DefectType, generateDataset } from "../data/synthetic.ts";
+import { generateTestbed, isTestbedName, TESTBED_NAMES, TESTBEDS } from "../data/testbeds.ts";
 
 export async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -23,6 +27,8 @@ export async function main(argv: string[]): Promise<void> {
       crack: { type: "string" },
       color: { type: "string" },
       force: { type: "boolean", default: false },
+      testbed: { type: "string" },
+      defect: { type: "string", multiple: true },
     },
   });
   const num = (name: string, v: string | undefined): number | undefined => {
@@ -34,12 +40,57 @@ export async function main(argv: string[]): Promise<void> {
     }
     return n;
   };
+  const t0 = performance.now();
+  const report = (r: { generated: boolean; classDir: string }) => {
+    const secs = ((performance.now() - t0) / 1000).toFixed(1);
+    console.log(r.generated ? `generated ${r.classDir} in ${secs} s` : `${r.classDir} is up to date (same config), kept`);
+  };
+  if (values.testbed !== undefined) {
+    const name = values.testbed;
+    if (!isTestbedName(name)) {
+      console.error(`--testbed: expected one of ${TESTBED_NAMES.join(", ")}, got '${name}'`);
+      Deno.exit(2);
+    }
+    const puckOnly = [...DEFECT_TYPES, "class"].filter((f) => values[f as keyof typeof values] !== undefined && !(f === "class" && values.class === "puck"));
+    if (puckOnly.length) {
+      console.error(`--testbed: ${puckOnly.map((f) => `--${f}`).join(", ")} belong to the puck; use --defect TYPE=N (types of ${name}: ${TESTBEDS[name].defectTypes.join(", ")})`);
+      Deno.exit(2);
+    }
+    const tbDefects: Record<string, number> = {};
+    for (const d of values.defect ?? []) {
+      const [type, count] = d.split("=");
+      if (!TESTBEDS[name].defectTypes.includes(type)) {
+        console.error(`--defect: '${type}' is not a defect type of ${name} (${TESTBEDS[name].defectTypes.join(", ")})`);
+        Deno.exit(2);
+      }
+      tbDefects[type] = num("defect", count)!;
+    }
+    report(
+      await generateTestbed({
+        root: values.out!,
+        name,
+        seed: num("seed", values.seed),
+        size: num("size", values.size),
+        counts: {
+          train: num("train", values.train),
+          validation: num("validation", values.validation),
+          testGood: num("test-good", values["test-good"]),
+          defects: tbDefects,
+        },
+        force: values.force,
+      }),
+    );
+    return;
+  }
+  if (values.defect !== undefined) {
+    console.error("--defect TYPE=N is for --testbed; the puck has --dent N, --bump N, ...");
+    Deno.exit(2);
+  }
   const defects: Partial<Record<DefectType, number>> = {};
   for (const t of DEFECT_TYPES) {
     const n = num(t, values[t]);
     if (n !== undefined) defects[t] = n;
   }
-  const t0 = performance.now();
   const result = await generateDataset({
     root: values.out!,
     className: values.class,
@@ -53,8 +104,7 @@ export async function main(argv: string[]): Promise<void> {
     },
     force: values.force,
   });
-  const secs = ((performance.now() - t0) / 1000).toFixed(1);
-  console.log(result.generated ? `generated ${result.classDir} in ${secs} s` : `${result.classDir} is up to date (same config), kept`);
+  report(result);
 }
 
 if (import.meta.main) await main(Deno.args);

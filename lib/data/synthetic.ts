@@ -75,13 +75,14 @@ export interface SyntheticConfig {
 export { mulberry32 };
 
 /** FNV-1a hash of a string: derives per-sample seeds. */
-function hashString(s: string): number {
+export function hashString(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
   return h;
 }
 
-class Rng {
+/** Seeded uniform, normal and integer draws (one stream per sample; shared by the testbeds). */
+export class Rng {
   private next: () => number;
   private spare: number | null = null;
   constructor(seed: number) {
@@ -251,7 +252,8 @@ function makeDefect(type: DefectType, rng: Rng, s: Scene): DefectLayer {
   return layer;
 }
 
-interface RenderedSample {
+/** One rendered sample: RGB bytes (HWC), xyz point map (metres, 0 = missing) and defect mask. */
+export interface RenderedSample {
   rgb: Uint8Array;
   xyz: Float32Array;
   mask: Uint8Array;
@@ -329,7 +331,8 @@ async function readRecordedConfig(classDir: string): Promise<string | null> {
 
 const pad3 = (i: number) => String(i).padStart(3, "0");
 
-async function writeSample(dir: string, index: number, sample: RenderedSample, size: number, withGt: boolean) {
+/** Write one sample as `dir/{rgb,xyz[,gt]}/NNN.{png,tiff,png}`. */
+export async function writeSample(dir: string, index: number, sample: RenderedSample, size: number, withGt: boolean) {
   const name = pad3(index);
   await Deno.writeFile(join(dir, "rgb", `${name}.png`), encodePng({ width: size, height: size, channels: 3, data: sample.rgb }));
   await Deno.writeFile(join(dir, "xyz", `${name}.tiff`), encodeXyzTiff({ width: size, height: size, xyz: sample.xyz }));
@@ -338,41 +341,83 @@ async function writeSample(dir: string, index: number, sample: RenderedSample, s
   }
 }
 
-async function writeGroup(classDir: string, config: SyntheticConfig, split: string, type: string, count: number) {
+/**
+ * Write `count` samples of `classDir/split/type`; sample i is rendered from its own stream,
+ * seeded from `${keyPrefix}${split}/${type}/${i}`.
+ */
+export async function writeSampleGroup(
+  classDir: string,
+  keyPrefix: string,
+  size: number,
+  split: string,
+  type: string,
+  count: number,
+  render: (rng: Rng) => RenderedSample,
+) {
   const dir = join(classDir, split, type);
   const withGt = split === "test"; // like MVTec 3D-AD, test/good has all-zero gt masks too
   for (const sub of withGt ? ["rgb", "xyz", "gt"] : ["rgb", "xyz"]) await Deno.mkdir(join(dir, sub), { recursive: true });
   for (let i = 0; i < count; i++) {
-    const rng = new Rng(hashString(`${config.seed}/${split}/${type}/${i}`));
-    const sample = renderSample(rng, config.size, type === "good" ? null : type as DefectType);
-    await writeSample(dir, i, sample, config.size, withGt);
+    const rng = new Rng(hashString(`${keyPrefix}${split}/${type}/${i}`));
+    await writeSample(dir, i, render(rng), size, withGt);
   }
+}
+
+function writeGroup(classDir: string, config: SyntheticConfig, split: string, type: string, count: number) {
+  return writeSampleGroup(
+    classDir,
+    `${config.seed}/`,
+    config.size,
+    split,
+    type,
+    count,
+    (rng) => renderSample(rng, config.size, type === "good" ? null : type as DefectType),
+  );
 }
 
 /** Generate (or keep, when the recorded config matches) the dataset at `root/className`. */
 export async function generateDataset(options: GenerateOptions): Promise<GenerateResult> {
   const config = resolveConfig(options);
-  const recordedText = JSON.stringify(config, null, 2) + "\n";
-  const classDir = join(options.root, config.className);
-  const recorded = await readRecordedConfig(classDir);
-  if (!options.force && recorded === recordedText) return { classDir, generated: false, config };
-  if (recorded === null && (await exists(classDir))) {
-    throw new Error(`${classDir}: exists but has no dataset.json (not a generated dataset); refusing to overwrite`);
-  }
-  await Deno.mkdir(options.root, { recursive: true });
-  const tag = `${Deno.pid}-${Date.now()}`;
-  const tmpDir = join(options.root, `.${config.className}.tmp-${tag}`);
-  try {
+  const { classDir, generated } = await writeClassFolder(options.root, config.className, config, options.force, async (tmpDir) => {
     await writeGroup(tmpDir, config, "train", "good", config.counts.train);
     await writeGroup(tmpDir, config, "validation", "good", config.counts.validation);
     await writeGroup(tmpDir, config, "test", "good", config.counts.testGood);
     for (const type of DEFECT_TYPES) {
       if (config.counts.defects[type] > 0) await writeGroup(tmpDir, config, "test", type, config.counts.defects[type]);
     }
+  });
+  return { classDir, generated, config };
+}
+
+/**
+ * The class folder `root/className` written atomically: skipped when its dataset.json equals
+ * `config` (unless `force`), refused when the folder exists without a dataset.json; else
+ * `write` fills a temp folder, dataset.json is written last (it marks completion) and the temp
+ * folder is renamed into place (an older generated folder is moved aside first, then removed).
+ */
+export async function writeClassFolder(
+  root: string,
+  className: string,
+  config: unknown,
+  force: boolean | undefined,
+  write: (tmpDir: string) => Promise<void>,
+): Promise<{ classDir: string; generated: boolean }> {
+  const recordedText = JSON.stringify(config, null, 2) + "\n";
+  const classDir = join(root, className);
+  const recorded = await readRecordedConfig(classDir);
+  if (!force && recorded === recordedText) return { classDir, generated: false };
+  if (recorded === null && (await exists(classDir))) {
+    throw new Error(`${classDir}: exists but has no dataset.json (not a generated dataset); refusing to overwrite`);
+  }
+  await Deno.mkdir(root, { recursive: true });
+  const tag = `${Deno.pid}-${Date.now()}`;
+  const tmpDir = join(root, `.${className}.tmp-${tag}`);
+  try {
+    await write(tmpDir);
     await Deno.writeTextFile(join(tmpDir, "dataset.json"), recordedText); // last: marks completion
     if (recorded !== null) {
       // replace our own older dataset: move it aside first so the swap is two renames
-      const old = join(options.root, `.${config.className}.old-${tag}`);
+      const old = join(root, `.${className}.old-${tag}`);
       await Deno.rename(classDir, old);
       await Deno.rename(tmpDir, classDir);
       await Deno.remove(old, { recursive: true });
@@ -383,5 +428,5 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
     await Deno.remove(tmpDir, { recursive: true }).catch(() => {});
     throw e;
   }
-  return { classDir, generated: true, config };
+  return { classDir, generated: true };
 }

@@ -15,6 +15,7 @@ import { DEFAULT_RUNTIME, type RuntimeOptions } from "../config/runtime.ts";
 import type { MvtecDataset } from "../data/mvtec.ts";
 import { openAnyDataset } from "../data/open.ts";
 import { generateDataset } from "../data/synthetic.ts";
+import { generateTestbed, type TestbedName } from "../data/testbeds.ts";
 import { backboneSpec, locateWeights } from "../features/backbones.ts";
 import { weightsChecksumAt } from "../features/weights_files.ts";
 import type { RunRecord } from "../results/record.ts";
@@ -34,8 +35,8 @@ export interface DatasetRef {
   /** a root the user may keep elsewhere (RuntimeOptions.datasets: $AST_MVTEC_AD, $AST_MVTEC3D); `data` is its default */
   root?: keyof RuntimeOptions["datasets"];
   className: string;
-  /** the generated synthetic dataset: created (seeded) when missing */
-  generate?: { seed: number };
+  /** the generated synthetic dataset (or, with `testbed`, that testbed): created (seeded) when missing */
+  generate?: { seed: number; testbed?: TestbedName };
   /** absent data is skipped with a note instead of failing (e.g. the shared data) */
   optional?: boolean;
   /** how to get the data when it is missing */
@@ -164,8 +165,11 @@ async function prepareDataset(ref: DatasetRef, log: (l: string) => void, runtime
   const root = datasetRoot(ref, runtime);
   const classDir = join(root, ref.className);
   if (ref.generate) {
-    const g = await generateDataset({ root, className: ref.className, seed: ref.generate.seed });
-    if (g.generated) log(`generated the synthetic dataset at ${g.classDir}`);
+    const { seed, testbed } = ref.generate;
+    const g = testbed
+      ? await generateTestbed({ root, name: testbed, seed })
+      : await generateDataset({ root, className: ref.className, seed });
+    if (g.generated) log(`generated the ${testbed ? `${testbed} testbed` : "synthetic dataset"} at ${g.classDir}`);
   }
   if (!(await exists(classDir))) {
     const msg = `${classDir} not found${ref.howToGet ? `: ${ref.howToGet}` : ""}`;
