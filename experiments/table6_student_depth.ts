@@ -4,7 +4,8 @@
  *   deno task experiment table6_student_depth --scale demo
  */
 import type { ExperimentDefinition } from "../lib/experiment/grid.ts";
-import { GENERATED_PUCK, mvtec3d } from "./datasets.ts";
+import { mvtec3d } from "./datasets.ts";
+import { TESTBED_SUBTLE } from "./testbeds.ts";
 import { scaled } from "./scales.ts";
 
 export const STUDENT_DEPTHS = [1, 2, 4, 8, 12];
@@ -20,7 +21,8 @@ const table6: ExperimentDefinition = {
   scales: scaled({
     modes: ["combi"],
     variants: STUDENT_DEPTHS.map((n) => ({ name: `n_st_blocks=${n}`, config: { student: { nBlocks: n } } })),
-    datasets: { paper: mvtec3d(), cpu: mvtec3d(), demo: [GENERATED_PUCK] },
+    // demo: near-normal defects, where a student's capacity to generalise should show
+    datasets: { paper: mvtec3d(), cpu: mvtec3d(), demo: [TESTBED_SUBTLE] },
   }),
 };
 export default table6;

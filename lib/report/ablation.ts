@@ -20,6 +20,8 @@ import { loadPaperNumbers, type PaperNumber, paperValue } from "../results/paper
 import { RUN_FILES } from "../results/run_files.ts";
 import type { Mode } from "../types.ts";
 import { paperVariantName } from "./paper_tables.ts";
+import type { VegaLiteSpec } from "../viz/render.ts";
+import { round6, titleOf, VEGA_LITE_SCHEMA } from "../viz/spec_defaults.ts";
 
 /** Fewer seeds than this never make a claim, whatever the interval says. */
 export const MIN_SEEDS_FOR_CLAIM = 3;
@@ -286,4 +288,61 @@ export function ablationJsonRows(rows: AblationRow[]) {
     shared_teacher_seeds: r.shared_teacher_seeds,
     n_images: r.n_images,
   }));
+}
+
+const VERDICT_COLOURS: [Verdict, string][] = [
+  ["same direction as the paper", "#1b7837"],
+  ["opposite", "#c51b7d"],
+  ["not distinguishable", "#777777"],
+  ["higher than AST", "#2166ac"],
+  ["lower than AST", "#b2182b"],
+];
+
+/**
+ * The paired differences as a chart: one horizontal interval per compared row (the variant on
+ * the y axis, so long names never collide), a zero line, the point coloured by its verdict;
+ * one panel per dataset, class and mode.
+ */
+export function differenceChart(rows: AblationRow[], title = "Paired difference to AST"): VegaLiteSpec {
+  const values = rows.filter((r) => r.diff_vs_ast !== null).map((r) => ({
+    panel: `${r.class} · ${r.mode}`,
+    variant: r.method === "teacher-nll" && r.variant !== "teacher-nll" ? `teacher NLL: ${r.variant}` : r.variant,
+    diff: round6(r.diff_vs_ast!),
+    lo: round6(r.diff_ci95![0]),
+    hi: round6(r.diff_ci95![1]),
+    verdict: r.verdict,
+    seeds: r.n_seeds,
+  }));
+  const used = VERDICT_COLOURS.filter(([v]) => values.some((x) => x.verdict === v));
+  return {
+    $schema: VEGA_LITE_SCHEMA,
+    title: titleOf(title, "mean over seeds of AUROC(variant) − AUROC(AST), 95% paired bootstrap interval (test images × seeds)"),
+    data: { values },
+    facet: { row: { field: "panel", type: "nominal", title: null, header: { labelAngle: 0, labelAlign: "left", labelFontSize: 12 } } },
+    spec: {
+      width: 360,
+      layer: [
+        { mark: { type: "rule", color: "#999", strokeDash: [4, 3] }, encoding: { x: { datum: 0, type: "quantitative" } } },
+        {
+          mark: { type: "rule", strokeWidth: 2 },
+          encoding: {
+            y: { field: "variant", type: "nominal", title: null, axis: { labelLimit: 0 } },
+            x: { field: "lo", type: "quantitative", title: "Δ image AUROC vs AST" },
+            x2: { field: "hi" },
+            color: { field: "verdict", type: "nominal", scale: { domain: used.map(([v]) => v), range: used.map(([, c]) => c) }, legend: { title: "verdict", labelLimit: 0, orient: "bottom", direction: "vertical" } },
+          },
+        },
+        {
+          mark: { type: "point", filled: true, size: 60 },
+          encoding: {
+            y: { field: "variant", type: "nominal" },
+            x: { field: "diff", type: "quantitative" },
+            color: { field: "verdict", type: "nominal" },
+            tooltip: [{ field: "variant" }, { field: "diff", format: "+.3f" }, { field: "lo", format: "+.3f" }, { field: "hi", format: "+.3f" }, { field: "seeds" }, { field: "verdict" }],
+          },
+        },
+      ],
+    },
+    resolve: { scale: { y: "independent" } },
+  } as VegaLiteSpec;
 }

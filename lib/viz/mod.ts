@@ -7,6 +7,7 @@ export { type Figure, figureTitle, figureToPng, figureToSvg, isSvgFigure, type P
 export { figureBundle, imageBundle, inJupyter, type MimeBundle, show, showImage, type ShowOptions, showTable, tableBundle } from "./display.ts";
 export { saveFigure } from "./save.ts";
 export { formatSeconds, type ProgressLine, progressLine } from "./progress.ts";
+export { showMarkdown } from "./markdown.ts";
 export {
   anomalyMapFigure,
   type AnomalyMapOptions,
