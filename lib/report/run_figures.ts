@@ -77,7 +77,7 @@ export async function anomalyMapGrid(runDir: string, { count = 4, types, columns
     figs.push(anomalyMapFigure(
       { data: image.data, width: image.width, height: image.height, channels: image.channels as 1 | 3 | 4 },
       { data: Float32Array.from(maps.data.subarray(i * side * side, (i + 1) * side * side)), width: side, height: side },
-      { title: `${defectTypes[i]} (score ${scoreMax[i].toFixed(3)})`, vmin: 0, vmax, gtMask: gt, panelSize: 200 },
+      { title: `${defectTypes[i]} (score ${scoreMax[i].toFixed(3)})`, vmin: 0, vmax, gtMask: gt, panelSize: 200, colorLabel: "anomaly score (student-teacher distance)" },
     ));
   }
   return await gridFigure(figs, { columns });

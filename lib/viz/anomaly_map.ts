@@ -69,6 +69,27 @@ export interface AnomalyMapOptions extends OverlayOptions {
   gtMask?: Float32Array;
   /** Longest side of each panel in px. Default 256. */
   panelSize?: number;
+  /** What the colour measures, written along the colour bar. Default DEFAULT_COLOR_LABEL. */
+  colorLabel?: string;
+}
+
+/** The colour bar's label when none is given: what AST's maps hold. */
+export const DEFAULT_COLOR_LABEL = "anomaly score (student-teacher distance)";
+
+/** Rough width of 11 px sans-serif text (a little above Arial's average character). */
+function textWidth11(s: string): number {
+  return s.length * 6.3;
+}
+
+/** Greedy word wrap into lines no wider than `max` px (a word longer than that gets a line of its own). */
+export function wrapWords(text: string, max: number): string[] {
+  const lines: string[] = [];
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    const last = lines[lines.length - 1];
+    if (last !== undefined && textWidth11(`${last} ${word}`) <= max) lines[lines.length - 1] = `${last} ${word}`;
+    else lines.push(word);
+  }
+  return lines;
 }
 
 const GT_COLOUR = "#ffffff";
@@ -88,7 +109,7 @@ function contourPath(mask: ArrayLike<number>, map: ScalarMap, x0: number, y0: nu
 
 /** Input and overlay panels side by side, with a colour bar and optional contours. */
 export function anomalyMapFigure(image: RasterImage, map: ScalarMap, options: AnomalyMapOptions = {}): string {
-  const { title = "Anomaly map", alpha = 0.5, colormap = "turbo", outline, gtMask, panelSize = 256 } = options;
+  const { title = "Anomaly map", alpha = 0.5, colormap = "turbo", outline, gtMask, panelSize = 256, colorLabel = DEFAULT_COLOR_LABEL } = options;
   checkMap(map);
   for (const [name, mask] of [["outline", outline], ["gtMask", gtMask]] as const) {
     if (mask && mask.length !== map.width * map.height) {
@@ -109,7 +130,13 @@ export function anomalyMapFigure(image: RasterImage, map: ScalarMap, options: An
   const margin = 12, gap = 16, top = 52;
   const left1 = margin, left2 = margin + pw + gap;
   const barX = left2 + pw + gap, barW = 12;
-  const width = barX + barW + 56;
+  const fmt = d3.format(".3~g");
+  const ticks = [vmax, (vmin + vmax) / 2, vmin].map((v) => fmt(v));
+  // The colour bar's label reads bottom to top beside the tick values, wrapped to the bar's height.
+  const labelLines = colorLabel ? wrapWords(colorLabel, ph) : [];
+  const labelX = barX + barW + 4 + Math.max(...ticks.map(textWidth11)) + 8;
+  const lineStep = 14;
+  const width = Math.ceil(Math.max(barX + barW + 56, labelX + labelLines.length * lineStep + 4));
   const hasLegend = Boolean(gtMask || outline);
   const height = top + ph + (hasLegend ? 30 : margin);
 
@@ -143,14 +170,17 @@ export function anomalyMapFigure(image: RasterImage, map: ScalarMap, options: An
     const t = i / 16;
     return `<stop offset="${num(t, 4)}" stop-color="${lutHex(lut, Math.round(t * 255))}"/>`;
   });
-  const fmt = d3.format(".3~g");
   parts.push(
     `<defs><linearGradient id="colorbar" x1="0" y1="1" x2="0" y2="0">${stops.join("")}</linearGradient></defs>`,
     `<rect ${attrs({ x: barX, y: top, width: barW, height: ph, fill: "url(#colorbar)", stroke: "#666666", "stroke-width": 0.5 })}/>`,
-    text(barX + barW + 4, top + 9, fmt(vmax)),
-    text(barX + barW + 4, top + ph / 2 + 4, fmt((vmin + vmax) / 2)),
-    text(barX + barW + 4, top + ph, fmt(vmin)),
+    text(barX + barW + 4, top + 9, ticks[0]),
+    text(barX + barW + 4, top + ph / 2 + 4, ticks[1]),
+    text(barX + barW + 4, top + ph, ticks[2]),
   );
+  labelLines.forEach((line, i) => {
+    const x = labelX + 10 + i * lineStep, y = top + ph / 2;
+    parts.push(text(x, y, line, { "text-anchor": "middle", transform: `rotate(-90 ${num(x)} ${num(y)})`, class: "colorbar-label" }));
+  });
 
   if (hasLegend) {
     const y = top + ph + 18;

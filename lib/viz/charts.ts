@@ -9,7 +9,7 @@ import { CHART_HEIGHT, CHART_WIDTH, round6, titleOf, VEGA_LITE_SCHEMA } from "./
 import { trapezoidUpTo } from "../metrics/trapezoid.ts";
 
 export { projectionChart, type ProjectionChartOptions } from "./projection_chart.ts";
-export { anomalyMapFigure, type AnomalyMapOptions, overlayPng, type OverlayOptions } from "./anomaly_map.ts";
+export { anomalyMapFigure, type AnomalyMapOptions, DEFAULT_COLOR_LABEL, overlayPng, type OverlayOptions } from "./anomaly_map.ts";
 export { gridFigure, type GridOptions } from "./grid.ts";
 
 /** Data for layers drawn from constants (`datum`/`value` encodings): one mark per row. */
@@ -61,7 +61,8 @@ export function rocChart(curves: RocCurveInput[], { title = "ROC curve" }: { tit
         },
       },
     ],
-    config: { legend: { orient: "bottom-right", labelLimit: 300 } },
+    // labelLimit 0: the AUC at the end of a long name is never cut
+    config: { legend: { orient: "bottom-right", labelLimit: 0 } },
   } as VegaLiteSpec;
 }
 
@@ -196,12 +197,48 @@ export interface BarRow {
 export interface BarChartOptions {
   title?: string;
   yLabel?: string;
-  /** y-axis range; bars are clipped to it. */
+  /** value-axis range; bars are clipped to it. */
   domain?: [number, number];
+  /**
+   * "vertical" bars (groups along x), "horizontal" bars (groups down y, labels on one line at the
+   * left), or "auto" (default): vertical while every group label fits its column, one line or one
+   * word per line, else horizontal. Labels are never cut.
+   */
+  orient?: "auto" | "vertical" | "horizontal";
 }
 
-/** Bars grouped along x by `group`, coloured by `name`, with optional error bars. */
-export function barChart(rows: BarRow[], { title = "Bar chart", yLabel = "value", domain }: BarChartOptions = {}): VegaLiteSpec {
+/** Width of a 10 px sans-serif label, a little above Arial/Liberation Sans' average (vega itself has no font metrics here). */
+export function estimateLabelWidth(text: string, fontSize = 10): number {
+  return text.length * 0.62 * fontSize;
+}
+
+/** Bars per group stacked along the value axis of a horizontal chart: px per group. */
+function horizontalStep(names: number): number {
+  return Math.max(20, names * 11 + 6);
+}
+
+/**
+ * How group labels go under vertical bars: one line, one word per line, or not at all (then the
+ * bars go horizontal).
+ */
+export function barLayout(groups: string[], orient: BarChartOptions["orient"] = "auto"): "one-line" | "wrapped" | "horizontal" {
+  const column = CHART_WIDTH / Math.max(1, groups.length) - 6;
+  const fits = groups.every((g) => estimateLabelWidth(g) <= column);
+  const words = groups.map((g) => g.split(/\s+/));
+  const wrapFits = words.every((w) => w.length <= 4 && w.every((word) => estimateLabelWidth(word) <= column));
+  if (orient === "horizontal") return "horizontal";
+  if (orient === "vertical") return fits ? "one-line" : "wrapped";
+  return fits ? "one-line" : wrapFits ? "wrapped" : "horizontal";
+}
+
+/**
+ * Bars grouped by `group`, coloured by `name`, with optional error bars. Long group labels wrap
+ * (one word per line) or turn the chart horizontal (see `orient`); they are never truncated.
+ */
+export function barChart(
+  rows: BarRow[],
+  { title = "Bar chart", yLabel = "value", domain, orient = "auto" }: BarChartOptions = {},
+): VegaLiteSpec {
   const groups = [...new Set(rows.map((r) => r.group))];
   const names = [...new Set(rows.map((r) => r.name))];
   const values = rows.map((r) => ({
@@ -210,25 +247,33 @@ export function barChart(rows: BarRow[], { title = "Bar chart", yLabel = "value"
     value: round6(r.value),
     ...(r.lo !== undefined && r.hi !== undefined ? { lo: round6(r.lo), hi: round6(r.hi) } : {}),
   }));
-  const x = { field: "group", type: "nominal", title: null, sort: groups, axis: { labelAngle: 0 } };
-  const xOffset = { field: "name", type: "nominal", sort: names, scale: { domain: names } };
-  const y = { type: "quantitative", title: yLabel, ...(domain ? { scale: { domain, zero: false } } : {}) };
+  const layout = barLayout(groups, orient);
+  const horizontal = layout === "horizontal";
+  // labelLimit 0: no truncation (vega's default cuts at 180 px of its rough width estimate)
+  const axis = horizontal
+    ? { labelLimit: 0 }
+    : { labelAngle: 0, labelLimit: 0, ...(layout === "wrapped" ? { labelExpr: "split(datum.label, ' ')", labelLineHeight: 12 } : {}) };
+  const band = { field: "group", type: "nominal", title: null, sort: groups, axis };
+  const offset = { field: "name", type: "nominal", sort: names, scale: { domain: names } };
+  const value = { type: "quantitative", title: yLabel, ...(domain ? { scale: { domain, zero: false } } : {}) };
+  const [bandCh, offsetCh, valueCh, value2Ch] = horizontal ? ["y", "yOffset", "x", "x2"] : ["x", "xOffset", "y", "y2"];
   return {
     $schema: VEGA_LITE_SCHEMA,
     title: titleOf(title),
     width: CHART_WIDTH,
-    height: CHART_HEIGHT,
+    height: horizontal ? groups.length * horizontalStep(names.length) : CHART_HEIGHT,
     data: { values },
     layer: [
       {
         mark: { type: "bar", clip: true },
-        encoding: { x, xOffset, y: { ...y, field: "value" }, color: orderedColour(names, null) },
+        encoding: { [bandCh]: band, [offsetCh]: offset, [valueCh]: { ...value, field: "value" }, color: orderedColour(names, null) },
       },
       {
         transform: [{ filter: "isValid(datum.lo) && isValid(datum.hi)" }],
         mark: { type: "rule", color: "#222222", strokeWidth: 1.5, clip: true },
-        encoding: { x, xOffset, y: { ...y, field: "lo" }, y2: { field: "hi" } },
+        encoding: { [bandCh]: band, [offsetCh]: offset, [valueCh]: { ...value, field: "lo" }, [value2Ch]: { field: "hi" } },
       },
     ],
+    config: { legend: { labelLimit: 0 } },
   } as VegaLiteSpec;
 }

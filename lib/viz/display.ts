@@ -6,7 +6,7 @@
  */
 import { Buffer } from "node:buffer";
 import { type Figure, figureTitle, figureToSvg, isSvgFigure } from "./render.ts";
-import { resizeSvg } from "./svg_markup.ts";
+import { escapeXml, resizeSvg } from "./svg_markup.ts";
 import { buildTable, type DataFrameLike, type TableOptions, tableToHtml, tableToMarkdown, tableToText, type TableRow } from "./table.ts";
 
 export type MimeBundle = Record<string, unknown>;
@@ -41,20 +41,36 @@ async function send(bundle: MimeBundle): Promise<void> {
 export interface ShowOptions {
   width?: number;
   height?: number;
+  /** A caption shown under the figure (sent as text/html `<figure>…<figcaption>`). */
+  caption?: string;
 }
 
-/** MIME bundle for a figure: Vega-Lite (interactive in JupyterLab) when it is one, SVG always. */
-export async function figureBundle(fig: Figure, { width, height }: ShowOptions = {}): Promise<MimeBundle> {
+/**
+ * `<figure>` with the image (inline SVG markup or an `<img>`) and a visible caption: text/plain
+ * is not shown where an image is, so a caption there alone is lost in JupyterLab and the HTML.
+ */
+export function captionedHtml(image: string, caption: string): string {
+  return `<figure class="ast-figure" style="margin:0">${image}` +
+    `<figcaption style="font-size:0.9em;color:#333;margin:4px 0 0">${escapeXml(caption)}</figcaption></figure>`;
+}
+
+/**
+ * MIME bundle for a figure: Vega-Lite (interactive in JupyterLab) when it is one, SVG always,
+ * and with a caption also text/html (the SVG inline in a `<figure>` under its caption).
+ */
+export async function figureBundle(fig: Figure, { width, height, caption }: ShowOptions = {}): Promise<MimeBundle> {
+  const withCaption = (bundle: MimeBundle): MimeBundle =>
+    caption ? { ...bundle, "text/html": captionedHtml(String(bundle["image/svg+xml"]), caption), "text/plain": `${bundle["text/plain"]}: ${caption}` } : bundle;
   if (isSvgFigure(fig)) {
-    return { "image/svg+xml": resizeSvg(fig, width, height), "text/plain": `[figure] ${figureTitle(fig)}` };
+    return withCaption({ "image/svg+xml": resizeSvg(fig, width, height), "text/plain": `[figure] ${figureTitle(fig)}` });
   }
   const spec = { ...fig, ...(width !== undefined ? { width } : {}), ...(height !== undefined ? { height } : {}) } as Figure;
-  return {
+  return withCaption({
     "application/vnd.vegalite.v5+json": spec,
     // nbconvert's HTML export and plain Jupyter cannot run vega: the SVG is what they show.
     "image/svg+xml": await figureToSvg(spec),
     "text/plain": `[chart] ${figureTitle(fig)}`,
-  };
+  });
 }
 
 /** Display a figure in the notebook. `width`/`height` resize it (Vega-Lite: the plot area). */
@@ -72,14 +88,20 @@ export async function showTable(data: TableRow[] | DataFrameLike, options: Table
   await send(tableBundle(data, options));
 }
 
+/**
+ * MIME bundle for PNG bytes. With a caption also text/html: the image in a `<figure>` with the
+ * caption under it (what JupyterLab and the HTML export show; text/plain alone stays invisible).
+ */
 export function imageBundle(png: Uint8Array, caption?: string): MimeBundle {
+  const base64 = Buffer.from(png.buffer, png.byteOffset, png.byteLength).toString("base64");
   return {
-    "image/png": Buffer.from(png.buffer, png.byteOffset, png.byteLength).toString("base64"),
+    ...(caption ? { "text/html": captionedHtml(`<img src="data:image/png;base64,${base64}" alt="${escapeXml(caption)}"/>`, caption) } : {}),
+    "image/png": base64,
     "text/plain": `[image] ${caption ?? `${png.length} byte PNG`}`,
   };
 }
 
-/** Display PNG bytes (e.g. from `overlayPng` or `svgToPng`). */
+/** Display PNG bytes (e.g. from `overlayPng` or `svgToPng`), with an optional visible caption. */
 export async function showImage(png: Uint8Array, caption?: string): Promise<void> {
   await send(imageBundle(png, caption));
 }

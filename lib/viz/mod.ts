@@ -14,6 +14,7 @@ export {
   barChart,
   type BarChartOptions,
   type BarRow,
+  DEFAULT_COLOR_LABEL,
   gridFigure,
   type GridOptions,
   histogramChart,

@@ -44,6 +44,12 @@ Deno.test("anomalyMapFigure: two embedded rasters, colour bar with range, contou
   assertEquals(count(svg, "<stop "), 17);
   assert(svg.includes("<title>bottle 003</title>") && svg.includes(">ground truth</text>") && svg.includes(">foreground</text>"));
   assert(svg.includes(">2</text>") && svg.includes(">0</text>") && svg.includes(">1</text>"), "colour-bar labels vmax, vmin, mid");
+  // what the colour measures, along the bar (wrapped to the bar's height)
+  const lines = (s: string) => [...s.matchAll(/class="colorbar-label">([^<]*)</g)].map((m) => m[1]);
+  assertEquals(lines(svg).join(" "), "anomaly score (student-teacher distance)", "default colour-bar label");
+  const small = anomalyMapFigure(image, map, { panelSize: 160, colorLabel: "teacher negative log-likelihood per pixel" });
+  assertEquals(lines(small), ["teacher negative", "log-likelihood per", "pixel"]);
+  assert(!anomalyMapFigure(image, map, { colorLabel: "" }).includes("colorbar-label"));
   assertEquals(count(svg, 'stroke="#ffffff"'), 2); // GT contour + its legend swatch
   assertEquals(count(svg, 'stroke="#ff00ff"'), 2); // foreground outline + swatch
   assert(/<path d="M[\d.]+,[\d.]+L/.test(svg), "contour path has coordinates");

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertThrows } from "../assert.ts";
-import { barChart, histogramChart, lineChart, rocChart } from "../../lib/viz/charts.ts";
+import { barChart, barLayout, histogramChart, lineChart, rocChart } from "../../lib/viz/charts.ts";
 import { binHistogram } from "../../lib/viz/binning.ts";
 import { thinCurve } from "../../lib/viz/curve_thinning.ts";
 import { svgToPng, vegaLiteToSvg } from "../../lib/viz/render.ts";
@@ -116,4 +116,22 @@ Deno.test("barChart: one bar per row, error bars only where lo and hi exist; ren
   assert(svg.includes(">bottle</text>") && svg.includes(">cable</text>") && svg.includes(">AUROC by class</text>"));
   const ink = inkStats(decodeRgba(svgToPng(svg)));
   assert(ink.nonWhite > 0.1 && ink.variance > 0, JSON.stringify(ink));
+});
+
+Deno.test("barChart: labels that do not fit their column wrap one word per line, or the bars turn horizontal; never truncated", async () => {
+  assertEquals(barLayout(["rgb", "depth", "combi"]), "one-line");
+  assertEquals(barLayout(["rgb: ast", "rgb: teacher", "depth: ast", "depth: teacher", "combi: ast", "combi: teacher"]), "wrapped");
+  const table7 = ["combi", "depth", "rgb"].flatMap((m) => ["no", "yes"].flatMap((p) => ["no", "yes"].map((k) => `${m}: pos_enc=${p} mask=${k}`)));
+  assertEquals(barLayout(table7), "horizontal");
+  assertEquals(barLayout(["rgb"], "horizontal"), "horizontal");
+  const rows = table7.flatMap((group) => [{ group, name: "AST", value: 0.9, lo: 0.8, hi: 0.95 }, { group, name: "teacher NLL", value: 0.8 }]);
+  const spec = barChart(rows, { yLabel: "image AUROC", domain: [0, 1] }) as unknown as { height: number; layer: { encoding: Record<string, { axis?: { labelLimit?: number } }> }[] };
+  const enc = spec.layer[0].encoding;
+  assert(enc.y && enc.yOffset && enc.x && !enc.xOffset, "groups down y, offset by name");
+  assertEquals(enc.y.axis?.labelLimit, 0);
+  assertEquals(spec.height, 12 * 28);
+  const svg = await vegaLiteToSvg(spec as never);
+  assert(svg.includes(">depth: pos_enc=yes mask=no</text>") && !svg.includes("\u2026"), "whole labels, no ellipsis");
+  const wrapped = await vegaLiteToSvg(barChart([{ group: "depth: teacher", name: "a", value: 1 }, ...["b", "c", "d", "e", "f"].map((g) => ({ group: `${g}: x`, name: "a", value: 1 }))]));
+  assert(wrapped.includes("<tspan") && wrapped.includes(">teacher</tspan>"), "multi-line labels");
 });

@@ -43,9 +43,23 @@ Deno.test("tables: rows and polars DataFrames -> HTML / Markdown / text, numbers
   assertEquals([formatCell(3n, 2), formatCell(NaN, 2), formatCell(-0.5, 1)], ["3", "NaN", "-0.5"]);
 });
 
-Deno.test("imageBundle: base64 PNG", () => {
-  const b = imageBundle(new Uint8Array([137, 80, 78, 71]), "four bytes");
-  assertEquals(b, { "image/png": "iVBORw==", "text/plain": "[image] four bytes" });
+Deno.test("imageBundle: base64 PNG; a caption also as visible HTML under the image", () => {
+  assertEquals(imageBundle(new Uint8Array([137, 80, 78, 71])), { "image/png": "iVBORw==", "text/plain": "[image] 4 byte PNG" });
+  const b = imageBundle(new Uint8Array([137, 80, 78, 71]), "a <crack>");
+  assertEquals(Object.keys(b), ["text/html", "image/png", "text/plain"]);
+  assertEquals([b["image/png"], b["text/plain"]], ["iVBORw==", "[image] a <crack>"]);
+  const html = String(b["text/html"]);
+  assert(html.startsWith('<figure class="ast-figure"') && html.includes('<img src="data:image/png;base64,iVBORw==" alt="a &lt;crack&gt;"/>'), html);
+  assert(html.endsWith(">a &lt;crack&gt;</figcaption></figure>"), html);
+});
+
+Deno.test("figureBundle with a caption: the SVG inline in a <figure> with a <figcaption>", async () => {
+  const b = await figureBundle(chart, { caption: "two runs" });
+  const html = String(b["text/html"]);
+  assert(html.includes(String(b["image/svg+xml"])) && html.includes("<figcaption") && html.includes(">two runs</figcaption>"), html.slice(0, 200));
+  assertEquals(b["text/plain"], "[chart] ROC a: two runs");
+  const raw = await figureBundle(svgFigure, { caption: "tiny one" });
+  assert(String(raw["text/html"]).startsWith('<figure class="ast-figure" style="margin:0"><svg'));
 });
 
 Deno.test("outside Jupyter: nothing displayed, one note per call, no throw", async () => {
@@ -77,9 +91,9 @@ Deno.test("in Jupyter: each call sends one raw bundle and waits before returning
     await show(chart);
     const returnedAt = performance.now();
     await showTable([{ a: 1 }], { caption: "c" });
-    await showImage(new Uint8Array([1, 2, 3]), "img");
+    await showImage(new Uint8Array([1, 2, 3]), "img"); // with a caption: text/html first
     await show(svgFigure);
-    assertEquals(sent.map((s) => Object.keys(s.bundle)[0]), ["application/vnd.vegalite.v5+json", "text/html", "image/png", "image/svg+xml"]);
+    assertEquals(sent.map((s) => Object.keys(s.bundle)[0]), ["application/vnd.vegalite.v5+json", "text/html", "text/html", "image/svg+xml"]);
     assert(sent.every((s) => (s.options as { raw?: boolean }).raw === true));
     assert(returnedAt - sent[0].at >= 10, `show returned ${returnedAt - sent[0].at} ms after display`);
   } finally {

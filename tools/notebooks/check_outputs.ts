@@ -33,7 +33,7 @@ export interface Notebook {
   metadata?: Record<string, unknown>;
 }
 
-export type ProblemKind = "error" | "stderr" | "missing-display" | "chart-without-svg" | "not-executed";
+export type ProblemKind = "error" | "stderr" | "missing-display" | "chart-without-svg" | "hidden-caption" | "not-executed";
 export interface NotebookProblem {
   /** 0-based index into `cells` (null for notebook-wide problems). */
   cell: number | null;
@@ -82,6 +82,23 @@ export function countDisplayCalls(source: string): number {
   return calls ? calls.length : 0;
 }
 
+/** Raster image types: nothing in them says what they show, unlike an SVG figure with its title. */
+const RASTER_MIMES = ["image/png", "image/jpeg", "image/gif", "image/webp"];
+
+/** text/plain that names no caption: lib/viz's "[image] N byte PNG", a repr like "<Image object>", nothing. */
+const NO_CAPTION = /^\s*(?:\[image\]\s*\d+ byte \w+|<[^>]*>)?\s*$/;
+
+/**
+ * The caption of a raster image output that only its text/plain carries (shown nowhere: front
+ * ends and the HTML export show the image instead), or null. Captions go in text/html too
+ * (lib/viz imageBundle).
+ */
+export function hiddenCaption(data: Record<string, unknown>): string | null {
+  if (!RASTER_MIMES.some((m) => m in data) || "text/html" in data || "text/markdown" in data) return null;
+  const plain = joinText(data["text/plain"] as string | string[] | undefined);
+  return NO_CAPTION.test(plain) ? null : plain.replace(/^\[image\]\s*/, "");
+}
+
 /** Deno's own error markers in stderr text (console.error of ordinary words is not flagged). */
 const DENO_STDERR_ERROR = /Uncaught|error:/;
 
@@ -110,6 +127,11 @@ export function checkOutputs(nb: Notebook): NotebookProblem[] {
         if (hit !== undefined) problems.push({ cell: index, kind: "stderr", message: `stderr: ${firstLine(hit)}` });
       } else if (out.output_type === "display_data" && out.data && VEGALITE_MIME in out.data && !(SVG_MIME in out.data)) {
         problems.push({ cell: index, kind: "chart-without-svg", message: `Vega-Lite display without ${SVG_MIME} (blank in static HTML)` });
+      } else if ((out.output_type === "display_data" || out.output_type === "execute_result") && out.data) {
+        const caption = hiddenCaption(out.data);
+        if (caption !== null) {
+          problems.push({ cell: index, kind: "hidden-caption", message: `image caption only in text/plain (not shown): ${JSON.stringify(firstLine(caption, 80))}` });
+        }
       }
     }
     const expected = countDisplayCalls(joinText(cell.source));

@@ -1,11 +1,14 @@
 /**
  * Opens exported notebook HTML in headless Debian Chromium and checks what a reader would see:
  * the rendered DOM has the SVG charts, each chart has drawn marks, and a screenshot is not
- * blank. One Chromium call per page gives both the DOM (`--dump-dom`, stdout) and the PNG.
+ * blank, and every figure's axis and legend labels are legible (label_check.ts: no overlaps, no
+ * ellipsis cuts, nothing clipped). One Chromium call per page gives the DOM (`--dump-dom`, stdout,
+ * with the label measurements the injected probe wrote into it) and the PNG.
  */
-import { join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { Buffer } from "node:buffer";
 import { PNG } from "pngjs";
+import { injectLabelProbe, type LabelReport, labelProblems, readLabelReport } from "./label_check.ts";
 
 export const CHROMIUM_CANDIDATES = ["/usr/bin/chromium", "chromium", "chromium-browser"];
 
@@ -266,11 +269,15 @@ export interface PageCheck {
   svgMarks: SvgMarks[];
   pixels: PixelStats | null;
   screenshot: string;
+  /** the label measurements, null when the probe did not run */
+  labels: LabelReport | null;
 }
 
 /**
  * Renders `htmlPath` and checks it against the executed notebook: >= `expectedSvgs` top-level
- * <svg> in the DOM, marks drawn in each, a screenshot that is not blank.
+ * <svg> in the DOM, marks drawn in each, a screenshot that is not blank, legible labels. The page
+ * is loaded as a copy beside it with the label probe added (same folder, so relative links
+ * resolve); the copy is removed afterwards.
  */
 export async function checkPage(
   chromium: string,
@@ -279,8 +286,17 @@ export async function checkPage(
   expectedSvgs: number,
   options: { timeoutMs?: number } = {},
 ): Promise<PageCheck> {
-  const run = await renderPage(chromium, htmlPath, pngPath, options);
+  const page = basename(htmlPath).replace(/\.html?$/i, "");
+  const probed = join(dirname(htmlPath), `.${page}.label-check.html`);
+  await Deno.writeTextFile(probed, injectLabelProbe(await Deno.readTextFile(htmlPath)));
+  let run: ChromiumRun;
+  try {
+    run = await renderPage(chromium, probed, pngPath, options);
+  } finally {
+    await Deno.remove(probed).catch(() => {});
+  }
   const problems: string[] = [];
+  const labels = run.failure ? null : readLabelReport(run.dom);
   if (run.failure) problems.push(run.failure);
   const svgs = topLevelSvgs(run.dom);
   const marks = svgs.map(svgMarks);
@@ -291,6 +307,8 @@ export async function checkPage(
     marks.forEach((m, i) => {
       if (!m.ok) problems.push(`svg #${i + 1} (${m.kind}) has no drawn marks`);
     });
+    if (!labels) problems.push("the label probe wrote no measurements (page scripts did not run?)");
+    else problems.push(...labelProblems(labels, page));
   }
   let pixels: PixelStats | null = null;
   try {
@@ -300,5 +318,5 @@ export async function checkPage(
   } catch (e) {
     if (!run.failure) problems.push(`no readable screenshot: ${(e as Error).message}`);
   }
-  return { ok: problems.length === 0, problems, seconds: run.seconds, svgs: svgs.length, svgMarks: marks, pixels, screenshot: pngPath };
+  return { ok: problems.length === 0, problems, seconds: run.seconds, svgs: svgs.length, svgMarks: marks, pixels, screenshot: pngPath, labels };
 }

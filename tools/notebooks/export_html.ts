@@ -47,8 +47,9 @@ export function renderedMime(data: Record<string, unknown>): string | null {
 }
 
 /**
- * SVG outputs the HTML must show inline, and problems with charts it would not show as SVG
- * (a Vega-Lite output whose text/html or markdown wins over its SVG).
+ * SVG outputs the HTML must show inline (as image/svg+xml, or inline in the text/html of a
+ * captioned figure), and problems with charts it would not show as SVG (a Vega-Lite output
+ * whose text/html or markdown without the SVG wins over its SVG).
  */
 export function expectedInlineSvgs(nb: Notebook): { count: number; problems: string[] } {
   let count = 0;
@@ -57,7 +58,10 @@ export function expectedInlineSvgs(nb: Notebook): { count: number; problems: str
     for (const out of cell.outputs ?? []) {
       if (!out.data) continue;
       const shown = renderedMime(out.data);
+      // a captioned figure (lib/viz captionedHtml) shows its SVG inline in its text/html
+      const htmlSvgs = shown === "text/html" ? topLevelSvgs(String(out.data["text/html"])).length : 0;
       if (shown === SVG_MIME) count++;
+      else if (htmlSvgs > 0) count += htmlSvgs;
       else if (VEGALITE_MIME in out.data && SVG_MIME in out.data) {
         problems.push(`cell ${index}: chart renders as ${shown} in HTML, not as its SVG`);
       }

@@ -4,8 +4,9 @@
  * Chromium. CLI: `deno run -A tools/notebooks/execute.ts`.
  *
  * What the folder holds: the TypeScript side (execute.ts: the CLI and the test stage;
- * check_outputs.ts, export_html.ts, chromium.ts), python/ (the files the Jupyter Python runs:
- * check_jupyter.py, execute_hooks.py) and templates/ (nbconvert's HTML template).
+ * check_outputs.ts, export_html.ts, chromium.ts; label_check.ts: the figures' label legibility
+ * measured in Chromium), python/ (the files the Jupyter Python runs: check_jupyter.py,
+ * execute_hooks.py) and templates/ (nbconvert's HTML template).
  *
  * Imports: tools may import lib/ (tools -> lib); nothing in lib/ imports tools/ (lib -> tools
  * never). The environment is read by the entry points only (readNotebookSettings).
@@ -14,6 +15,7 @@ export {
   checkOutputs,
   countDisplayCalls,
   formatProblem,
+  hiddenCaption,
   type Notebook,
   type NotebookCell,
   type NotebookOutput,
@@ -24,6 +26,16 @@ export {
   SKIP_TAG,
 } from "./check_outputs.ts";
 export { expectedInlineSvgs, exportHtml, type HtmlExport, networkResources, RAW_SVG_TEMPLATE_FILE, renderedMime } from "./export_html.ts";
+export {
+  injectLabelProbe,
+  LABEL_PROBE,
+  type LabelReport,
+  labelProblems,
+  type MeasuredLabel,
+  OVERLAP_TOLERANCE_PX,
+  quadsOverlap,
+  readLabelReport,
+} from "./label_check.ts";
 export { checkPage, type ChromiumLookup, findChromium, type PageCheck, pixelStats, type PixelStats, renderPage, svgMarks, topLevelSvgs } from "./chromium.ts";
 export {
   checkPrerequisites,

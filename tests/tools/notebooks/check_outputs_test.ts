@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../../assert.ts";
-import { checkOutputs, countDisplayCalls, formatProblem, notebookStats } from "../../../tools/notebooks/check_outputs.ts";
+import { checkOutputs, countDisplayCalls, formatProblem, hiddenCaption, notebookStats } from "../../../tools/notebooks/check_outputs.ts";
 import { code, display, error, markdown, notebook, stream, VEGA_SVG } from "./_notebooks.ts";
 
 const chart = { "application/vnd.vegalite.v5+json": { mark: "bar" }, "image/svg+xml": VEGA_SVG, "text/plain": "chart" };
@@ -96,4 +96,17 @@ Deno.test("notebookStats counts code cells, outputs, displays and SVGs", () => {
     code("b", [{ output_type: "execute_result", data: { "image/svg+xml": "<svg/>" } }], { execution_count: null }),
   );
   assertEquals(notebookStats(nb), { cells: 2, executed: 1, outputs: 3, displays: 1, svgs: 2 });
+});
+
+Deno.test("a raster image whose caption is only in text/plain is reported; captions in text/html are not", () => {
+  const png = "iVBORw==";
+  assertEquals(hiddenCaption({ "image/png": png, "text/plain": "[image] a defective part (crack)" }), "a defective part (crack)");
+  assertEquals(hiddenCaption({ "image/png": png, "text/plain": "[image] 1234 byte PNG" }), null, "no caption given");
+  assertEquals(hiddenCaption({ "image/png": png, "text/plain": "<Image object>" }), null);
+  assertEquals(hiddenCaption({ "image/png": png }), null);
+  assertEquals(hiddenCaption({ "text/html": "<figure><img/><figcaption>c</figcaption></figure>", "image/png": png, "text/plain": "[image] c" }), null);
+  // an SVG figure carries its own title inside the drawing
+  assertEquals(hiddenCaption({ "image/svg+xml": "<svg/>", "text/plain": "[figure] map" }), null);
+  const nb = notebook(code("await showImage(x, 'crack')", [display({ "image/png": png, "text/plain": "[image] crack" })]));
+  assertEquals(checkOutputs(nb), [{ cell: 0, kind: "hidden-caption", message: 'image caption only in text/plain (not shown): "crack"' }]);
 });

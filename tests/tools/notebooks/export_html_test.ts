@@ -30,15 +30,18 @@ Deno.test("an SVG output is inline only when no richer MIME type wins", () => {
     code("a", [display({ [vl]: {}, "image/svg+xml": VEGA_SVG })]),
     code("b", [display({ "image/svg+xml": "<svg/>" }), { output_type: "execute_result", data: { "image/svg+xml": "<svg/>" } }]),
     code("c", [display({ [vl]: {}, "image/svg+xml": VEGA_SVG, "text/html": "<div id=vis></div>" })]),
+    // a captioned figure: its text/html holds the SVG inline
+    code("d", [display({ [vl]: {}, "image/svg+xml": VEGA_SVG, "text/html": `<figure>${VEGA_SVG}<figcaption>c</figcaption></figure>` })]),
   );
   const { count, problems } = expectedInlineSvgs(nb);
-  assertEquals(count, 3);
+  assertEquals(count, 4);
   assertEquals(problems, ["cell 2: chart renders as text/html in HTML, not as its SVG"]);
 });
 
-Deno.test("the HTML template prints SVG unsanitised in the lab template", async () => {
+Deno.test("the HTML template prints SVG and HTML (captioned figures) unsanitised in the lab template", async () => {
   const template = await Deno.readTextFile(RAW_SVG_TEMPLATE_FILE);
   assert(template.includes("extends 'lab/index.html.j2'"));
   assert(template.includes("{{ output.data['image/svg+xml'] }}"));
+  assert(template.includes("{{ output.data['text/html'] }}"));
   assert(!template.includes("clean_html"));
 });
