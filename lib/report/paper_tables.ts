@@ -1,13 +1,13 @@
 /**
  * From an experiment's grid cells to the tables the notebooks show: the runs as a polars frame
  * (one row per cell, with its variant), and "ours vs the paper" comparisons with bootstrap
- * intervals. A class the paper does not have (the generated puck at demo scale) is compared with
- * the paper's mean over its classes, and the `compared_with` column says so.
+ * intervals. A class the paper does not have (the generated puck at demo scale) shows ours alone:
+ * the paper's numbers appear only where dataset and class are the paper's.
  */
 import pl from "nodejs-polars";
 import type { GridCell } from "../experiment/grid.ts";
 import { loadRuns } from "../results/store.ts";
-import { compareWithPaper } from "../results/compare.ts";
+import { compareWithPaper, meanRow } from "../results/compare.ts";
 import { loadPaperNumbers, type PaperKey, type PaperMetric, paperValue, variantName } from "../results/paper_numbers.ts";
 import { projectPath } from "../util/project.ts";
 
@@ -52,48 +52,82 @@ export function paperVariantName(variant: string, method: string): string {
   return method === "teacher-nll" ? "teacher-nll" : variant;
 }
 
-/** Ours vs the paper for the runs of one table (see compareWithPaper for the columns). */
+/**
+ * Ours vs the paper for the runs of one table (see compareWithPaper for the columns). Like with
+ * like: a row gets the paper's number only when its dataset (the run's layout) and class are the
+ * paper's; other rows (a synthetic class, your own data) show ours alone. With two or more of the
+ * paper's classes a `mean` row averages them (the paper's own mean only when every class it lists
+ * is there, see meanRow); non-paper classes never enter it.
+ */
 export function paperComparison(runs: pl.DataFrame, o: PaperComparisonOptions): pl.DataFrame {
   const metric = o.metric ?? "image_auroc";
   const method = o.method ?? "ast";
   const paper = loadPaperNumbers();
   const toVariant = o.paperVariant ?? paperVariantName;
   const ourClasses = new Map<string, Set<string>>();
+  const keepReplicates = o.bootstrap !== false;
   const table = compareWithPaper(runs, {
     ours: DEFAULT_OURS[method][metric],
     bootstrap: o.bootstrap === false ? false : { resamples: o.bootstrap?.resamples ?? 1000, seed: o.bootstrap?.seed ?? 0 },
+    keepReplicates,
+    paper,
     key: (run) => {
-      const base = { table: o.table, mode: String(run.mode) as PaperKey["mode"], variant: toVariant(String(run.variant), method), metric };
-      const own: PaperKey = { ...base, class: String(run.paper_class) };
-      const key = paperValue(own, paper) ? own : { ...base, class: "mean" };
+      const layout = typeof run.layout === "string" && (run.layout === "mvtecad" || run.layout === "mvtec3d") ? run.layout : undefined;
+      // a layout the paper has no table for (a plain folder) never matches one of its rows
+      const key: PaperKey = {
+        table: o.table,
+        mode: String(run.mode) as PaperKey["mode"],
+        variant: toVariant(String(run.variant), method),
+        metric,
+        class: String(run.paper_class),
+        dataset: layout ?? ("none" as PaperKey["dataset"]),
+      };
       const id = `${key.class}|${key.mode}|${key.variant}`;
       if (!ourClasses.has(id)) ourClasses.set(id, new Set());
       ourClasses.get(id)!.add(String(run.class));
       return key;
     },
   });
-  const comparedWith = table.toRecords().map((r) => {
+  const paperRows = table.filter(pl.col("paper").isNotNull());
+  const classesPerGroup = new Map<string, Set<string>>();
+  for (const r of paperRows.toRecords()) {
+    const id = `${r.mode}|${r.variant}`;
+    if (!classesPerGroup.has(id)) classesPerGroup.set(id, new Set());
+    classesPerGroup.get(id)!.add(String(r.class));
+  }
+  const withMean = [...classesPerGroup.values()].some((c) => c.size >= 2)
+    ? pl.concat([table.filter(pl.col("paper").isNull()), meanRow(paperRows, { paper })], { how: "diagonal" })
+    : table;
+  const out = keepReplicates && withMean.columns.includes("boot") ? withMean.drop("boot") : withMean;
+  const comparedWith = out.toRecords().map((r) => {
+    if (r.class === "mean") return `mean over the paper's classes shown (${[...(classesPerGroup.get(`${r.mode}|${r.variant}`) ?? [])].join(", ")})`;
     const ours = [...(ourClasses.get(`${r.class}|${r.mode}|${r.variant}`) ?? [])].join(", ");
-    return r.class === "mean" ? `ours: ${ours}; paper: mean over its classes` : `ours: ${ours}`;
+    return r.paper === null ? `ours alone: ${ours} is not a class of the paper's dataset` : `the paper's ${r.class}`;
   });
-  return table.withColumn(pl.Series("compared_with", comparedWith, pl.Utf8));
+  return out.withColumn(pl.Series("compared_with", comparedWith, pl.Utf8));
 }
 
 /** A compact table for display: rounded numbers, the interval as text. */
 export function displayComparison(t: pl.DataFrame, digits = 3): Record<string, unknown>[] {
   const f = (v: unknown) => (typeof v === "number" ? v.toFixed(digits) : v ?? "");
   // Modes in their order of appearance; variants in natural order (n_st_blocks=2 before =12).
+  // Rows in the paper's order: its classes as its tables list them, the mean last, ours alone after.
   const modes = [...new Set(t.getColumn("mode").toArray() as string[])];
+  const paperOrder = [...new Set(loadPaperNumbers().map((p) => p.class))];
+  const classRank = (r: Record<string, unknown>) => {
+    const c = String(r.class);
+    return c === "mean" ? 1e6 : r.paper === null || r.paper === undefined ? 2e6 : paperOrder.indexOf(c);
+  };
   const records = t.toRecords().sort((a, b) =>
     modes.indexOf(String(a.mode)) - modes.indexOf(String(b.mode)) ||
     String(a.variant).localeCompare(String(b.variant), "en", { numeric: true }) ||
-    String(a.class).localeCompare(String(b.class))
+    classRank(a) - classRank(b) || String(a.class).localeCompare(String(b.class))
   );
   return records.map((r) => ({
     mode: r.mode,
     variant: r.variant,
     class: r.class,
-    ours: f(r.ours),
+    "ours ± seed sd": typeof r.ours === "number" ? `${f(r.ours)}${typeof r.ours_sd === "number" ? ` ± ${f(r.ours_sd)}` : ""}` : "",
     "95% CI": typeof r.ci_lo === "number" ? `[${(r.ci_lo as number).toFixed(digits)}, ${(r.ci_hi as number).toFixed(digits)}]` : "",
     paper: f(r.paper),
     mark: r.paper_mark ?? "",
