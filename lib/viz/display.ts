@@ -72,6 +72,20 @@ export async function showTable(data: TableRow[] | DataFrameLike, options: Table
   await send(tableBundle(data, options));
 }
 
+/** Markdown text (e.g. a figure caption), with an HTML paragraph for the static HTML export. */
+export function markdownBundle(markdown: string): MimeBundle {
+  const html = markdown
+    .replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+    .replace(/\*\*(.+?)\*\*/g, "<strong>$1</strong>").replace(/\*(.+?)\*/g, "<em>$1</em>")
+    .split(/\n{2,}/).map((p) => `<p>${p}</p>`).join("\n");
+  return { "text/markdown": markdown, "text/html": html, "text/plain": markdown };
+}
+
+/** Display markdown text in the notebook, e.g. a caption under a figure. */
+export async function showMarkdown(markdown: string): Promise<void> {
+  await send(markdownBundle(markdown));
+}
+
 export function imageBundle(png: Uint8Array, caption?: string): MimeBundle {
   return {
     "image/png": Buffer.from(png.buffer, png.byteOffset, png.byteLength).toString("base64"),
