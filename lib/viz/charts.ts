@@ -129,21 +129,34 @@ export interface LineSeries {
   y: ArrayLike<number>;
 }
 
+/** A filled band between lo and hi over x (e.g. the spread over seeds), coloured like the series of the same name. */
+export interface BandSeries {
+  name: string;
+  x: ArrayLike<number>;
+  lo: ArrayLike<number>;
+  hi: ArrayLike<number>;
+}
+
 export interface LineChartOptions {
   title?: string;
+  /** Second line under the title (e.g. a short caption). */
+  subtitle?: string;
   xLabel?: string;
   yLabel?: string;
   /** An x interval drawn as a grey band behind the lines (e.g. the training region). */
   shade?: [number, number];
   /** Text written at the top of the band. */
   shadeLabel?: string;
+  /** Filled bands drawn under the lines; a band named like a series takes its colour. */
+  bands?: BandSeries[];
 }
 
 export function lineChart(
   series: LineSeries[],
-  { title = "Line chart", xLabel = "x", yLabel = "y", shade, shadeLabel }: LineChartOptions = {},
+  { title = "Line chart", subtitle, xLabel = "x", yLabel = "y", shade, shadeLabel, bands = [] }: LineChartOptions = {},
 ): VegaLiteSpec {
   const values: Record<string, unknown>[] = [];
+  const names = [...new Set([...series.map((s) => s.name), ...bands.map((b) => b.name)])];
   for (const s of series) {
     if (s.x.length !== s.y.length) throw new Error(`series "${s.name}": x has ${s.x.length} values, y has ${s.y.length}`);
     for (let i = 0; i < s.x.length; i++) values.push({ name: s.name, i, x: round6(s.x[i]), y: round6(s.y[i]) });
@@ -164,19 +177,36 @@ export function lineChart(
       });
     }
   }
+  if (bands.length) {
+    const bandValues: Record<string, unknown>[] = [];
+    for (const b of bands) {
+      if (b.x.length !== b.lo.length || b.x.length !== b.hi.length) throw new Error(`band "${b.name}": x, lo and hi lengths differ`);
+      for (let i = 0; i < b.x.length; i++) bandValues.push({ name: b.name, i, x: round6(b.x[i]), lo: round6(b.lo[i]), hi: round6(b.hi[i]) });
+    }
+    layers.push({
+      data: { values: bandValues },
+      mark: { type: "area", opacity: 0.2 },
+      encoding: {
+        x,
+        y: { field: "lo", type: "quantitative", title: yLabel, scale: { zero: false } },
+        y2: { field: "hi" },
+        color: orderedColour(names, null),
+      },
+    });
+  }
   layers.push({
     data: { values },
     mark: { type: "line", strokeWidth: 2 },
     encoding: {
       x,
       y: { field: "y", type: "quantitative", title: yLabel, scale: { zero: false } },
-      color: orderedColour(series.map((s) => s.name), null),
+      color: orderedColour(names, null),
       order: { field: "i" },
     },
   });
   return {
     $schema: VEGA_LITE_SCHEMA,
-    title: titleOf(title),
+    title: titleOf(title, subtitle),
     width: CHART_WIDTH,
     height: CHART_HEIGHT,
     layer: layers,

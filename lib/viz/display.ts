@@ -89,6 +89,19 @@ export async function showTable(data: TableRow[] | DataFrameLike, options: Table
 }
 
 /**
+ * Markdown text (a caption, generated prose). No text/html beside it: the HTML export renders
+ * text/markdown itself (headings, lists, code), which a hand-made HTML version would flatten.
+ */
+export function markdownBundle(markdown: string): MimeBundle {
+  return { "text/markdown": markdown, "text/plain": markdown };
+}
+
+/** Display markdown text in the notebook, e.g. a caption under a figure. */
+export async function showMarkdown(markdown: string): Promise<void> {
+  await send(markdownBundle(markdown));
+}
+
+/**
  * MIME bundle for PNG bytes. With a caption also text/html: the image in a `<figure>` with the
  * caption under it (what JupyterLab and the HTML export show; text/plain alone stays invisible).
  */

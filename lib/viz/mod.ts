@@ -4,15 +4,15 @@
  * SVG + PNG. Knows nothing of runs or models. May import: lib/metrics (ROC curves), lib/util.
  */
 export { type Figure, figureTitle, figureToPng, figureToSvg, isSvgFigure, type PngOptions, pngTextRenders, svgToPng, type VegaLiteSpec, vegaLiteToSvg } from "./render.ts";
-export { figureBundle, imageBundle, inJupyter, type MimeBundle, show, showImage, type ShowOptions, showTable, tableBundle } from "./display.ts";
+export { figureBundle, imageBundle, inJupyter, markdownBundle, type MimeBundle, show, showImage, showMarkdown, type ShowOptions, showTable, tableBundle } from "./display.ts";
 export { saveFigure } from "./save.ts";
 export { formatSeconds, type ProgressLine, progressLine } from "./progress.ts";
-export { showMarkdown } from "./markdown.ts";
 export {
   anomalyMapFigure,
   type AnomalyMapOptions,
   barChart,
   type BarChartOptions,
+  type BandSeries,
   type BarRow,
   DEFAULT_COLOR_LABEL,
   gridFigure,

@@ -103,6 +103,25 @@ Deno.test("lineChart: one line per series, the shaded band and its label", async
   assertThrows(() => lineChart([{ name: "bad", x: [1, 2], y: [1] }]), /x has 2 values, y has 1/);
 });
 
+Deno.test("lineChart: bands under the lines, coloured like the series of the same name; subtitle", async () => {
+  const x = [0, 1, 2, 3];
+  const spec = lineChart([{ name: "a", x, y: [1, 2, 3, 4] }, { name: "b", x, y: [4, 3, 2, 1] }], {
+    title: "spread",
+    subtitle: "min-max over seeds",
+    bands: [{ name: "b", x, lo: [3, 2, 1, 0], hi: [5, 4, 3, 2] }],
+  });
+  const layers = (spec as unknown as { layer: { mark: { type: string }; encoding: { color: { scale: { domain: string[] } } } }[] }).layer;
+  assertEquals(layers.map((l) => l.mark.type), ["area", "line"]);
+  assertEquals(layers[0].encoding.color.scale.domain, ["a", "b"]);
+  assertEquals(layers[1].encoding.color.scale.domain, ["a", "b"]);
+  assertEquals(dataRows(spec).filter((r) => "lo" in r).map((r) => [r.lo, r.hi]), [[3, 5], [2, 4], [1, 3], [0, 2]]);
+  const svg = await vegaLiteToSvg(spec);
+  assertEquals(vegaItems(svg, "area"), 1);
+  assertEquals(vegaItems(svg, "line"), 2);
+  assert(svg.includes(">min-max over seeds</text>"), "subtitle rendered");
+  assertThrows(() => lineChart([], { bands: [{ name: "bad", x: [1, 2], lo: [1], hi: [1, 2] }] }), /lengths differ/);
+});
+
 Deno.test("barChart: one bar per row, error bars only where lo and hi exist; renders", async () => {
   const spec = barChart([
     { group: "bottle", name: "AST", value: 0.98, lo: 0.97, hi: 0.99 },
