@@ -21,6 +21,7 @@ const table5: ExperimentDefinition = {
   description: "Student variants on MVTec 3D-AD; the teacher NLL row comes from the AST runs.",
   reference: "ast",
   teacherRows: "reference",
+  rowOrder: ["teacher-nll", "nf-student", "nf-student-8", "ast"],
   scales: scaled({
     modes: ["depth", "rgb", "combi"],
     variants: [

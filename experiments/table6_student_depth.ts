@@ -18,6 +18,7 @@ const table6: ExperimentDefinition = {
   // the paper's default student (4 blocks) is AST
   reference: "n_st_blocks=4",
   teacherRows: "reference",
+  rowOrder: [...STUDENT_DEPTHS.map((n) => `n_st_blocks=${n}`), "teacher-nll"],
   scales: scaled({
     modes: ["combi"],
     variants: STUDENT_DEPTHS.map((n) => ({ name: `n_st_blocks=${n}`, config: { student: { nBlocks: n } } })),

@@ -26,6 +26,8 @@ const table7: ExperimentDefinition = {
   // AST as the paper runs it: both where there is depth; RGB has no mask
   reference: { depth: "pos_enc=yes,mask=yes", combi: "pos_enc=yes,mask=yes", rgb: "pos_enc=yes,mask=no" },
   teacherRows: "every-variant",
+  // the paper's rows: 3D and RGB+3D no/yes, yes/no, yes/yes; RGB no/no, yes/no
+  rowOrder: [NO_POS_ENC_RGB, NO_POS_ENC, NO_MASK, "pos_enc=yes,mask=yes"],
   scales: scaled({
     modes: ["depth", "rgb", "combi"],
     variants: [

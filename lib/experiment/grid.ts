@@ -89,8 +89,8 @@ export interface ExperimentDefinition {
    * (Table 7's teacher column), compared with the reference variant's teacher.
    */
   teacherRows?: "reference" | "every-variant";
-  /** what each testbed or variant is expected to show, written before any number (notebook text) */
-  hypotheses?: Record<string, string>;
+  /** the rows' order in the paper's table (variant names, "teacher-nll" for the teacher row); default: the variants' */
+  rowOrder?: string[];
 }
 
 /** The reference (AST) variant of an experiment in a mode. */

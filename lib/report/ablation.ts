@@ -138,6 +138,10 @@ export function ablationTable(def: ExperimentDefinition, cells: GridCell[], o: A
     } else if (def.teacherRows === "every-variant") {
       for (const v of variants) specs.push({ variant: v, method: "teacher-nll", against: "teacher-nll", cells: byVariant.get(v)! });
     }
+    // the paper's row order; within a variant the teacher column before AST's, as the paper prints them
+    const order = def.rowOrder ?? [...variantOrder, "teacher-nll"];
+    const rank = (v: string) => (order.includes(v) ? order.indexOf(v) : order.length);
+    specs.sort((a, b) => rank(a.variant) - rank(b.variant) || (a.method === b.method ? 0 : a.method === "teacher-nll" ? -1 : 1));
     for (const spec of specs) {
       const isReference = spec.variant === reference && spec.method === spec.against;
       const seeds = spec.cells.map((c) => c.seed).filter((s) => refScores.has(s)).sort((a, b) => a - b);

@@ -100,3 +100,9 @@ Deno.test("verdictOf: interval, seeds and paper sign", () => {
   assertEquals(verdictOf(0.1, 0.2, 3, null), "higher than AST");
   assertEquals(verdictOf(-0.3, -0.2, 3, 0), "lower than AST");
 });
+
+Deno.test("ablation table: rows in the experiment's rowOrder (the paper's), teacher column before AST's", async () => {
+  const d = { ...def(), rowOrder: ["teacher-nll", "same", "worse", "ast"] };
+  const rows = ablationTable(d, await cells(), { paper, resamples: 50 });
+  assertEquals(rows.map((r) => r.variant), ["teacher-nll", "same", "worse", "ast"]);
+});
