@@ -184,8 +184,29 @@ export async function openDatasetRef(ref: DatasetRef, log: (l: string) => void =
   return await prepareDataset({ ...ref, optional: false }, log, runtime) as MvtecDataset;
 }
 
-/** What identifies a run's result: data, class, effective config and the feature weights used. */
-async function runKey(data: string, ref: DatasetRef, cfgJson: unknown, mode: Mode, backbone: string, runtime: RuntimeOptions): Promise<string> {
+/**
+ * What identifies a dataset's contents: a generated one's dataset.json (generator version, seed,
+ * counts), else every sample file's path, size and modification time. A regenerated or edited
+ * dataset at the same place thus gets new cells instead of reusing results of the old contents.
+ */
+export async function datasetFingerprint(dataset: MvtecDataset): Promise<string> {
+  const hash = createHash("sha256");
+  try {
+    hash.update(await Deno.readFile(join(dataset.classDir, "dataset.json")));
+    return hash.digest("hex").slice(0, 16);
+  } catch { /* not generated: the files themselves */ }
+  const files = [...dataset.train, ...dataset.validation, ...dataset.test]
+    .flatMap((s) => [s.rgbPath, s.xyzPath, s.maskPath].filter((p): p is string => Boolean(p)))
+    .sort();
+  for (const f of files) {
+    const st = await Deno.stat(f);
+    hash.update(`${f}\u0000${st.size}\u0000${st.mtime?.getTime() ?? 0}\n`);
+  }
+  return hash.digest("hex").slice(0, 16);
+}
+
+/** What identifies a run's result: data (place and contents), class, effective config and the feature weights used. */
+async function runKey(data: string, contents: string, ref: DatasetRef, cfgJson: unknown, mode: Mode, backbone: string, runtime: RuntimeOptions): Promise<string> {
   let weights: string | null = null;
   if (mode !== "depth") {
     try {
@@ -198,7 +219,7 @@ async function runKey(data: string, ref: DatasetRef, cfgJson: unknown, mode: Mod
       weights = "unknown";
     }
   }
-  const key = JSON.stringify({ data, className: ref.className, config: cfgJson, weights });
+  const key = JSON.stringify({ data, contents, className: ref.className, config: cfgJson, weights });
   return createHash("sha256").update(key).digest("hex").slice(0, 12);
 }
 
@@ -246,6 +267,7 @@ export async function runGrid(def: ExperimentDefinition, scale: Scale, o: GridOp
   const out: GridCell[] = [];
   // The reference cell's teacher per (dataset, mode, seed): student-only variants reuse it.
   const teachers = new Map<string, { runDir: string; key: string }>();
+  const fingerprints = new Map<MvtecDataset, string>();
   let i = 0;
   for (const { ref, mode, variant, seed, reference } of cells) {
     i++;
@@ -284,7 +306,8 @@ export async function runGrid(def: ExperimentDefinition, scale: Scale, o: GridOp
     };
     try {
       const cfg = await runConfig(options, dataset.layout);
-      const id = await runKey(base.data, ref, cfg, mode, cfg.backbone, runtime);
+      if (!fingerprints.has(dataset)) fingerprints.set(dataset, await datasetFingerprint(dataset));
+      const id = await runKey(base.data, fingerprints.get(dataset)!, ref, cfg, mode, cfg.backbone, runtime);
       const runDir = join(resultsRoot, "runs", `${ref.className}-${mode}-${id}`);
       const teacherSlot = `${datasetRoot(ref, runtime)}|${ref.className}|${mode}|${seed}`;
       const shared = variant.name === reference ? undefined : teachers.get(teacherSlot);

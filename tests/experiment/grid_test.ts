@@ -153,3 +153,17 @@ Deno.test({ name: "grid: per-dataset variant lists and `set` overrides", ...opts
   const [wider] = await runGrid(def, "demo", { results, log: quiet, dryRun: true, set: { batchSize: 4 } });
   assert(plain.runDir !== wider.runDir, "an override is another cell");
 }});
+
+Deno.test({ name: "grid: a regenerated dataset at the same place gets new cells, an unchanged one the same", ...opts, fn: async () => {
+  const { generateDataset } = await import("../../lib/data/synthetic.ts");
+  const results = await Deno.makeTempDir();
+  const root = await Deno.makeTempDir();
+  const make = (seed: number) => generateDataset({ root, seed, size: 32, counts: { train: 4, validation: 1, testGood: 2, defects: { dent: 1, bump: 1, hole: 0, crack: 0, color: 0 } }, force: true });
+  await make(0);
+  const def = definition([{ name: "a", config: tiny }], [{ data: root, className: "puck" }]);
+  const dir = async () => (await runGrid(def, "demo", { results, log: quiet, dryRun: true }))[0].runDir;
+  const first = await dir();
+  assertEquals(await dir(), first);
+  await make(1);
+  assert((await dir()) !== first, "other contents, other cell");
+}});
