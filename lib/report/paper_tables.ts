@@ -96,15 +96,37 @@ export function paperComparison(runs: pl.DataFrame, o: PaperComparisonOptions): 
     classesPerGroup.get(id)!.add(String(r.class));
   }
   const withMean = [...classesPerGroup.values()].some((c) => c.size >= 2)
-    ? pl.concat([table.filter(pl.col("paper").isNull()), meanRow(paperRows, { paper })], { how: "diagonal" })
+    ? pl.concat([table.filter(pl.col("paper").isNull()), meanRow(paperRows, { paper }), ...groupMeanRows(paperRows, paper)], { how: "diagonal" })
     : table;
   const out = keepReplicates && withMean.columns.includes("boot") ? withMean.drop("boot") : withMean;
   const comparedWith = out.toRecords().map((r) => {
     if (r.class === "mean") return `mean over the paper's classes shown (${[...(classesPerGroup.get(`${r.mode}|${r.variant}`) ?? [])].join(", ")})`;
+    if (String(r.class).startsWith("mean_")) return `${String(r.class).slice(5)}: mean over those of the paper's classes shown`;
     const ours = [...(ourClasses.get(`${r.class}|${r.mode}|${r.variant}`) ?? [])].join(", ");
     return r.paper === null ? `ours alone: ${ours} is not a class of the paper's dataset` : `the paper's ${r.class}`;
   });
   return out.withColumn(pl.Series("compared_with", comparedWith, pl.Utf8));
+}
+
+/** MVTec AD's class groups, as the paper's Table 2 averages them. */
+export const MVTEC_AD_GROUPS: Record<"mean_textures" | "mean_objects", string[]> = {
+  mean_textures: ["carpet", "grid", "leather", "tile", "wood"],
+  mean_objects: ["bottle", "cable", "capsule", "hazelnut", "metal_nut", "pill", "screw", "toothbrush", "transistor", "zipper"],
+};
+
+/**
+ * Textures and objects rows (MVTec AD), each over the group's classes shown when there are two
+ * or more: ours their mean, the paper's side the mean of the same classes' paper numbers.
+ */
+function groupMeanRows(paperRows: pl.DataFrame, paper: ReturnType<typeof loadPaperNumbers>): pl.DataFrame[] {
+  const out: pl.DataFrame[] = [];
+  for (const [group, classes] of Object.entries(MVTEC_AD_GROUPS)) {
+    const rows = paperRows.filter(pl.col("class").isIn(classes));
+    if (rows.height < 2 || new Set(rows.getColumn("class").toArray()).size < 2) continue;
+    const means = meanRow(rows, { paper }).filter(pl.col("class").eq(pl.lit("mean")));
+    out.push(means.withColumn(pl.Series("class", new Array(means.height).fill(group), pl.Utf8)));
+  }
+  return out;
 }
 
 /** A compact table for display: rounded numbers, the interval as text. */
@@ -116,6 +138,8 @@ export function displayComparison(t: pl.DataFrame, digits = 3): Record<string, u
   const paperOrder = [...new Set(loadPaperNumbers().map((p) => p.class))];
   const classRank = (r: Record<string, unknown>) => {
     const c = String(r.class);
+    if (c === "mean_textures") return 1e6 - 2;
+    if (c === "mean_objects") return 1e6 - 1;
     return c === "mean" ? 1e6 : r.paper === null || r.paper === undefined ? 2e6 : paperOrder.indexOf(c);
   };
   const records = t.toRecords().sort((a, b) =>

@@ -38,7 +38,10 @@ Deno.test("paperComparison: synthetic and own classes show ours alone; paper cla
   assert(/grid/.test(String(rec.mean.compared_with)) && !/puck/.test(String(rec.mean.compared_with)));
   assert(/ours alone/.test(String(rec.puck.compared_with)));
   // display: the paper's order (carpet before grid), the mean after its classes, ours-alone rows last; seed sd shown
+  // both shown paper classes are textures: a textures row too, no objects row (none shown)
+  assert(Math.abs((rec.mean_textures.ours as number) - (rec.mean.ours as number)) < 1e-12);
+  assertEquals(rec.mean_objects, undefined);
   const shown = displayComparison(t).map((r) => r.class);
-  assertEquals(shown, ["carpet", "grid", "mean", "puck", "tile"]);
+  assertEquals(shown, ["carpet", "grid", "mean_textures", "mean", "puck", "tile"]);
   assert(/±/.test(String(displayComparison(t)[0]["ours ± seed sd"])));
 });
