@@ -21,7 +21,7 @@ export const error = (ename: string, evalue: string): NotebookOutput => ({ outpu
 export const VEGA_SVG = `<svg xmlns="http://www.w3.org/2000/svg" class="marks" width="60" height="40" viewBox="0 0 60 40">` +
   `<rect width="60" height="40" fill="white"/><g class="mark-group role-frame root"><g>` +
   `<g class="mark-rule role-axis-grid"><line x2="60" stroke="#ddd"/></g>` +
-  `<g class="mark-text role-axis-label"><text>0</text></g>` +
+  `<g class="mark-text role-axis-label"><text x="30" y="20" font-size="10">0</text></g>` +
   `<g class="mark-rect role-mark marks"><path aria-label="x &gt; 1" d="M1,10h18v30h-18Z" fill="#4c78a8"/></g>` +
   `</g></g></svg>`;
 
