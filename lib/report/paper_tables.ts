@@ -8,7 +8,7 @@ import pl from "nodejs-polars";
 import type { GridCell } from "../experiment/grid.ts";
 import { loadRuns } from "../results/store.ts";
 import { compareWithPaper, meanRow } from "../results/compare.ts";
-import { loadPaperNumbers, type PaperKey, type PaperMetric, paperValue, variantName } from "../results/paper_numbers.ts";
+import { loadPaperNumbers, type PaperKey, type PaperMetric, variantName } from "../results/paper_numbers.ts";
 import { projectPath } from "../util/project.ts";
 
 /** The runs of the cells (complete ones), with experiment, variant and paper_class columns. */

@@ -7,9 +7,9 @@
 import { join, resolve } from "node:path";
 import { openAnyDataset } from "../data/open.ts";
 import { readImage } from "../io/images.ts";
-import { readSafetensors } from "../io/safetensors.ts";
 import { readXyzTiff, zChannel } from "../io/tiff.ts";
-import { readJson, readScoresParquet, RUN_FILES } from "../results/run_files.ts";
+import { readJson, RUN_FILES } from "../results/run_files.ts";
+import { pickTestImages, scoredTestImages } from "./run_figures.ts";
 import { colormapIndex, colormapLut, lutHex } from "../viz/colormap.ts";
 import { encodePng, pngDataUri, resample, resampleImage, toRgba } from "../viz/raster.ts";
 import { escapeXml, num, svgDocument } from "../viz/svg_markup.ts";
@@ -35,29 +35,12 @@ function colourise(values: Float32Array, vmin: number, vmax: number, lutName: "t
   return out;
 }
 
-function pickRows(defectTypes: string[], scores: number[], count: number): number[] {
-  const byType = Map.groupBy(defectTypes.map((t, i) => ({ t, i })), (x) => x.t);
-  const order = [...byType.keys()].sort((a, b) => (a === "good" ? -1 : b === "good" ? 1 : a < b ? -1 : 1));
-  const lists = order.map((t) => byType.get(t)!.map((x) => x.i).sort((a, b) => scores[b] - scores[a]));
-  const picked: number[] = [];
-  for (let round = 0; picked.length < count && lists.some((l) => l[round] !== undefined); round++) {
-    for (const l of lists) if (picked.length < count && l[round] !== undefined) picked.push(l[round]);
-  }
-  return picked;
-}
-
 /** The panel of a finished run (its record folder) as an SVG document. */
 export async function qualitativePanel(runDir: string, { count = 4, panelSize = 150, mapLabel = "anomaly score (student-teacher distance)" }: PanelOptions = {}): Promise<string> {
-  const df = readScoresParquet(runDir);
-  const paths = df.getColumn("path").toArray() as string[];
-  const defectTypes = df.getColumn("defect_type").toArray() as string[];
-  const scores = df.getColumn("score_max").toArray() as number[];
-  const maps = (await readSafetensors(join(runDir, RUN_FILES.maps))).tensors.get("anomaly_maps");
-  if (!maps) throw new Error(`${runDir}/${RUN_FILES.maps}: no anomaly_maps tensor`);
-  const side = maps.shape[1];
+  const { paths, defectTypes, scores, maps, side } = await scoredTestImages(runDir);
   const rec = await readJson<{ data: string; class: string }>(join(runDir, RUN_FILES.config));
   const test = new Map((await openAnyDataset(rec.data, rec.class)).test.map((s) => [resolve(s.rgbPath), s]));
-  const rows = pickRows(defectTypes, scores, count);
+  const rows = pickTestImages(defectTypes, scores, count);
   let vmax = 0;
   for (const i of rows) for (let k = 0; k < side * side; k++) vmax = Math.max(vmax, maps.data[i * side * side + k]);
   const P = panelSize, gap = 6, labelW = 110, headH = 22, barH = 44;

@@ -43,28 +43,39 @@ export interface MapPick {
   columns?: number;
 }
 
-/** Anomaly maps of a run's test images over the inputs, with the ground-truth contour. */
-export async function anomalyMapGrid(runDir: string, { count = 4, types, columns = 2 }: MapPick = {}): Promise<string> {
+/** A finished run's test images with their maps: paths, defect types, image scores, the maps tensor. */
+export async function scoredTestImages(runDir: string) {
   const df = readScoresParquet(runDir);
-  const paths = df.getColumn("path").toArray() as string[];
-  const defectTypes = df.getColumn("defect_type").toArray() as string[];
-  const scoreMax = df.getColumn("score_max").toArray() as number[];
   const maps = (await readSafetensors(join(runDir, RUN_FILES.maps))).tensors.get("anomaly_maps");
   if (!maps) throw new Error(`${runDir}/${RUN_FILES.maps}: no anomaly_maps tensor`);
-  const [, side] = maps.shape;
-  // One image per type in turn (good first), so a few panels show normal and defective parts.
-  const byType = new Map<string, number[]>();
-  defectTypes.forEach((t, i) => {
-    if (types && !types.includes(t)) return;
-    if (!byType.has(t)) byType.set(t, []);
-    byType.get(t)!.push(i);
-  });
-  for (const list of byType.values()) list.sort((a, b) => scoreMax[b] - scoreMax[a]);
+  return {
+    paths: df.getColumn("path").toArray() as string[],
+    defectTypes: df.getColumn("defect_type").toArray() as string[],
+    scores: df.getColumn("score_max").toArray() as number[],
+    maps,
+    side: maps.shape[1],
+  };
+}
+
+/**
+ * Which test images to show: one per type in turn (good first), highest score first within a
+ * type, so a few panels show normal and defective parts.
+ */
+export function pickTestImages(defectTypes: string[], scores: number[], count: number, types?: string[]): number[] {
+  const byType = Map.groupBy(defectTypes.map((t, i) => ({ t, i })).filter((x) => !types || types.includes(x.t)), (x) => x.t);
   const order = [...byType.keys()].sort((a, b) => (a === "good" ? -1 : b === "good" ? 1 : a < b ? -1 : 1));
+  const lists = order.map((t) => byType.get(t)!.map((x) => x.i).sort((a, b) => scores[b] - scores[a]));
   const picked: number[] = [];
-  for (let round = 0; picked.length < count && round < paths.length; round++) {
-    for (const t of order) if (picked.length < count && byType.get(t)![round] !== undefined) picked.push(byType.get(t)![round]);
+  for (let round = 0; picked.length < count && lists.some((l) => l[round] !== undefined); round++) {
+    for (const l of lists) if (picked.length < count && l[round] !== undefined) picked.push(l[round]);
   }
+  return picked;
+}
+
+/** Anomaly maps of a run's test images over the inputs, with the ground-truth contour. */
+export async function anomalyMapGrid(runDir: string, { count = 4, types, columns = 2 }: MapPick = {}): Promise<string> {
+  const { paths, defectTypes, scores: scoreMax, maps, side } = await scoredTestImages(runDir);
+  const picked = pickTestImages(defectTypes, scoreMax, count, types);
   // One colour range for all panels so they can be compared.
   let vmax = 0;
   for (const i of picked) for (let k = 0; k < side * side; k++) vmax = Math.max(vmax, maps.data[i * side * side + k]);
