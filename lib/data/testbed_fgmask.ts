@@ -13,9 +13,10 @@
  * 3.5 mm (+ warp and noise) above the fitted background plane, so the official mask
  * (lib/preprocess/depth.ts: plane through the corners, |z - plane| > 7 mm) removes it; the
  * object (a 25 mm puck, radius ~0.2 of the side) is foreground. Anomalies (dent, bump, hole,
- * colour stain, moderate sizes) lie on the object only. Without the mask the teacher and student
- * are trained on, and scored over, the whole image: the RGB features of the background change
- * from image to image far more than the object does, so the model spends capacity on it and
+ * colour stain; 10-13 px in radius at 200 px, holes 4-6 px; dents and bumps 8-12 mm; v2, see
+ * docs/testbeds.md "Difficulty adjustments") lie on the object only. Without the mask the
+ * teacher and student are trained on, and scored over, the whole image: the RGB features of the
+ * background change from image to image far more than the object does, so the model spends capacity on it and
  * normal test images get high (max-pooled) scores from background novelty, which hides the
  * object's defects. In depth mode the preprocessing already replaces background depth by the
  * mean foreground depth (step 3, whether or not the mask is used), so the background variation
@@ -32,6 +33,9 @@ export const FGMASK_HYPOTHESIS =
   "With the foreground mask (trainMask/evalMask on) AST's image AUROC is clearly higher than without it in combi; in depth the difference is small.";
 export const FGMASK_WHY =
   "Each image has its own tilted, offset, noisy support plane with missing points and low clutter, and a table of random colour, grain and lighting; all of it stays below the 7 mm background-plane threshold, so the official mask removes it, and defects lie on the object only. Unmasked, the model must model the variable background and normal images score high on background novelty (RGB features). Depth preprocessing flattens the background anyway (step 3), so in depth only the loss/score weighting changes.";
+
+/** Opacity of the `color` stain over the object's colour. */
+export const STAIN_BLEND = 0.8;
 
 /** Largest height of background clutter above the table, metres (kept well below the 7 mm threshold). */
 export const CLUTTER_MAX_HEIGHT = 0.0035;
@@ -154,8 +158,11 @@ export function renderFgmask(rng: Rng, size: number, defect: FgmaskDefect | null
   // the defect, on the object's flat top
   const dr = obj.radius * Math.sqrt(rng.uniform(0, 1)) * 0.55, da = rng.uniform(0, 2 * Math.PI);
   const dcy = obj.cy + dr * Math.sin(da), dcx = obj.cx + dr * Math.cos(da);
-  const defectRadius = (defect === "hole" ? rng.uniform(4, 6) : defect === "color" ? rng.uniform(6, 9) : rng.uniform(7, 10)) * px;
-  const defectDepth = defect === "hole" ? rng.uniform(0.006, 0.009) : rng.uniform(0.005, 0.008);
+  // v2: dents, bumps and stains 10-13 px (v1: 7-10 and 6-9), dents and bumps 8-12 mm deep or high
+  // (v1: 5-8, the puck's are 8-12), the stain blended at 80 % (v1: 60 %);
+  // docs/testbeds.md "Difficulty adjustments"
+  const defectRadius = (defect === "hole" ? rng.uniform(4, 6) : rng.uniform(10, 13)) * px;
+  const defectDepth = defect === "hole" ? rng.uniform(0.006, 0.009) : rng.uniform(0.008, 0.012);
   const stain = [40 + rng.uniform(-10, 10), 120 + rng.uniform(-10, 10), 150 + rng.uniform(-10, 10)];
 
   const mmPerPx = 200 / size;
@@ -199,7 +206,7 @@ export function renderFgmask(rng: Rng, size: number, defect: FgmaskDefect | null
         cv.blendRgb(k, [18, 14, 12], 0.85);
         cv.mask[k] = 255;
       } else if (defect === "color" && rd < defectRadius) {
-        cv.blendRgb(k, stain, 0.6);
+        cv.blendRgb(k, stain, STAIN_BLEND);
         cv.mask[k] = 255;
       }
     }

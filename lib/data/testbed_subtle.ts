@@ -7,8 +7,9 @@
  * RGB+3D.
  *
  * WHY. The scene is the puck of synthetic.ts (same table, tilt, puck size, rim, machining rings,
- * colours and noise), but every defect is small: `shallow_dent` / `shallow_bump` are 2-3.5 mm
- * deep or high (the puck's dents and bumps are 8-12 mm), `rings` locally changes the
+ * colours and noise), but every defect is small: `shallow_dent` / `shallow_bump` are 3.5-5 mm
+ * deep or high and 14-18 px in radius (the puck's dents and bumps are 8-12 mm; v1 had 2-3.5 mm
+ * and 10-14 px, docs/testbeds.md "Difficulty adjustments"), `rings` locally changes the
  * machining-ring frequency by a factor 1.5-1.8 (RGB texture; the depth ripple is below the
  * noise), `speckle` locally raises the RGB speckle from 3 to 7-9 grey levels and the depth noise
  * from 0.15 to 0.35 mm, and `tint` shifts the colour by 12-18 grey levels (the puck's stain
@@ -28,10 +29,12 @@ export type SubtleDefect = typeof SUBTLE_DEFECT_TYPES[number];
 export const SUBTLE_HYPOTHESIS =
   "On near-normal anomalies AST's asymmetric CNN student separates defective from normal images clearly better than a symmetric normalizing-flow student with the teacher's architecture (student.kind=flow), in depth, rgb and combi.";
 export const SUBTLE_WHY =
-  "The puck scene with small defects only: 2-3.5 mm dents and bumps (the puck's are 8-12 mm), a local change of the machining-ring frequency, locally stronger speckle and depth noise, a 12-18 grey-level colour shift. A flow student shares the teacher's architecture and extrapolates to such near-normal inputs like the teacher, so their distance stays small; an asymmetric CNN student only matches the teacher on normal data and diverges slightly off it.";
+  "The puck scene with small defects only: 3.5-5 mm dents and bumps (the puck's are 8-12 mm), a local change of the machining-ring frequency, locally stronger speckle and depth noise, a 12-18 grey-level colour shift. A flow student shares the teacher's architecture and extrapolates to such near-normal inputs like the teacher, so their distance stays small; an asymmetric CNN student only matches the teacher on normal data and diverges slightly off it.";
 
 /** Largest dent / bump amplitude, metres (the puck's smallest is 8 mm). */
-export const SUBTLE_MAX_DEPTH = 0.0035;
+export const SUBTLE_MAX_DEPTH = 0.005;
+/** Smallest dent / bump amplitude, metres (v1: 2 mm; raised in v2, docs/testbeds.md "Difficulty adjustments"). */
+export const SUBTLE_MIN_DEPTH = 0.0035;
 /** Largest colour shift of `tint`, grey levels (Euclidean over RGB). */
 export const SUBTLE_MAX_TINT = 18;
 
@@ -56,8 +59,8 @@ export function renderSubtle(rng: Rng, size: number, defect: SubtleDefect | null
   // the defect: centre on the flat top, well inside the rim
   const dr = s.radius * Math.sqrt(rng.uniform(0, 1)) * 0.55, da = rng.uniform(0, 2 * Math.PI);
   const dcy = s.cy + dr * Math.sin(da), dcx = s.cx + dr * Math.cos(da);
-  const radius = (defect === "shallow_dent" || defect === "shallow_bump" || defect === "tint" ? rng.uniform(10, 14) : rng.uniform(12, 16)) * px;
-  const amp = rng.uniform(0.002, SUBTLE_MAX_DEPTH) * (defect === "shallow_bump" ? -1 : 1);
+  const radius = (defect === "shallow_dent" || defect === "shallow_bump" ? rng.uniform(14, 18) : defect === "tint" ? rng.uniform(10, 14) : rng.uniform(12, 16)) * px;
+  const amp = rng.uniform(SUBTLE_MIN_DEPTH, SUBTLE_MAX_DEPTH) * (defect === "shallow_bump" ? -1 : 1);
   const ringFactor = rng.uniform(1.5, 1.8);
   const speckle = rng.uniform(7, 9);
   const tintAngle = rng.uniform(0, 2 * Math.PI), tintLen = rng.uniform(12, SUBTLE_MAX_TINT);

@@ -64,7 +64,7 @@ export const TESTBEDS: Record<TestbedName, Testbed> = {
   },
   fgmask: {
     name: "fgmask",
-    generator: "ast-lab-testbed-fgmask-v1",
+    generator: "ast-lab-testbed-fgmask-v2",
     hypothesis: FGMASK_HYPOTHESIS,
     why: FGMASK_WHY,
     modes: ["depth", "combi"],
@@ -74,7 +74,7 @@ export const TESTBEDS: Record<TestbedName, Testbed> = {
   },
   subtle: {
     name: "subtle",
-    generator: "ast-lab-testbed-subtle-v1",
+    generator: "ast-lab-testbed-subtle-v2",
     hypothesis: SUBTLE_HYPOTHESIS,
     why: SUBTLE_WHY,
     modes: ["depth", "rgb", "combi"],

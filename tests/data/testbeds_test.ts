@@ -9,7 +9,7 @@ import { generateDataset } from "../../lib/data/synthetic.ts";
 import { generateTestbed, TESTBED_NAMES, TESTBEDS } from "../../lib/data/testbeds.ts";
 import { POSENC_SLOTS } from "../../lib/data/testbed_posenc.ts";
 import { CLUTTER_MAX_HEIGHT } from "../../lib/data/testbed_fgmask.ts";
-import { SUBTLE_MAX_DEPTH } from "../../lib/data/testbed_subtle.ts";
+import { SUBTLE_MAX_DEPTH, SUBTLE_MIN_DEPTH } from "../../lib/data/testbed_subtle.ts";
 import { openAnyDataset } from "../../lib/data/open.ts";
 import type { MvtecDataset, Sample } from "../../lib/data/mvtec.ts";
 import { readImage } from "../../lib/io/images.ts";
@@ -222,6 +222,7 @@ Deno.test("testbeds: fgmask's background varies per image yet the official foreg
     const ds = await openAnyDataset(dir, "fgmask") as MvtecDataset;
     const c = size / 2;
     let worstObject = 1, worstBackground = 0, withClutter = 0;
+    const defectAreas: Record<string, number[]> = {};
     const missingFractions: number[] = [], cornerDepths: number[] = [];
     const all = [...ds.train, ...ds.validation, ...ds.test];
     for (const s of all) {
@@ -256,14 +257,19 @@ Deno.test("testbeds: fgmask's background varies per image yet the official foreg
           if (Math.hypot(Math.floor(k / size) + 0.5 - c, (k % size) + 0.5 - c) > 0.22 * size) far++;
         }
         assert(n >= 20 && onFg >= 0.95 * n && far === 0, `${s.maskPath}: defect not on the object (${onFg}/${n} foreground, ${far} outside)`);
+        (defectAreas[s.defectType] ??= []).push(n);
       }
     }
     const spread = (xs: number[]) => Math.max(...xs) - Math.min(...xs);
     console.log(
       `fgmask: object kept >= ${(100 * worstObject).toFixed(1)} %, background kept <= ${(100 * worstBackground).toFixed(2)} %; ` +
         `background missing points ${(100 * Math.min(...missingFractions)).toFixed(1)}-${(100 * Math.max(...missingFractions)).toFixed(1)} %; ` +
-        `top-left depth spread ${(1000 * spread(cornerDepths)).toFixed(1)} mm; ${withClutter}/${all.length} images with clutter/warp above 1.2 mm`,
+        `top-left depth spread ${(1000 * spread(cornerDepths)).toFixed(1)} mm; ${withClutter}/${all.length} images with clutter/warp above 1.2 mm; ` +
+        `defect areas (px) ${Object.entries(defectAreas).map(([t, a]) => `${t} ${Math.min(...a)}-${Math.max(...a)}`).join(", ")}`,
     );
+    // v2 (docs/testbeds.md "Difficulty adjustments"): dents, bumps and stains 10-13 px in radius (v1: 6-10)
+    const smallest = (t: string) => Math.min(...defectAreas[t]);
+    assert(smallest("color") > Math.PI * 9.5 ** 2 && smallest("dent") > 150 && smallest("bump") > 150, "dents, bumps and stains cover about a feature-map cell or more");
     assert(worstObject > 0.98, "the object is foreground");
     assert(worstBackground < 0.01, "the background is (almost) never foreground");
     assert(Math.max(...missingFractions) > 2 * Math.min(...missingFractions) + 0.005, "the amount of missing points varies per image");
@@ -349,9 +355,10 @@ Deno.test("testbeds: subtle defects are small next to the puck's (depth a few mm
     console.log(
       `subtle vs puck: dent/bump depth ${fmt(sDepth)} mm vs ${fmt(pDepth)} mm; colour shift ${fmt(sColor)} vs ${fmt(pColor)} grey levels; speckle std ratio ${fmt(sSpeckle)}`,
     );
-    assert(Math.max(...sDepth) <= SUBTLE_MAX_DEPTH * 1000 + 0.5 && Math.min(...sDepth) >= 1.5, "subtle dents/bumps: a few mm");
+    assert(Math.max(...sDepth) <= SUBTLE_MAX_DEPTH * 1000 + 0.5 && Math.min(...sDepth) >= SUBTLE_MIN_DEPTH * 1000 - 0.7, "subtle dents/bumps: 3.5-5 mm");
     assert(Math.min(...pDepth) >= 7, "the puck's dents/bumps are large");
-    assert(Math.max(...sDepth) < 0.5 * Math.min(...pDepth), "at most half the puck's smallest");
+    // v2 (docs/testbeds.md "Difficulty adjustments"): 3.5-5 mm instead of 2-3.5, still well below the puck's
+    assert(Math.max(...sDepth) < 0.7 * Math.min(...pDepth), "at most ~2/3 of the puck's smallest");
     assert(Math.max(...sColor) < 25 && Math.min(...sColor) > 8, "tint: a slight colour shift");
     assert(Math.min(...pColor) > 3 * Math.max(...sColor), "the puck's stain is far stronger");
     assert(Math.min(...sSpeckle) > 1.3 && Math.max(...sSpeckle) < 4, "speckle: a moderate increase of the noise");
