@@ -54,7 +54,7 @@ export interface AstConfig {
      * The flow's fixed channel permutations. "reference": block k's is numpy's legacy
      * `np.random.seed(k); np.random.permutation(C)`, the same for every run, exactly as the official
      * code (and the conformance fixture); "seeded": drawn from the run's seed (runs before the
-     * calibration of docs/CALIBRATION.md did this), which adds seed-to-seed variance the
+     * calibration in tools/calibration/README.md did this), which adds seed-to-seed variance the
      * reference does not have. A symmetric (flow) student uses the same setting.
      */
     permutations: FlowPermutations;
