@@ -6,8 +6,11 @@
  * for both; seeds resampled independently per implementation), and writes it all as JSON.
  *
  *   deno run -A tools/calibration/compare.ts --official DIR --ours DIR [--out FILE.json]
- *        [--resamples 2000] [--seed 0] [--bins 1000] [--label NAME]
+ *        [--resamples 2000] [--seed 0] [--bins 1000] [--label NAME] [--name-a official --name-b ours]
  *
+ * Either folder may hold runs of either kind (e.g. ours before and after a fix: --official
+ * ours-after --ours ours-before --name-a after --name-b before); the difference is always the
+ * first minus the second.
  * --ours DIR: sub-folders that are runs of `deno task ast run` (metrics.json, scores.parquet,
  * maps.safetensors). --official DIR: sub-folders written by tools/calibration/official_driver.py
  * (scores.json, maps.safetensors with the maps and the official ground truth). Images are matched
@@ -148,12 +151,20 @@ function labelsOf(gt: Float32Array): Uint8Array {
   return Uint8Array.from(gt, (v) => (v > 0 ? 1 : 0));
 }
 
+/** Runs of either kind in the sub-folders of `root`: official_driver.py output or our run folders. */
+async function loadAny(root: string): Promise<Run[]> {
+  const runs = [...(await loadOfficial(root)), ...(await loadOurs(root))];
+  return runs.sort((x, y) => x.seed - y.seed);
+}
+
 export async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
       official: { type: "string" },
       ours: { type: "string" },
+      "name-a": { type: "string", default: "official" },
+      "name-b": { type: "string", default: "ours" },
       out: { type: "string" },
       label: { type: "string", default: "calibration" },
       resamples: { type: "string", default: "2000" },
@@ -162,68 +173,90 @@ export async function main(args: string[]): Promise<number> {
     },
   });
   if (!values.official || !values.ours) {
-    console.error("usage: deno run -A tools/calibration/compare.ts --official DIR --ours DIR [--out FILE] [--label NAME] [--resamples N] [--seed N] [--bins N]");
+    console.error(
+      "usage: deno run -A tools/calibration/compare.ts --official DIR --ours DIR [--name-a official --name-b ours] [--out FILE] [--label NAME] [--resamples N] [--seed N] [--bins N]",
+    );
     return 2;
   }
   const resamples = Number(values.resamples), bootSeed = Number(values.seed), bins = Number(values.bins);
-  const official = await loadOfficial(values.official);
-  const ours = await loadOurs(values.ours);
-  if (!official.length || !ours.length) throw new Error(`need runs of both: ${official.length} official, ${ours.length} ours`);
-  const keys = [...official[0].keys].sort();
-  const labels = reorder(official[0], keys, official[0].labels);
-  for (const r of [...official, ...ours]) {
+  const nameA = values["name-a"]!, nameB = values["name-b"]!;
+  // A (--official) and B (--ours); either folder may hold runs of either kind (e.g. ours before
+  // and after a fix), the difference is always A - B.
+  const A = await loadAny(values.official);
+  const B = await loadAny(values.ours);
+  if (!A.length || !B.length) throw new Error(`need runs in both folders: ${A.length} in ${values.official}, ${B.length} in ${values.ours}`);
+  const all = [...A, ...B];
+  const group = new Map<Run, string>([...A.map((r) => [r, nameA] as [Run, string]), ...B.map((r) => [r, nameB] as [Run, string])]);
+  const keys = [...A[0].keys].sort();
+  const labels = reorder(A[0], keys, A[0].labels);
+  for (const r of all) {
+    if (r.keys.length !== keys.length) throw new Error(`${r.dir}: ${r.keys.length} test images, ${A[0].dir} has ${keys.length}`);
     const l = reorder(r, keys, r.labels).map((v) => (v ? 1 : 0));
-    if (l.some((v, i) => v !== labels[i])) throw new Error(`${r.dir}: labels differ from ${official[0].dir}`);
-    if (r.keys.length !== keys.length) throw new Error(`${r.dir}: ${r.keys.length} test images, ${official[0].dir} has ${keys.length}`);
+    if (l.some((v, i) => v !== labels[i])) throw new Error(`${r.dir}: labels differ from ${A[0].dir}`);
   }
 
   // Image AUROC per run on a weighted image resample (common key order).
   const scoresOf = (r: Run, which: "scoreMax" | "scoreMean") => reorder(r, keys, r[which]);
   const image = (which: "scoreMax" | "scoreMean") => {
-    const a = official.map((r) => scoresOf(r, which)), b = ours.map((r) => scoresOf(r, which));
+    const a = A.map((r) => scoresOf(r, which)), b = B.map((r) => scoresOf(r, which));
     return bootstrapDifference(labels, a.length, b.length, (k, w) => weightedAuroc(a[k], labels, w), (k, w) => weightedAuroc(b[k], labels, w), {
       resamples,
       seed: bootSeed,
     });
   };
 
-  // Pixel AUROC: both implementations' maps against the same ground truth, each of the two
-  // binarisations (official: bilinear resize then > 0; ours so far: > 0.5).
-  const withMaps = official.every((r) => r.maps && r.gt) && ours.every((r) => r.maps);
+  // Pixel AUROC: every run's maps against the same ground truth, each of two binarisations of the
+  // bilinearly resized mask: "official" (> 0, the official evaluation, and ours since the
+  // calibration) and "half" (> 0.5, ours before it). From the mask files when a run of ours
+  // names them, else the official driver's saved ground truth ("official" only).
+  const withMaps = all.every((r) => r.maps);
   let pixel: Record<string, unknown> | null = null;
   const pixelPerRun = new Map<Run, Record<string, number>>();
   if (withMaps) {
-    const side = official[0].side;
-    const gtOfficial = reorderMaps(official[0], keys, official[0].gt!);
-    const maskPaths = reorder(ours[0], keys, ours[0].maskPaths!);
+    const side = A[0].side;
+    const withPaths = all.find((r) => r.maskPaths);
+    const withGt = all.find((r) => r.gt);
     const gtFromFiles = async (threshold: number) => {
+      const maskPaths = reorder(withPaths!, keys, withPaths!.maskPaths!);
       const out = new Float32Array(keys.length * side * side);
       for (let i = 0; i < keys.length; i++) out.set(await readGroundTruth(maskPaths[i], side, threshold), i * side * side);
       return out;
     };
-    const gt0 = await gtFromFiles(0), gt05 = await gtFromFiles(0.5);
-    let agree = 0;
-    for (let k = 0; k < gt0.length; k++) if ((gt0[k] > 0) === (gtOfficial[k] > 0)) agree++;
-    const lab = { official: labelsOf(gtOfficial), ours: labelsOf(gt05) };
-    const hist: Record<string, { a: PixelHistograms[]; b: PixelHistograms[] }> = { official: { a: [], b: [] }, ours: { a: [], b: [] } };
-    for (const r of [...official, ...ours]) {
+    const gts: Record<string, Uint8Array> = {};
+    let agreement: number | null = null;
+    if (withPaths) {
+      const gt0 = await gtFromFiles(0);
+      gts.official = labelsOf(gt0);
+      gts.half = labelsOf(await gtFromFiles(0.5));
+      if (withGt) {
+        const g = labelsOf(reorderMaps(withGt, keys, withGt.gt!));
+        let same = 0;
+        for (let k = 0; k < g.length; k++) if (g[k] === gts.official[k]) same++;
+        agreement = same / g.length;
+      }
+    } else if (withGt) {
+      gts.official = labelsOf(reorderMaps(withGt, keys, withGt.gt!));
+    }
+    const hist: Record<string, { a: PixelHistograms[]; b: PixelHistograms[] }> = {};
+    for (const g of Object.keys(gts)) hist[g] = { a: [], b: [] };
+    for (const r of all) {
       const maps = reorderMaps(r, keys, r.maps!);
       const row: Record<string, number> = {};
-      for (const g of ["official", "ours"] as const) {
-        row[`pixel_auroc_gt_${g}`] = auroc(maps, lab[g]);
-        hist[g][r.implementation === "official" ? "a" : "b"].push(pixelHistograms(maps, Float32Array.from(lab[g]), keys.length, bins));
+      for (const g of Object.keys(gts)) {
+        row[`pixel_auroc_gt_${g}`] = auroc(maps, gts[g]);
+        hist[g][group.get(r) === nameA && A.includes(r) ? "a" : "b"].push(pixelHistograms(maps, Float32Array.from(gts[g]), keys.length, bins));
       }
       pixelPerRun.set(r, row);
     }
-    const diff = (g: "official" | "ours") => {
+    const diff = (g: string) => {
       const h = hist[g];
       const res = bootstrapDifference(labels, h.a.length, h.b.length, (k, w) => histogramAuroc(h.a[k], w), (k, w) => histogramAuroc(h.b[k], w), {
         resamples,
         seed: bootSeed,
       });
-      // point estimates from the exact AUROCs
-      const ex = (impl: "official" | "ours") => meanSd([...pixelPerRun].filter(([r]) => r.implementation === impl).map(([, v]) => v[`pixel_auroc_gt_${g}`])).mean;
-      const shift = ex("official") - ex("ours") - res.difference.estimate;
+      // point estimates from the exact AUROCs; the binned replicates shifted by the binning offset
+      const ex = (runs: Run[]) => meanSd(runs.map((r) => pixelPerRun.get(r)![`pixel_auroc_gt_${g}`])).mean;
+      const shift = ex(A) - ex(B) - res.difference.estimate;
       for (const iv of [res.difference, res.difference_seeds_only, res.difference_images_only]) {
         iv.estimate += shift;
         iv.lo += shift;
@@ -233,42 +266,51 @@ export async function main(args: string[]): Promise<number> {
       return res;
     };
     pixel = {
-      ground_truth_note: "official: mask bilinear-resized to the map side, then > 0 (its DefectDataset); ours: > 0.5",
-      gt_official_vs_mask_files_gt0_agreement: agree / gt0.length,
-      gt_pixels_positive: { official: lab.official.reduce((s, v) => s + v, 0), ours: lab.ours.reduce((s, v) => s + v, 0) },
+      ground_truth_note: "gt_official: mask bilinear-resized to the map side, then > 0 (the official DefectDataset; ours since the calibration); gt_half: > 0.5 (ours before it)",
+      gt_official_from_files_vs_official_driver_agreement: agreement,
+      gt_pixels_positive: Object.fromEntries(Object.entries(gts).map(([g, l]) => [g, l.reduce((s, v) => s + v, 0)])),
       bins,
-      gt_official: diff("official"),
-      gt_ours: diff("ours"),
+      ...Object.fromEntries(Object.keys(gts).map((g) => [`gt_${g}`, diff(g)])),
     };
   }
 
-  const perRun = [...official, ...ours].sort((x, y) => (x.implementation < y.implementation ? -1 : x.implementation > y.implementation ? 1 : x.seed - y.seed))
-    .map((r) => ({
-      implementation: r.implementation,
-      seed: r.seed,
-      dir: r.dir,
-      ...r.reported,
-      ...(pixelPerRun.get(r) ?? {}),
-      seconds: r.seconds,
-    }));
-  const summary = (impl: "official" | "ours") => {
-    const rows = perRun.filter((r) => r.implementation === impl) as Record<string, number | string | null>[];
+  const rowOf = (r: Run) => ({
+    implementation: group.get(r)!,
+    kind: r.implementation,
+    seed: r.seed,
+    dir: r.dir,
+    ...r.reported,
+    ...(pixelPerRun.get(r) ?? {}),
+    seconds: r.seconds,
+  });
+  const perRun = [...A.map(rowOf), ...B.map(rowOf)];
+  const summary = (runs: Run[]) => {
+    const rows = runs.map(rowOf) as unknown as Record<string, number | string | null>[];
     const out: Record<string, unknown> = {};
-    for (const k of ["image_auroc_max", "image_auroc_mean", "pixel_auroc", "pixel_auroc_gt_official", "pixel_auroc_gt_ours", "seconds"]) {
+    for (const k of ["image_auroc_max", "image_auroc_mean", "pixel_auroc", "pixel_auroc_gt_official", "pixel_auroc_gt_half", "seconds"]) {
       if (rows.every((r) => typeof r[k] === "number")) out[k] = meanSd(rows.map((r) => r[k] as number));
     }
     return out;
   };
-  const fmt = (iv: DifferenceResult["difference"]) => `${iv.estimate >= 0 ? "+" : ""}${iv.estimate.toFixed(4)} [${iv.lo.toFixed(4)}, ${iv.hi.toFixed(4)}]${iv.excludes_zero ? " excludes 0" : ""}`;
+  const fmt = (iv: DifferenceResult["difference"]) =>
+    `${iv.estimate >= 0 ? "+" : ""}${iv.estimate.toFixed(4)} [${iv.lo.toFixed(4)}, ${iv.hi.toFixed(4)}]${iv.excludes_zero ? " excludes 0" : ""}`;
   const result = {
     label: values.label,
     created: new Date().toISOString(),
+    a: { name: nameA, folder: values.official },
+    b: { name: nameB, folder: values.ours },
     n_test_images: keys.length,
     n_anomalous: labels.reduce((s, v) => s + v, 0),
-    bootstrap: { resamples, seed: bootSeed, level: 0.95, images: "stratified by label, same draw for both", seeds: "with replacement, independently per implementation" },
+    bootstrap: {
+      resamples,
+      seed: bootSeed,
+      level: 0.95,
+      images: "stratified by label, the same draw for both",
+      seeds: "with replacement, independently per implementation",
+    },
     per_run: perRun,
-    summary: { official: summary("official"), ours: summary("ours") },
-    difference_official_minus_ours: {
+    summary: { [nameA]: summary(A), [nameB]: summary(B) },
+    difference_a_minus_b: {
       image_auroc_max: image("scoreMax"),
       image_auroc_mean: image("scoreMean"),
       ...(pixel ? { pixel } : {}),
@@ -278,24 +320,32 @@ export async function main(args: string[]): Promise<number> {
   await Deno.mkdir(dirname(out), { recursive: true });
   await Deno.writeTextFile(out, JSON.stringify(result, null, 1) + "\n");
 
-  console.log("| implementation | seed | image AUROC max | image AUROC mean | pixel AUROC (reported) | pixel AUROC (official GT) | seconds |");
-  console.log("| --- | --- | --- | --- | --- | --- | --- |");
+  console.log("| implementation | seed | image AUROC max | image AUROC mean | pixel AUROC (reported) | pixel AUROC (GT > 0) | pixel AUROC (GT > 0.5) | seconds |");
+  console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
   for (const r of perRun) {
-    const p = (r as Record<string, unknown>).pixel_auroc_gt_official as number | undefined;
-    console.log(`| ${r.implementation} | ${r.seed} | ${r.image_auroc_max.toFixed(3)} | ${r.image_auroc_mean.toFixed(3)} | ${r.pixel_auroc.toFixed(3)} | ${p !== undefined ? p.toFixed(3) : "-"} | ${r.seconds === null ? "-" : r.seconds.toFixed(0)} |`);
+    const p = (k: string) => {
+      const v = (r as Record<string, unknown>)[k] as number | undefined;
+      return v !== undefined ? v.toFixed(3) : "-";
+    };
+    console.log(
+      `| ${r.implementation} | ${r.seed} | ${r.image_auroc_max.toFixed(3)} | ${r.image_auroc_mean.toFixed(3)} | ${r.pixel_auroc.toFixed(3)} | ${p("pixel_auroc_gt_official")} | ${
+        p("pixel_auroc_gt_half")
+      } | ${r.seconds === null ? "-" : r.seconds.toFixed(0)} |`,
+    );
   }
-  for (const impl of ["official", "ours"] as const) {
-    const s = result.summary[impl] as Record<string, { mean: number; sd: number; n: number }>;
-    console.log(`${impl}: ${Object.entries(s).map(([k, v]) => `${k} ${v.mean.toFixed(4)} +- ${v.sd.toFixed(4)}`).join(", ")} (n=${s.image_auroc_max.n})`);
+  for (const name of [nameA, nameB]) {
+    const s = result.summary[name] as Record<string, { mean: number; sd: number; n: number }>;
+    console.log(`${name}: ${Object.entries(s).map(([k, v]) => `${k} ${v.mean.toFixed(4)} +- ${v.sd.toFixed(4)}`).join(", ")} (n=${s.image_auroc_max.n})`);
   }
-  const d = result.difference_official_minus_ours;
-  console.log(`official - ours, 95% bootstrap (images + seeds):`);
+  const d = result.difference_a_minus_b;
+  console.log(`${nameA} - ${nameB}, 95% bootstrap (images + seeds):`);
   console.log(`  image AUROC max : ${fmt(d.image_auroc_max.difference)}   seeds only ${fmt(d.image_auroc_max.difference_seeds_only)}`);
   console.log(`  image AUROC mean: ${fmt(d.image_auroc_mean.difference)}   seeds only ${fmt(d.image_auroc_mean.difference_seeds_only)}`);
   if (pixel) {
-    const po = pixel.gt_official as DifferenceResult, pu = pixel.gt_ours as DifferenceResult;
-    console.log(`  pixel AUROC (official GT): ${fmt(po.difference)}   seeds only ${fmt(po.difference_seeds_only)}`);
-    console.log(`  pixel AUROC (our GT)     : ${fmt(pu.difference)}`);
+    for (const g of ["official", "half"]) {
+      const iv = pixel[`gt_${g}`] as DifferenceResult | undefined;
+      if (iv) console.log(`  pixel AUROC (GT ${g === "official" ? "> 0" : "> 0.5"}): ${fmt(iv.difference)}   seeds only ${fmt(iv.difference_seeds_only)}`);
+    }
   }
   console.log(`-> ${out}`);
   return 0;
