@@ -15,6 +15,10 @@ export interface AdamConfig {
   weightDecay: number;
 }
 
+/** How a flow's channel permutations are chosen (lib/models/teacher_flow.ts). */
+export type FlowPermutations = "reference" | "seeded";
+export const FLOW_PERMUTATIONS: readonly FlowPermutations[] = ["reference", "seeded"];
+
 export interface AstConfig {
   preset: PresetName;
   mode: Mode;
@@ -40,7 +44,21 @@ export interface AstConfig {
   trainMask: boolean;
   /** foreground mask in the evaluation (3D-AD depth/combi only) */
   evalMask: boolean;
-  teacher: { hidden: number; nBlocks: number; kernelSizes: number[]; clamp: number; epochs: number };
+  teacher: {
+    hidden: number;
+    nBlocks: number;
+    kernelSizes: number[];
+    clamp: number;
+    epochs: number;
+    /**
+     * The flow's fixed channel permutations. "reference": block k's is numpy's legacy
+     * `np.random.seed(k); np.random.permutation(C)`, the same for every run, exactly as the official
+     * code (and the conformance fixture); "seeded": drawn from the run's seed (runs before the
+     * calibration in tools/calibration/README.md did this), which adds seed-to-seed variance the
+     * reference does not have. A symmetric (flow) student uses the same setting.
+     */
+    permutations: FlowPermutations;
+  };
   student: {
     /** "asymmetric" = the paper's CNN; "flow" = symmetric NF student (Table 5) */
     kind: "asymmetric" | "flow";
@@ -70,7 +88,14 @@ export const NULLABLE_FIELDS: ReadonlySet<string> = new Set(["layer", "weights"]
 
 /** Config fields older run folders lack, with the value they meant. */
 export function withDefaults(c: AstConfig): AstConfig {
-  return { ...c, layer: c.layer ?? null, weights: c.weights ?? null, backboneFallback: c.backboneFallback ?? false };
+  return {
+    ...c,
+    layer: c.layer ?? null,
+    weights: c.weights ?? null,
+    backboneFallback: c.backboneFallback ?? false,
+    // Runs recorded before the option existed drew their permutations from the seed.
+    teacher: { ...c.teacher, permutations: c.teacher.permutations ?? "seeded" },
+  };
 }
 
 /** Catch impossible settings before any work starts. */
@@ -93,6 +118,7 @@ export function validateConfig(c: AstConfig): void {
   posInt(c.checkpointEvery, "checkpointEvery");
   if (c.posEncDim % 4 !== 0) bad(`posEncDim must be a multiple of 4, got ${c.posEncDim}`);
   if (!(c.teacher.clamp > 0)) bad(`teacher.clamp must be > 0`);
+  if (!FLOW_PERMUTATIONS.includes(c.teacher.permutations)) bad(`teacher.permutations must be ${FLOW_PERMUTATIONS.join(" or ")}, got '${c.teacher.permutations}'`);
   if (!["asymmetric", "flow"].includes(c.student.kind)) bad(`student.kind must be asymmetric or flow`);
   if (!["student", "teacher-nll"].includes(c.scoring)) bad(`scoring must be student or teacher-nll`);
   if (!(c.adam.lr > 0)) bad(`adam.lr must be > 0`);

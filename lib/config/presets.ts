@@ -25,8 +25,8 @@ function base(mode: Mode, dataset: DatasetLayout): AstConfig {
     evalMask: useMask,
     // Paper: alpha 1.9 / hidden 64 / 72 epochs on MVTec 3D-AD; alpha 3 / hidden 1024 / 240 on MVTec AD.
     teacher: dataset === "mvtec3d"
-      ? { hidden: 64, nBlocks: 4, kernelSizes: [3, 3, 3, 5], clamp: 1.9, epochs: 72 }
-      : { hidden: 1024, nBlocks: 4, kernelSizes: [3, 3, 3, 5], clamp: 3, epochs: 240 },
+      ? { hidden: 64, nBlocks: 4, kernelSizes: [3, 3, 3, 5], clamp: 1.9, epochs: 72, permutations: "reference" }
+      : { hidden: 1024, nBlocks: 4, kernelSizes: [3, 3, 3, 5], clamp: 3, epochs: 240, permutations: "reference" },
     student: { kind: "asymmetric", hidden: 1024, nBlocks: 4, leakySlope: 0.01, epochs: dataset === "mvtec3d" ? 72 : 240 },
     scoring: "student",
     batchSize: 8,

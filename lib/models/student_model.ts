@@ -51,6 +51,7 @@ export function createStudent(cfg: Pick<AstConfig, "posEnc" | "posEncDim" | "tea
       kernelSizes: cfg.teacher.kernelSizes,
       clamp: cfg.teacher.clamp,
       posEncDim,
+      permutations: cfg.teacher.permutations,
     }, seed));
   }
   return new CnnStudent(AsymmetricStudent.create({
@@ -70,5 +71,6 @@ export function createTeacher(cfg: Pick<AstConfig, "posEnc" | "posEncDim" | "tea
     kernelSizes: cfg.teacher.kernelSizes,
     clamp: cfg.teacher.clamp,
     posEncDim: cfg.posEnc ? cfg.posEncDim : 0,
+    permutations: cfg.teacher.permutations,
   }, seed);
 }

@@ -9,7 +9,8 @@ import { ChannelPermutation } from "./flow/channel_permutation.ts";
 import { ConditionalCouplingBlock, type CouplingConfig } from "./flow/coupling_block.ts";
 import { ParameterStore } from "./parameters.ts";
 import { batchPositionalEncoding } from "./positional_encoding.ts";
-import { deriveSeed, mulberry32, permutation } from "../util/random.ts";
+import { deriveSeed, mulberry32, numpyLegacyPermutation, permutation } from "../util/random.ts";
+import type { FlowPermutations } from "../config/ast_config.ts";
 
 export interface FlowConfig {
   /** input channels (features + depth) */
@@ -21,6 +22,11 @@ export interface FlowConfig {
   clamp: number;
   /** 0 disables the positional-encoding condition (Table 7 ablation) */
   posEncDim: number;
+  /**
+   * "reference": block k's permutation is numpy's `np.random.seed(k); np.random.permutation(C)`
+   * whatever the seed, as the official code; "seeded" (default here): drawn from `seed`.
+   */
+  permutations?: FlowPermutations;
 }
 
 export const permName = (k: number) => `net.module_list.${2 + 2 * k}.perm`;
@@ -49,11 +55,13 @@ export class TeacherFlow {
     }
   }
 
-  /** A freshly initialised flow: seeded permutations and PyTorch-default conv initialisation. */
+  /** A freshly initialised flow: fixed or seeded permutations, PyTorch-default conv initialisation. */
   static create(cfg: FlowConfig, seed: number): TeacherFlow {
     const params = new ParameterStore();
     for (let k = 0; k < cfg.nBlocks; k++) {
-      const perm = permutation(cfg.channels, mulberry32(deriveSeed(seed, `perm${k}`)));
+      const perm = cfg.permutations === "reference"
+        ? numpyLegacyPermutation(cfg.channels, k)
+        : permutation(cfg.channels, mulberry32(deriveSeed(seed, `perm${k}`)));
       params.addBuffer(permName(k), tf.tensor1d(perm, "int32"));
       ConditionalCouplingBlock.create(params, couplingPrefix(k), couplingConfig(cfg, k), mulberry32(deriveSeed(seed, `coupling${k}`)));
     }

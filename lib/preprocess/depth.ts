@@ -55,16 +55,18 @@ export function fillGaps(z: Float32Array, h: number, w: number, passes = DEFAULT
   return cur;
 }
 
-/** Mean of the non-zero values in rows [r0,r0+2) x cols [c0,c0+2); NaN when all are zero. */
+/**
+ * Mean of the non-zero values in rows [r0,r0+2) x cols [c0,c0+2); NaN when all are zero. Like
+ * the reference's numpy code: the sum accumulates in float32 (the point map's type), the division
+ * is in float64.
+ */
 function cornerMean(z: Float32Array, w: number, r0: number, c0: number): number {
   let sum = 0, count = 0;
   for (let y = r0; y < r0 + 2; y++) {
     for (let x = c0; x < c0 + 2; x++) {
       const v = z[y * w + x];
-      if (v !== 0) {
-        sum += v;
-        count++;
-      }
+      sum = Math.fround(sum + v);
+      if (v !== 0) count++;
     }
   }
   return count ? sum / count : NaN;
@@ -76,7 +78,7 @@ function cornerMean(z: Float32Array, w: number, r0: number, c0: number): number 
  * A corner window with no valid point (the reference would produce NaN everywhere) takes the
  * mean of the other corners.
  */
-export function backgroundPlane(z: Float32Array, h: number, w: number): Float32Array {
+export function backgroundPlane(z: Float32Array, h: number, w: number): Float64Array {
   const corners = [
     cornerMean(z, w, 0, 0), // top-left
     cornerMean(z, w, 0, w - 2), // top-right
@@ -86,7 +88,9 @@ export function backgroundPlane(z: Float32Array, h: number, w: number): Float32A
   const valid = corners.filter((v) => !Number.isNaN(v));
   const fallback = valid.length ? valid.reduce((a, b) => a + b, 0) / valid.length : 0;
   const [tl, tr, bl, br] = corners.map((v) => (Number.isNaN(v) ? fallback : v));
-  const plane = new Float32Array(h * w);
+  // float64, as the reference's numpy plane: rounded to float32, pixels within ~1e-8 of the
+  // threshold flipped (one pixel in two of the shared puck's 65 point maps did).
+  const plane = new Float64Array(h * w);
   for (let i = 0; i < h; i++) {
     const ti = h > 1 ? i / (h - 1) : 0;
     const left = tl * (1 - ti) + bl * ti;

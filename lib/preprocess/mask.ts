@@ -5,6 +5,13 @@
 import type { DecodedImage } from "../io/images.ts";
 import { binarize, resizeBilinear } from "./resize.ts";
 
+/**
+ * The binarisation of the official evaluation: its dataset resizes the mask bilinearly to the
+ * map side and sets every value > 0 to 1, so a pixel partly covered by a defect is a defect
+ * pixel. Used for the pixel AUROC and AUPRO of a run (lib/run/evaluate.ts).
+ */
+export const EVAL_GT_THRESHOLD = 0;
+
 /** A mask image as binary side x side; null (a good image) gives all zeros. */
 export function groundTruthMask(image: DecodedImage | null, side: number, threshold = 0.5): Float32Array {
   if (image === null) return new Float32Array(side * side);

@@ -12,6 +12,7 @@ import type { AstModel, ImageResults, ScoringInput } from "../models/ast.ts";
 import { mapOutSize } from "../models/scoring.ts";
 import type { Sample } from "../types.ts";
 import { type FeatureSet, groundTruth } from "./inputs.ts";
+import { EVAL_GT_THRESHOLD } from "../preprocess/mask.ts";
 import type { RunFeatures } from "./features.ts";
 
 export interface Evaluation {
@@ -52,7 +53,7 @@ export async function evaluateRun(model: AstModel, features: RunFeatures, datase
   const labels = samples.map((s) => s.label);
   const types = samples.map((s) => s.defectType);
   const gt = hasDefectMasks(dataset) && (dataset.layout === "mvtecad" || samples.some((s) => s.maskPath))
-    ? await groundTruth(samples.map((s) => s.maskPath), outSize)
+    ? await groundTruth(samples.map((s) => s.maskPath), outSize, EVAL_GT_THRESHOLD)
     : null;
   const metrics = computeMetrics(results, labels, types, gt, outSize);
   const validationScores = features.validation ? model.score(scoringInput(features.validation, cfg), cfg.batchSize) : null;

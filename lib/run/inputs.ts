@@ -84,9 +84,12 @@ export async function readGroundTruth(maskPath: string | undefined, side: number
   return groundTruthMask(maskPath === undefined ? null : await readImage(maskPath), side, threshold);
 }
 
-/** Ground-truth masks [N, outSize, outSize] (binary) of test images. */
-export async function groundTruth(maskPaths: (string | undefined)[], outSize: number): Promise<Float32Array> {
+/**
+ * Ground-truth masks [N, outSize, outSize] (binary) of test images; `threshold` after the bilinear
+ * resize (the evaluation passes EVAL_GT_THRESHOLD, the official `> 0`).
+ */
+export async function groundTruth(maskPaths: (string | undefined)[], outSize: number, threshold = 0.5): Promise<Float32Array> {
   const out = new Float32Array(maskPaths.length * outSize * outSize);
-  for (let i = 0; i < maskPaths.length; i++) out.set(await readGroundTruth(maskPaths[i], outSize), i * outSize * outSize);
+  for (let i = 0; i < maskPaths.length; i++) out.set(await readGroundTruth(maskPaths[i], outSize, threshold), i * outSize * outSize);
   return out;
 }

@@ -34,3 +34,51 @@ export function permutation(n: number, rng: () => number): Int32Array {
   }
   return p;
 }
+
+/** MT19937 seeded like numpy's legacy `np.random.seed(int)` (init_genrand); yields uint32. */
+export function mt19937(seed: number): () => number {
+  const mt = new Uint32Array(624);
+  mt[0] = seed >>> 0;
+  for (let i = 1; i < 624; i++) {
+    const prev = mt[i - 1] ^ (mt[i - 1] >>> 30);
+    mt[i] = (Math.imul(1812433253, prev) + i) >>> 0;
+  }
+  let pos = 624;
+  return () => {
+    if (pos >= 624) {
+      for (let k = 0; k < 624; k++) {
+        const y = (mt[k] & 0x80000000) | (mt[(k + 1) % 624] & 0x7fffffff);
+        mt[k] = mt[(k + 397) % 624] ^ (y >>> 1) ^ (y & 1 ? 0x9908b0df : 0);
+      }
+      pos = 0;
+    }
+    let y = mt[pos++];
+    y ^= y >>> 11;
+    y ^= (y << 7) & 0x9d2c5680;
+    y ^= (y << 15) & 0xefc60000;
+    y ^= y >>> 18;
+    return y >>> 0;
+  };
+}
+
+/**
+ * numpy's legacy `np.random.seed(seed); np.random.permutation(n)` (RandomState: Fisher-Yates from
+ * the end, each index drawn by masked rejection sampling of 32-bit MT19937 outputs). The
+ * official AST flow fixes block k's channel permutation this way with seed k, whatever the run.
+ */
+export function numpyLegacyPermutation(n: number, seed: number): Int32Array {
+  const next = mt19937(seed);
+  const p = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    let mask = i;
+    mask |= mask >>> 1;
+    mask |= mask >>> 2;
+    mask |= mask >>> 4;
+    mask |= mask >>> 8;
+    mask |= mask >>> 16;
+    let j: number;
+    do j = (next() & mask) >>> 0; while (j > i);
+    [p[i], p[j]] = [p[j], p[i]];
+  }
+  return p;
+}
