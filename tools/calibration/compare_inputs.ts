@@ -20,7 +20,7 @@ if (!values["official-inputs"] || !values.data || !values.class) {
 }
 const ref = (await readSafetensors(values["official-inputs"])).tensors;
 const keys = [...ref.keys()].filter((k) => k.endsWith(".depth")).map((k) => k.slice(0, -".depth".length)).sort();
-const rows = [];
+const rows: { key: string; depth_max_abs: number; depth_mean_abs: number; depth_max_abs_value: number; fg_max_abs: number; fg_mean_abs: number }[] = [];
 for (const key of keys) {
   const [split, type, file] = key.split("/");
   const xyz = join(values.data, values.class, split, type, "xyz", basename(file).replace(/\.png$/, ".tiff"));
