@@ -40,6 +40,12 @@ export async function main(argv: string[]): Promise<void> {
     }
     return n;
   };
+  // the split sizes both generators take
+  const splitCounts = () => ({
+    train: num("train", values.train),
+    validation: num("validation", values.validation),
+    testGood: num("test-good", values["test-good"]),
+  });
   const t0 = performance.now();
   const report = (r: { generated: boolean; classDir: string }) => {
     const secs = ((performance.now() - t0) / 1000).toFixed(1);
@@ -71,12 +77,7 @@ export async function main(argv: string[]): Promise<void> {
         name,
         seed: num("seed", values.seed),
         size: num("size", values.size),
-        counts: {
-          train: num("train", values.train),
-          validation: num("validation", values.validation),
-          testGood: num("test-good", values["test-good"]),
-          defects: tbDefects,
-        },
+        counts: { ...splitCounts(), defects: tbDefects },
         force: values.force,
       }),
     );
@@ -96,12 +97,7 @@ export async function main(argv: string[]): Promise<void> {
     className: values.class,
     seed: num("seed", values.seed),
     size: num("size", values.size),
-    counts: {
-      train: num("train", values.train),
-      validation: num("validation", values.validation),
-      testGood: num("test-good", values["test-good"]),
-      defects,
-    },
+    counts: { ...splitCounts(), defects },
     force: values.force,
   });
   report(result);

@@ -110,7 +110,7 @@ export class Rng {
 // ---------------------------------------------------------------------------------------------
 // Scene
 
-interface Scene {
+export interface Scene {
   size: number;
   /** Table: depth at the image centre (m) and tilt across the whole image (m). */
   tableZ: number;
@@ -127,7 +127,8 @@ interface Scene {
   ringPhase: number;
 }
 
-function randomScene(rng: Rng, size: number): Scene {
+/** The puck scene: table, tilt, puck place, size, height, colours (the testbeds reuse it). */
+export function randomScene(rng: Rng, size: number): Scene {
   return {
     size,
     tableZ: rng.uniform(0.595, 0.605),

@@ -21,7 +21,7 @@
  * which is what AST scores.
  */
 import { Canvas, cosineCap, smoothstep } from "./testbed_canvas.ts";
-import type { RenderedSample, Rng } from "./synthetic.ts";
+import { randomScene, type RenderedSample, type Rng } from "./synthetic.ts";
 
 export const SUBTLE_DEFECT_TYPES = ["shallow_dent", "shallow_bump", "rings", "speckle", "tint"] as const;
 export type SubtleDefect = typeof SUBTLE_DEFECT_TYPES[number];
@@ -43,19 +43,7 @@ export function renderSubtle(rng: Rng, size: number, defect: SubtleDefect | null
   const px = size / 200, mmPerPx = 200 / size;
   const cv = new Canvas(size);
   // the puck scene of synthetic.ts (same ranges)
-  const s = {
-    tableZ: rng.uniform(0.595, 0.605),
-    tiltRows: rng.uniform(0.006, 0.012),
-    tiltCols: rng.uniform(-0.004, 0.004),
-    cy: size / 2 + rng.uniform(-0.02, 0.02) * size,
-    cx: size / 2 + rng.uniform(-0.02, 0.02) * size,
-    radius: size * rng.uniform(0.29, 0.31),
-    height: rng.uniform(0.024, 0.026),
-    rim: Math.max(2, size * 0.015),
-    puckColor: [150 + rng.uniform(-6, 6), 62 + rng.uniform(-4, 4), 42 + rng.uniform(-4, 4)],
-    tableColor: [92 + rng.uniform(-4, 4), 94 + rng.uniform(-4, 4), 100 + rng.uniform(-4, 4)],
-    ringPhase: rng.uniform(0, 2 * Math.PI),
-  };
+  const s = randomScene(rng, size);
   // the defect: centre on the flat top, well inside the rim
   const dr = s.radius * Math.sqrt(rng.uniform(0, 1)) * 0.55, da = rng.uniform(0, 2 * Math.PI);
   const dcy = s.cy + dr * Math.sin(da), dcx = s.cx + dr * Math.cos(da);

@@ -1,34 +1,15 @@
 /** The seeded synthetic MVTec 3D-AD generator: determinism, skip/regenerate, readability. */
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { generateDataset, mulberry32 } from "../../lib/data/synthetic.ts";
 import { openDataset } from "../../lib/data/mvtec.ts";
 import { loadDepth, loadMask } from "../_inputs.ts";
 import { readImage } from "../../lib/io/images.ts";
 import { assert, assertEquals, assertRejects } from "../assert.ts";
+import { allFiles, withTemp as withTempIn } from "./_files.ts";
 
 const SMALL = { train: 3, validation: 1, testGood: 2, defects: { dent: 2, bump: 1, hole: 1, crack: 2, color: 1 } };
 
-async function allFiles(dir: string): Promise<Map<string, Uint8Array>> {
-  const out = new Map<string, Uint8Array>();
-  const walk = async (d: string) => {
-    for await (const e of Deno.readDir(d)) {
-      const p = join(d, e.name);
-      if (e.isDirectory) await walk(p);
-      else out.set(relative(dir, p), await Deno.readFile(p));
-    }
-  };
-  await walk(dir);
-  return out;
-}
-
-async function withTemp(fn: (dir: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "ast_synth_test_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withTemp = (fn: (dir: string) => Promise<void>) => withTempIn(fn, "ast_synth_test_");
 
 Deno.test("synthetic: mulberry32 is deterministic and roughly uniform", () => {
   const a = mulberry32(42), b = mulberry32(42);

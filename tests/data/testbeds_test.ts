@@ -4,7 +4,7 @@
  * fgmask: the repo's own foreground mask keeps the object and drops the varying background;
  * subtle: defect amplitudes are small next to the puck's.
  */
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { generateDataset } from "../../lib/data/synthetic.ts";
 import { generateTestbed, TESTBED_NAMES, TESTBEDS } from "../../lib/data/testbeds.ts";
 import { POSENC_SLOTS } from "../../lib/data/testbed_posenc.ts";
@@ -17,28 +17,9 @@ import { readXyzTiff } from "../../lib/io/tiff.ts";
 import { backgroundPlane } from "../../lib/preprocess/depth.ts";
 import { loadDepth, loadMask } from "../_inputs.ts";
 import { assert, assertEquals, assertRejects } from "../assert.ts";
+import { allFiles, withTemp as withTempIn } from "./_files.ts";
 
-async function allFiles(dir: string): Promise<Map<string, Uint8Array>> {
-  const out = new Map<string, Uint8Array>();
-  const walk = async (d: string) => {
-    for await (const e of Deno.readDir(d)) {
-      const p = join(d, e.name);
-      if (e.isDirectory) await walk(p);
-      else out.set(relative(dir, p), await Deno.readFile(p));
-    }
-  };
-  await walk(dir);
-  return out;
-}
-
-async function withTemp(fn: (dir: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "ast_testbeds_test_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withTemp = (fn: (dir: string) => Promise<void>) => withTempIn(fn, "ast_testbeds_test_");
 
 async function zOf(sample: Sample): Promise<{ z: Float32Array; size: number }> {
   const map = await readXyzTiff(sample.xyzPath!);

@@ -1,0 +1,26 @@
+/** File helpers for the generator tests: every file under a folder, a temp folder removed afterwards. */
+import { join, relative } from "node:path";
+
+/** Every file below `dir`, by relative path, with its bytes. */
+export async function allFiles(dir: string): Promise<Map<string, Uint8Array>> {
+  const out = new Map<string, Uint8Array>();
+  const walk = async (d: string) => {
+    for await (const e of Deno.readDir(d)) {
+      const p = join(d, e.name);
+      if (e.isDirectory) await walk(p);
+      else out.set(relative(dir, p), await Deno.readFile(p));
+    }
+  };
+  await walk(dir);
+  return out;
+}
+
+/** Runs `fn` with a fresh temp folder, removed afterwards. */
+export async function withTemp(fn: (dir: string) => Promise<void>, prefix = "ast_test_") {
+  const dir = await Deno.makeTempDir({ prefix });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
