@@ -65,7 +65,8 @@ export function paperComparison(runs: pl.DataFrame, o: PaperComparisonOptions): 
   const paper = loadPaperNumbers();
   const toVariant = o.paperVariant ?? paperVariantName;
   const ourClasses = new Map<string, Set<string>>();
-  const keepReplicates = o.bootstrap !== false;
+  // replicates exist for image AUROC only (pixel scores of one image are not independent)
+  const keepReplicates = o.bootstrap !== false && metric === "image_auroc";
   const table = compareWithPaper(runs, {
     ours: DEFAULT_OURS[method][metric],
     bootstrap: o.bootstrap === false ? false : { resamples: o.bootstrap?.resamples ?? 1000, seed: o.bootstrap?.seed ?? 0 },

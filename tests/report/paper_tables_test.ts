@@ -45,3 +45,12 @@ Deno.test("paperComparison: synthetic and own classes show ours alone; paper cla
   assertEquals(shown, ["carpet", "grid", "mean_textures", "mean", "puck", "tile"]);
   assert(/±/.test(String(displayComparison(t)[0]["ours ± seed sd"])));
 });
+
+Deno.test("paperComparison: pixel AUROC (no bootstrap replicates exist) gives a table, ours alone where the paper has no class number", () => {
+  // Table 4 reports pixel AUROC as means only: a class row has no paper number
+  const df = runs([{ cls: "grid", layout: "mvtecad", auroc: [0.9, 0.95] }, { cls: "puck", layout: "mvtec3d", auroc: [0.8, 0.85] }]);
+  const t = paperComparison(df.withColumn(df.getColumn("image_auroc_max").alias("pixel_auroc")), { table: "4", metric: "pixel_auroc" });
+  assertEquals(t.getColumn("class").toArray().sort(), ["grid", "puck"]);
+  assertEquals(t.getColumn("paper").toArray(), [null, null]);
+  assert(!t.columns.includes("boot"));
+});
