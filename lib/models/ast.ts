@@ -84,16 +84,17 @@ export class AstModel {
    */
   distanceMap(x: tf.Tensor4D, mask: tf.Tensor4D | null, teacherOnly = false): tf.Tensor3D {
     const { z, logDet } = this.teacher.forward(x, this.pe);
-    return this.student && !teacherOnly
-      ? studentDistancePerPixel(z, this.student.predict(x, this.pe, false).out, mask)
-      : flowNllPerPixel(z, logDet, mask);
+    if (this.student && !teacherOnly) return studentDistancePerPixel(z, this.student.predict(x, this.pe, false).out, mask);
+    return mask ? backgroundAtForegroundMin(flowNllPerPixel(z, logDet, null), mask) : flowNllPerPixel(z, logDet, null);
   }
 
   /** Anomaly maps (upsampled to outSize) and image scores of one batch. */
   scoreBatch(x: tf.Tensor4D, mask: tf.Tensor4D | null, outSize: number, teacherOnly = false): ImageScores {
     return tf.tidy(() => {
       const dist = this.distanceMap(x, mask, teacherOnly);
-      const { anomalyMap, scoreMax, scoreMean } = imageScores(dist, mask ? tf.squeeze(mask, [3]) as tf.Tensor3D : null, outSize);
+      // the NLL map has the mask applied already (its background filled, not zeroed: see below)
+      const nll = !this.student || teacherOnly;
+      const { anomalyMap, scoreMax, scoreMean } = imageScores(dist, mask && !nll ? tf.squeeze(mask, [3]) as tf.Tensor3D : null, outSize);
       return { anomalyMap, scoreMax, scoreMean };
     });
   }
@@ -140,4 +141,20 @@ export class AstModel {
     this.student?.dispose();
     this.pe?.dispose();
   }
+}
+
+/**
+ * The teacher's NLL per pixel with the foreground mask applied for scoring. The NLL can be
+ * negative, so multiplying it by a zero mask (as the distance is) would make the background
+ * outrank the object and tie every image's maximum at 0. Outside the foreground (mask 0) each
+ * image takes its lowest foreground NLL instead: the background never raises a score. An image
+ * without foreground keeps zeros, as before.
+ */
+export function backgroundAtForegroundMin(nll: tf.Tensor3D, mask: tf.Tensor4D): tf.Tensor3D {
+  return tf.tidy(() => {
+    const fg = tf.greater(tf.squeeze(mask, [3]), 0);
+    const lowest = tf.min(tf.where(fg, nll, tf.fill(nll.shape, Number.POSITIVE_INFINITY)), [1, 2], true);
+    const fill = tf.where(tf.isInf(lowest), tf.zerosLike(lowest), lowest);
+    return tf.where(fg, nll, tf.broadcastTo(fill, nll.shape)) as tf.Tensor3D;
+  });
 }
