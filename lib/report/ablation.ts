@@ -322,7 +322,8 @@ export function differenceChart(rows: AblationRow[], title = "Paired difference 
     $schema: VEGA_LITE_SCHEMA,
     title: titleOf(title, "mean over seeds of AUROC(variant) − AUROC(AST), 95% paired bootstrap interval (test images × seeds)"),
     data: { values },
-    facet: { row: { field: "panel", type: "nominal", title: null, header: { labelAngle: 0, labelAlign: "left", labelFontSize: 12 } } },
+    // panels in the table's order (dataset, then mode), not alphabetical
+    facet: { row: { field: "panel", type: "nominal", title: null, sort: [...new Set(values.map((v) => v.panel))], header: { labelAngle: 0, labelAlign: "left", labelFontSize: 12 } } },
     spec: {
       width: 360,
       layer: [
