@@ -12,3 +12,4 @@ export { argsortDescending } from "./sort.ts";
 export { computeMetrics, type Metrics, type ScoredImages } from "./run_metrics.ts";
 export { chooseThreshold, evaluateThreshold, parseThresholdRule, type Threshold, type ThresholdReport, type ThresholdRule } from "./threshold.ts";
 export { type PairedBootstrapOptions, type PairedDifference, pairedAurocDifference, type PairedSeed, seedStd } from "./paired_difference.ts";
+export { stratifiedImageWeights, weightedAuroc, weightedAurocSorted } from "./weighted_auroc.ts";

@@ -13,6 +13,7 @@ import { checkPaired } from "./binary_counts.ts";
 import { isPositiveLabel } from "./labels.ts";
 import { percentileInterval } from "./bootstrap.ts";
 import { mulberry32 } from "../util/random.ts";
+import { stratifiedImageWeights, weightedAurocSorted } from "./weighted_auroc.ts";
 
 /** One seed's scores of the same test images (same order) under the reference and the variant. */
 export interface PairedSeed {
@@ -40,31 +41,6 @@ export interface PairedBootstrapOptions {
   alpha?: number;
 }
 
-/**
- * AUROC of scores where image i counts `weight[i]` times (a bootstrap draw), from a precomputed
- * descending order: Mann-Whitney in pair counts, ties as 1/2, as `auroc` computes it.
- */
-function weightedAuroc(scores: ArrayLike<number>, order: Uint32Array, positive: Uint8Array, weight: Float64Array, nPos: number, nNeg: number): number {
-  let positivesAbove = 0, winning = 0;
-  let k = 0;
-  const n = order.length;
-  while (k < n) {
-    // one group of tied scores
-    let pos = 0, neg = 0, j = k;
-    const v = scores[order[k]];
-    while (j < n && scores[order[j]] === v) {
-      const i = order[j];
-      if (positive[i]) pos += weight[i];
-      else neg += weight[i];
-      j++;
-    }
-    winning += neg * (positivesAbove + pos / 2);
-    positivesAbove += pos;
-    k = j;
-  }
-  return winning / (nPos * nNeg);
-}
-
 /** The paired difference and its two-way bootstrap interval (see the module doc). */
 export function pairedAurocDifference(
   labels: ArrayLike<number>,
@@ -75,14 +51,9 @@ export function pairedAurocDifference(
   if (!Number.isInteger(resamples) || resamples < 1) throw new Error(`resamples must be an integer >= 1, got ${resamples}`);
   const n = labels.length;
   const positive = new Uint8Array(n);
-  const posIdx: number[] = [], negIdx: number[] = [];
-  for (let i = 0; i < n; i++) {
-    positive[i] = isPositiveLabel(labels[i], "labels", i) ? 1 : 0;
-    (positive[i] ? posIdx : negIdx).push(i);
-  }
-  if (!posIdx.length || !negIdx.length) {
-    throw new Error(`paired AUROC difference needs both classes (${posIdx.length} anomalous, ${negIdx.length} normal test images)`);
-  }
+  for (let i = 0; i < n; i++) positive[i] = isPositiveLabel(labels[i], "labels", i) ? 1 : 0;
+  const nPos = positive.reduce((a, b) => a + b, 0), nNeg = n - nPos;
+  if (!nPos || !nNeg) throw new Error(`paired AUROC difference needs both classes (${nPos} anomalous, ${nNeg} normal test images)`);
   const series = seeds.map((s) => {
     checkPaired(s.reference, labels);
     checkPaired(s.variant, labels);
@@ -95,16 +66,14 @@ export function pairedAurocDifference(
   const rng = mulberry32(seed);
   const weight = new Float64Array(n);
   const replicates = new Float64Array(resamples);
-  const nPos = posIdx.length, nNeg = negIdx.length, m = seeds.length;
+  const m = seeds.length;
   for (let r = 0; r < resamples; r++) {
-    weight.fill(0);
-    for (let j = 0; j < nNeg; j++) weight[negIdx[Math.floor(rng() * nNeg)]]++;
-    for (let j = 0; j < nPos; j++) weight[posIdx[Math.floor(rng() * nPos)]]++;
+    stratifiedImageWeights(positive, rng, weight);
     let sum = 0;
     for (let j = 0; j < m; j++) {
       const s = series[Math.floor(rng() * m)];
-      sum += weightedAuroc(s.variant.scores, s.variant.order, positive, weight, nPos, nNeg) -
-        weightedAuroc(s.reference.scores, s.reference.order, positive, weight, nPos, nNeg);
+      sum += weightedAurocSorted(s.variant.scores, s.variant.order, positive, weight) -
+        weightedAurocSorted(s.reference.scores, s.reference.order, positive, weight);
     }
     replicates[r] = sum / m;
   }

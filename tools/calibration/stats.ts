@@ -6,30 +6,11 @@
  * stratified by label) and seeds (independently per implementation: seeds are not paired).
  */
 import { mulberry32 } from "../../lib/util/random.ts";
+import { percentileInterval } from "../../lib/metrics/bootstrap.ts";
+import { stratifiedImageWeights } from "../../lib/metrics/weighted_auroc.ts";
 
-/**
- * AUROC with per-image multiplicities: P(s+ > s-) + 0.5 P(s+ = s-) over all (positive, negative)
- * pairs of the multiset. O(n^2): meant for tens to hundreds of images.
- */
-export function weightedAuroc(scores: ArrayLike<number>, labels: ArrayLike<number>, weights: ArrayLike<number>): number {
-  let win = 0, pos = 0, neg = 0;
-  for (let i = 0; i < scores.length; i++) {
-    if (!weights[i]) continue;
-    if (labels[i]) pos += weights[i];
-    else neg += weights[i];
-  }
-  if (!pos || !neg) throw new Error(`weighted AUROC needs both classes (${pos} anomalous, ${neg} normal)`);
-  for (let i = 0; i < scores.length; i++) {
-    if (!labels[i] || !weights[i]) continue;
-    for (let j = 0; j < scores.length; j++) {
-      if (labels[j] || !weights[j]) continue;
-      const w = weights[i] * weights[j];
-      if (scores[i] > scores[j]) win += w;
-      else if (scores[i] === scores[j]) win += w / 2;
-    }
-  }
-  return win / (pos * neg);
-}
+// The weighted AUROC and the stratified draw are the library's (the ablation intervals use the same).
+export { stratifiedImageWeights, weightedAuroc } from "../../lib/metrics/weighted_auroc.ts";
 
 /**
  * Per-image histograms of one run's pixel scores over `bins` quantile bins of that run's pooled
@@ -91,17 +72,6 @@ export function histogramAuroc(h: PixelHistograms, weights: ArrayLike<number>): 
   return win / (tp * tn);
 }
 
-/** Stratified image multiplicities: normals and anomalies each drawn with replacement to their counts. */
-export function stratifiedImageWeights(labels: ArrayLike<number>, rng: () => number): Float64Array {
-  const w = new Float64Array(labels.length);
-  for (const cls of [0, 1]) {
-    const idx: number[] = [];
-    for (let i = 0; i < labels.length; i++) if ((labels[i] ? 1 : 0) === cls) idx.push(i);
-    for (let k = 0; k < idx.length; k++) w[idx[Math.floor(rng() * idx.length)]]++;
-  }
-  return w;
-}
-
 export interface Interval {
   estimate: number;
   lo: number;
@@ -122,15 +92,8 @@ export interface DifferenceResult {
   b_mean: Interval;
 }
 
-function percentile(sorted: Float64Array, q: number): number {
-  const pos = q * (sorted.length - 1);
-  const lo = Math.floor(pos), hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
-}
-
 function interval(estimate: number, reps: Float64Array, alpha: number, zeroTest = true): Interval {
-  const s = Float64Array.from(reps).sort();
-  const lo = percentile(s, alpha / 2), hi = percentile(s, 1 - alpha / 2);
+  const { lo, hi } = percentileInterval(reps, alpha);
   return { estimate, lo, hi, excludes_zero: zeroTest && (lo > 0 || hi < 0) };
 }
 
