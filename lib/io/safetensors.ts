@@ -3,6 +3,7 @@
  * `{name: {dtype, shape, data_offsets}}` (+ optional `__metadata__` of strings), raw LE data.
  * Supported dtypes: F32, F16 (decoded to float32), I32.
  */
+import { tempSibling } from "../util/fs.ts";
 
 export type SafetensorsDtype = "F32" | "F16" | "I32";
 
@@ -176,7 +177,7 @@ export async function writeSafetensors(
   metadata?: Record<string, string>,
 ): Promise<void> {
   const bytes = serializeSafetensors(tensors, metadata);
-  const tmp = `${path}.tmp-${Deno.pid}`;
+  const tmp = tempSibling(path);
   await Deno.writeFile(tmp, bytes);
   await Deno.rename(tmp, path);
 }

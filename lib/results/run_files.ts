@@ -5,7 +5,7 @@
  */
 import pl from "nodejs-polars";
 import { join } from "node:path";
-import { exists } from "../util/fs.ts";
+import { exists, tempSibling } from "../util/fs.ts";
 
 export { exists };
 
@@ -22,7 +22,7 @@ export const RUN_FILES = {
 } as const;
 
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  const tmp = `${path}.tmp-${Deno.pid}`;
+  const tmp = tempSibling(path);
   await Deno.writeTextFile(tmp, JSON.stringify(value, null, 2) + "\n");
   await Deno.rename(tmp, path);
 }
@@ -61,7 +61,7 @@ export async function writeScoresParquet(dir: string, rows: ScoreRow[]): Promise
       : []),
   ]);
   const path = join(dir, RUN_FILES.scores);
-  const tmp = `${path}.tmp-${Deno.pid}`;
+  const tmp = tempSibling(path);
   df.writeParquet(tmp);
   await Deno.rename(tmp, path);
 }

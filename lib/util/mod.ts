@@ -2,6 +2,6 @@
  * lib/util: small helpers every folder may use — seeded random numbers (mulberry32, derived
  * seeds, permutations), project paths, file existence. Imports nothing from lib/.
  */
-export { exists } from "./fs.ts";
+export { exists, tempSibling } from "./fs.ts";
 export { PROJECT_ROOT, projectPath, sharedDir } from "./project.ts";
 export { deriveSeed, mulberry32, permutation, uniformArray } from "./random.ts";

@@ -1,10 +1,11 @@
 /** Write a figure as SVG + PNG side by side (for reports and the CLI). */
 import { dirname } from "node:path";
+import { tempSibling } from "../util/fs.ts";
 import { type Figure, figureToSvg, type PngOptions, svgToPng } from "./render.ts";
 
 /** Write via a temp file + rename, so readers never see a half-written figure. */
 async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  const tmp = tempSibling(path);
   try {
     if (typeof data === "string") await Deno.writeTextFile(tmp, data);
     else await Deno.writeFile(tmp, data);

@@ -1,4 +1,5 @@
 /** Feature cache: reuse on a hit, a changed key misses, stale or corrupt entries are rebuilt with a message. */
+import { join } from "node:path";
 import { openDataset } from "../../lib/data/mvtec.ts";
 import type { Backbone } from "../../lib/features/backbones.ts";
 import { cachedImageFeatures, type CacheContext, cacheFile, featureCacheKey } from "../../lib/features/feature_cache.ts";
@@ -120,3 +121,30 @@ Deno.test("feature cache: buildInputs uses it for the image part; off = extract 
   await buildInputs(dataset.test.map(sampleInputFiles), { ...common, cache: null });
   assertEquals(bb.calls, 2 * dataset.test.length);
 });
+
+Deno.test("feature cache: concurrent writers of one entry (in one process) never share a temporary file", async () => {
+  const { ctx } = await context();
+  // four extractions of the same entry at once: each writes the entry; all must end valid
+  const results = await Promise.all([0, 1, 2, 3].map(() => cachedImageFeatures(trainImages, countingBackbone(), 4, ctx)));
+  for (const r of results) assertEquals(r.x, results[0].x);
+  const again = await cachedImageFeatures(trainImages, countingBackbone(), 4, ctx);
+  assertEquals(again.cache, "hit");
+  assertEquals(again.x, results[0].x);
+  const leftovers = [...Deno.readDirSync(join(results[0].path!, ".."))].filter((e) => e.name.includes(".tmp-"));
+  assertEquals(leftovers.map((e) => e.name), [], "no temporary files left");
+});
+
+Deno.test({ name: "feature cache: two processes filling one cache folder at once both succeed with one valid entry", sanitizeResources: false, fn: async () => {
+  const { ctx } = await context();
+  const writer = new URL("./_cache_writer.ts", import.meta.url).pathname;
+  const child = () => new Deno.Command(Deno.execPath(), { args: ["run", "-A", writer, root, "tex", ctx.dir], stdout: "piped", stderr: "piped" }).output();
+  const outs = await Promise.all([child(), child()]);
+  const parsed = outs.map((o) => {
+    assertEquals(o.code, 0, new TextDecoder().decode(o.stderr));
+    return JSON.parse(new TextDecoder().decode(o.stdout).trim().split("\n").at(-1)!);
+  });
+  assertEquals(parsed[0].path, parsed[1].path);
+  assertEquals(parsed[0].sum, parsed[1].sum);
+  const third = await child();
+  assertEquals(JSON.parse(new TextDecoder().decode(third.stdout).trim().split("\n").at(-1)!).cache, "hit");
+} });

@@ -3,6 +3,7 @@
  * a timestamped copy, and a printed table.
  */
 import { join } from "node:path";
+import { tempSibling } from "../../lib/util/fs.ts";
 
 export interface WorkloadRow {
   name: string;
@@ -113,7 +114,7 @@ export async function writeRecord(dir: string, record: BenchRecord, stamp: strin
   const text = JSON.stringify(record, null, 2) + "\n";
   const paths = [join(dir, `${stamp}.json`), join(dir, "latest.json")];
   for (const p of paths) {
-    const tmp = `${p}.tmp-${Deno.pid}`;
+    const tmp = tempSibling(p);
     await Deno.writeTextFile(tmp, text);
     await Deno.rename(tmp, p); // atomic: a reader never sees half a file
   }
