@@ -9,6 +9,8 @@
  * 16 bytes.
  */
 
+import { isPermissionRefusal, PermissionNeeded } from "../../../util/permission.ts";
+
 const LIB_CANDIDATES = ["libdnnl.so.2", "/usr/lib/x86_64-linux-gnu/libdnnl.so.2"];
 
 const P = "pointer" as const;
@@ -103,6 +105,7 @@ export function openOneDnn(): { s: Lib; omp: OmpLib | null } {
       s = Deno.dlopen(path, SYMBOLS).symbols;
       break;
     } catch (e) {
+      if (isPermissionRefusal(e)) throw new PermissionNeeded("--allow-ffi", "to load the native libraries (oneDNN, OpenBLAS, the fused kernels)");
       errors.push(String((e as Error).message).split("\n")[0]);
     }
   }
