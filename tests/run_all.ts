@@ -17,7 +17,10 @@ interface Counts {
 
 const quick = Deno.args.includes("--quick");
 const testArgs = Deno.args.filter((a) => a !== "--quick");
-const args = ["test", "-A", "--no-check=remote", ...(testArgs.length ? testArgs : ["tests/"])];
+// Broad (tests spawn the CLIs, compilers, Jupyter; write temp folders) but never --allow-net:
+// no test may reach the network. Spawned entry points get their task's own flags (tests/_cli.ts).
+const PERMISSIONS = ["--allow-read", "--allow-write", "--allow-env", "--allow-ffi", "--allow-sys", "--allow-run"];
+const args = ["test", ...PERMISSIONS, "--no-check=remote", ...(testArgs.length ? testArgs : ["tests/"])];
 // Pretrained weights for the backbone tests: $AST_WEIGHTS_DIR, else ../shared/weights when present.
 const env: Record<string, string> = { NO_COLOR: "1" };
 const sharedWeights = new URL("../../shared/weights", import.meta.url).pathname;

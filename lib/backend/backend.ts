@@ -5,7 +5,10 @@
  * Settings come as BackendOptions (lib/config/runtime.ts: entry points build them from the
  * environment with `runtimeFromEnv()`; nothing here reads environment variables). Choice:
  * `opts.prefer` > that order. Threads: `opts.threads` > all logical cores. A requested backend
- * that cannot load falls back along the order, and `note` says why. tfjs-node(-gpu) are optional:
+ * that cannot load (not installed, no compiler) falls back along the order, and `note` says why;
+ * a missing Deno permission (PermissionNeeded: one line naming the flag) or an unsafe folder to
+ * load code from (UnsafeFolderError) is thrown instead, never traded for a slower backend or
+ * fewer threads. tfjs-node(-gpu) are optional:
  * they are tried only when the import map (deno.json) names them, because importing an unmapped
  * `npm:` specifier would download and install it at run time (and still fail here: its native
  * addon is fetched by an install script).
@@ -38,6 +41,8 @@ import { registerFusedKernels } from "./js/fused_kernels.ts";
 import { jsFusedMath } from "./js/fused_math.ts";
 import { enableNativeConvolutions } from "./native/enable.ts";
 import { loadFusedLibrary } from "./native/fused_library.ts";
+import { PermissionNeeded } from "../util/permission.ts";
+import { UnsafeFolderError } from "../util/private_dir.ts";
 
 export type { BackendOptions };
 
@@ -86,7 +91,7 @@ export function backendInfo(): BackendInfo | null {
 /**
  * Chooses, initialises and returns the backend. Idempotent: later calls return the first result
  * (whatever options they pass). Without options: the automatic order, all logical cores, oneDNN
- * convolutions, the native fused kernels compiled into a temporary folder.
+ * convolutions, the native fused kernels compiled into the project's data/cache/native.
  */
 export function initBackend(opts: BackendOptions = {}): Promise<BackendInfo> {
   if (pending == null) {
@@ -99,6 +104,11 @@ export function initBackend(opts: BackendOptions = {}): Promise<BackendInfo> {
     );
   }
   return pending;
+}
+
+/** Errors the user must fix (a permission flag, an unsafe folder): never a reason to fall back. */
+function mustStop(err: unknown): boolean {
+  return err instanceof PermissionNeeded || err instanceof UnsafeFolderError;
 }
 
 function firstLine(err: unknown): string {
@@ -170,6 +180,7 @@ async function tryBackend(name: BackendName, threads: number, opts: BackendOptio
           : { failure: "cpu backend failed to initialise" };
     }
   } catch (err) {
+    if (mustStop(err)) throw err;
     return { failure: firstLine(err) };
   }
 }
@@ -214,6 +225,7 @@ async function tryWasm(threads: number, opts: BackendOptions): Promise<Attempt> 
       await useThreadedWasm(wanted, opts.tempDir);
       threaded = true;
     } catch (err) {
+      if (mustStop(err)) throw err;
       notes.push(`wasm threads unavailable, using 1 thread (${firstLine(err)})`);
     }
   }
@@ -236,6 +248,7 @@ async function tryWasm(threads: number, opts: BackendOptions): Promise<Attempt> 
   const fused = loadFusedLibrary(threads, opts);
   if (fused.math) registerFusedKernels("wasm", fused.math);
   else notes.push(fused.reason!);
+  notes.push(...(fused.notes ?? []));
   return {
     info: {
       name: "wasm",

@@ -99,14 +99,15 @@ export async function main(argv: string[], runtime: RuntimeOptions = runtimeFrom
 }
 
 if (import.meta.main) {
-  const runtime = runtimeFromEnv();
+  let runtime: RuntimeOptions | undefined;
   try {
+    runtime = runtimeFromEnv(); // inside: without --allow-env it is the one-line error too
     Deno.exit(await main(Deno.args, runtime));
   } catch (e) {
     const msg = (e as Error).message?.split("\n")[0] ?? String(e);
     console.error(`ast: error: ${msg}`);
     if (e instanceof UsageError) console.error((Deno.args[0] === "extract" ? EXTRACT_USAGE : Deno.args[0] === "score" ? SCORE_USAGE : USAGE).split("\n")[0]);
-    if (runtime.debug) console.error(e);
+    if (runtime?.debug) console.error(e);
     Deno.exit(e instanceof UsageError ? 2 : 1);
   }
 }

@@ -2,7 +2,7 @@
  * Fetches the ImageNet EfficientNet-B5 weights (needs internet access; see
  * lib/features/efficientnet/download.ts):
  *
- *   deno run -A lib/cli/download_weights.ts --out DIR [--sha256 HEX] [--url URL]
+ *   deno task download --out DIR [--sha256 HEX] [--url URL]   (network: Hugging Face's hosts only)
  */
 import { parseArgs } from "node:util";
 import { downloadWeights } from "../features/efficientnet/download.ts";
@@ -13,7 +13,7 @@ export async function main(args: string[]): Promise<number> {
     options: { out: { type: "string" }, sha256: { type: "string" }, url: { type: "string" }, help: { type: "boolean" } },
   });
   if (values.help || !values.out) {
-    console.log("usage: deno run -A lib/cli/download_weights.ts --out DIR [--sha256 HEX] [--url URL]");
+    console.log("usage: deno task download --out DIR [--sha256 HEX] [--url URL]");
     return values.help ? 0 : 2;
   }
   try {

@@ -103,4 +103,12 @@ export async function main(argv: string[]): Promise<void> {
   report(result);
 }
 
-if (import.meta.main) await main(Deno.args);
+if (import.meta.main) {
+  try {
+    await main(Deno.args);
+  } catch (e) {
+    // one line, like the other commands (e.g. Deno's own "Requires write access to ..., run again with the --allow-write flag")
+    console.error(`generate: error: ${(e as Error).message?.split("\n")[0] ?? e}`);
+    Deno.exit(1);
+  }
+}

@@ -21,6 +21,7 @@
  * | AST_DEBUG | debug | print stack traces of errors |
  */
 import { join, resolve } from "node:path";
+import { isPermissionRefusal, PermissionNeeded } from "../util/permission.ts";
 
 /** Settings of the tfjs backend and its native kernels (lib/backend/). */
 export interface BackendOptions {
@@ -61,13 +62,20 @@ export interface RuntimeOptions {
 /** No environment: every default. Library functions use it when no runtime is passed. */
 export const DEFAULT_RUNTIME: RuntimeOptions = Object.freeze({ backend: {}, datasets: {}, debug: false }) as RuntimeOptions;
 
-/** A variable, or undefined when unset, empty, or not readable (no --allow-env for it). Entry points only. */
+/** The variables runtimeFromEnv reads, for the message when it may not (the table above). */
+const READ_NAMES = "AST_BACKEND, AST_THREADS, AST_NATIVE_*, HOME, XDG_CACHE_HOME, TMPDIR, CC, OMP_NUM_THREADS, AST_WEIGHTS_DIR, AST_CACHE_DIR, ...";
+
+/**
+ * A variable, or undefined when unset or empty. Entry points only. Without --allow-env it throws
+ * PermissionNeeded: guessing "unset" would silently pick the defaults (cpu instead of the
+ * backend asked for, no native cache, /tmp instead of $TMPDIR).
+ */
 export function envVar(name: string): string | undefined {
   try {
-    if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") return undefined;
     return Deno.env.get(name) || undefined;
-  } catch {
-    return undefined;
+  } catch (err) {
+    if (isPermissionRefusal(err)) throw new PermissionNeeded("--allow-env", `(reads ${READ_NAMES})`);
+    throw err;
   }
 }
 

@@ -98,7 +98,7 @@ Deno.test({ name: "fused kernels: built on first use into the cache; no compiler
     const out = await new Deno.Command(Deno.execPath(), {
       args: ["eval", "--ext=ts", code],
       cwd: new URL("../..", import.meta.url),
-      env: { AST_BACKEND: "wasm", AST_THREADS: "1", NO_COLOR: "1", AST_NATIVE_CACHE: cache, ...env },
+      env: { AST_BACKEND: "wasm", AST_THREADS: "1", NO_COLOR: "1", AST_NATIVE_CACHE: cache, TMPDIR: cache, ...env },
       stdout: "piped",
       stderr: "piped",
     }).output();
@@ -114,13 +114,13 @@ Deno.test({ name: "fused kernels: built on first use into the cache; no compiler
     assert(/AST_NATIVE_FUSED=0/.test(String(off.note)), `note: ${off.note}`);
     const built = await run({});
     assertEquals(built.fused, "native");
-    const files = [...Deno.readDirSync(cache)].map((e) => e.name);
-    assert(files.length === 1 && /^libast_fused-[0-9a-f]{8}\.so$/.test(files[0]), `cache holds ${files}`);
+    const files = [...Deno.readDirSync(cache)].map((e) => e.name).sort();
+    assert(files.length === 2 && /^libast_fused-[0-9a-f]{8}\.so$/.test(files[0]) && files[1] === `${files[0]}.sha256`, `cache holds ${files}`);
     // a damaged build is replaced
     await Deno.writeTextFile(`${cache}/${files[0]}`, "not a library");
     const rebuilt = await run({});
     assertEquals(rebuilt.fused, "native");
-    // a cache directory that cannot be made (here: below a file) gives way to a temporary one
+    // a cache directory that cannot be made (here: below a file) gives way to the per-user temporary one
     const notADir = `${cache}/plain-file`;
     await Deno.writeTextFile(notADir, "");
     const elsewhere = await run({ AST_NATIVE_CACHE: `${notADir}/native` });

@@ -1,13 +1,14 @@
 /** The command line as the outside checks use it: bad input gives one line and a non-zero exit. */
 import { join } from "node:path";
 import { assert, assertEquals } from "../assert.ts";
+import { runArgs } from "../_cli.ts";
 import { TINY_SETS, tinyMvtec3d } from "../run/_tiny.ts";
 
 const CLI = new URL("../../lib/cli/ast.ts", import.meta.url).pathname;
 
 async function ast(...args: string[]) {
   const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...args],
+    args: runArgs("ast", CLI, ...args),
     stdout: "piped",
     stderr: "piped",
     env: { NO_COLOR: "1" },

@@ -1,12 +1,13 @@
 /** `deno task experiment NAME --data ROOT --class NAME ... --json FILE` on data the experiments never named. */
 import { join } from "node:path";
 import { assert, assertEquals } from "../assert.ts";
+import { runArgs } from "../_cli.ts";
 import { TINY_SETS, tinyMvtec3d, tinyMvtecAd } from "../run/_tiny.ts";
 
 const CLI = new URL("../../lib/cli/experiment.ts", import.meta.url).pathname;
 
 async function experiment(cwd: string, ...args: string[]) {
-  const r = await new Deno.Command(Deno.execPath(), { args: ["run", "-A", CLI, ...args], cwd, stdout: "piped", stderr: "piped", env: { NO_COLOR: "1" } }).output();
+  const r = await new Deno.Command(Deno.execPath(), { args: runArgs("experiment", CLI, ...args), cwd, stdout: "piped", stderr: "piped", env: { NO_COLOR: "1" } }).output();
   return { code: r.code, stdout: new TextDecoder().decode(r.stdout), stderr: new TextDecoder().decode(r.stderr) };
 }
 

@@ -9,6 +9,7 @@ import { readSafetensors } from "../../lib/io/safetensors.ts";
 import { auroc } from "../../lib/metrics/roc.ts";
 import { weightsChecksum } from "../../lib/features/weights_files.ts";
 import { assert, assertEquals } from "../assert.ts";
+import { runArgs } from "../_cli.ts";
 import { needsShared, SHARED, sharedPath } from "../_shared.ts";
 import { TINY_SETS } from "../run/_tiny.ts";
 
@@ -18,7 +19,7 @@ const cache = await Deno.makeTempDir({ prefix: "ast-cache-" });
 
 async function ast(env: Record<string, string>, ...args: string[]) {
   const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...args],
+    args: runArgs("ast", CLI, ...args),
     stdout: "piped",
     stderr: "piped",
     env: { NO_COLOR: "1", AST_CACHE_DIR: cache, ...env },

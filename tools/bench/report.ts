@@ -55,7 +55,7 @@ export interface BenchRecord {
 
 export function loadAverage(): string {
   try {
-    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+    return Deno.loadavg().map((x) => x.toFixed(2)).join(" "); // --allow-sys; /proc/loadavg would need -A
   } catch {
     return "n/a";
   }

@@ -9,9 +9,16 @@
  * Cache: BackendOptions.nativeCacheDir ($AST_NATIVE_CACHE, else $XDG_CACHE_HOME/ast-lab/native,
  * else ~/.cache/ast-lab/native; lib/config/runtime.ts), else (no runtime options: a library
  * caller, a test) the project's data/cache/native, so a process never recompiles a library an
- * earlier one built; a folder that cannot be written gives way to a temporary one. The file name
- * carries a hash of the source, the flags and the CPU's flags. Written to a temporary name and
- * renamed: concurrent first runs do not see a half-written library.
+ * earlier one built. A folder that cannot be made (read-only home) gives way to the per-user
+ * `<tempDir>/ast-lab-<uid>/native`, reused by later processes. The file name carries a hash of
+ * the source, the flags and the CPU's flags. Written to a temporary name and renamed: concurrent
+ * first runs do not see a half-written library.
+ *
+ * Code is loaded from private folders only (issue 14): the cache folder must be ours and not
+ * writable by group/others (lib/util/private_dir.ts; else a one-line refusal). Each build records
+ * the library's SHA-256 in `<name>.so.sha256`; before dlopen (which runs the file's constructors)
+ * the bytes must be a regular file of ours whose SHA-256 matches it, else the file is removed
+ * and rebuilt, and a line says so. The folder being private, the sidecar is trustworthy.
  *
  * No -ffast-math: linked into a shared library it would switch the whole process to
  * flush-to-zero; the flags below allow the vector math without that.
@@ -19,7 +26,12 @@
 import type { BackendOptions } from "../../config/runtime.ts";
 import type { FusedMath } from "../js/fused_math.ts";
 import { prepareOpenMp } from "./openmp.ts";
+import { cpuFlags } from "./cpu_flags.ts";
 import { projectPath } from "../../util/project.ts";
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { PermissionNeeded, withPermission } from "../../util/permission.ts";
+import { currentUid, defaultTempDir, ensurePrivateDir, UnsafeFolderError, userTempDir } from "../../util/private_dir.ts";
 
 const SOURCE = new URL("./fused_kernels.c", import.meta.url);
 const SOURCE_PATH = decodeURIComponent(SOURCE.pathname); // a file path (spaces etc. decoded)
@@ -57,17 +69,58 @@ function fnv1a(text: string): string {
 }
 
 /** The settings the library's build and load take from BackendOptions. */
-export type FusedLibraryOptions = Pick<BackendOptions, "nativeFused" | "nativeCacheDir" | "compiler" | "nativeEnv">;
+export type FusedLibraryOptions = Pick<BackendOptions, "nativeFused" | "nativeCacheDir" | "compiler" | "nativeEnv" | "tempDir">;
 
-function cacheDir(opts: FusedLibraryOptions): string {
-  return opts.nativeCacheDir ?? projectPath("data", "cache", "native");
+const CACHE_WHAT = "native kernel cache";
+
+/**
+ * The private cache folder (created 0700 when missing). One that cannot be made gives way to
+ * the per-user temporary one (`fellBack` says why); an unsafe one is refused (UnsafeFolderError).
+ */
+function cacheDir(opts: FusedLibraryOptions): { dir: string; fellBack?: string } {
+  const dir = opts.nativeCacheDir ?? projectPath("data", "cache", "native");
+  try {
+    return { dir: ensurePrivateDir(dir, { what: CACHE_WHAT, fix: "or set AST_NATIVE_CACHE to a folder only you can write" }) };
+  } catch (err) {
+    if (err instanceof UnsafeFolderError || err instanceof PermissionNeeded) throw err;
+    // an OS refusal (read-only home, a file in the way): the per-user temporary folder
+    const temp = userTempDir(opts.tempDir ?? defaultTempDir(), "native", CACHE_WHAT);
+    return { dir: temp, fellBack: `${dir} unusable (${String((err as Error)?.message ?? err).split("\n")[0]}), using ${temp}` };
+  }
 }
 
-function cpuFlags(): string {
+const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
+
+/** What is wrong with the library at `path` (null: it may be loaded). Reads exactly the bytes checked. */
+export function libraryProblem(path: string): string | null {
+  let info: Deno.FileInfo;
   try {
-    return Deno.readTextFileSync("/proc/cpuinfo").split("\n").find((l) => l.startsWith("flags")) ?? "";
-  } catch {
-    return "";
+    info = Deno.lstatSync(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return "missing";
+    throw err;
+  }
+  if (info.isSymlink) return "is a symbolic link";
+  if (!info.isFile) return "is not a regular file";
+  const uid = currentUid(`checks who owns ${path} before loading it`);
+  if (uid !== null && info.uid !== uid) return `is owned by uid ${info.uid}, not by you (uid ${uid})`;
+  let recorded: string;
+  try {
+    recorded = Deno.readTextFileSync(`${path}.sha256`).trim();
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return "has no recorded SHA-256 (no .sha256 beside it)";
+    throw err;
+  }
+  return sha256(Deno.readFileSync(path)) === recorded ? null : "does not match its recorded SHA-256";
+}
+
+function removeLibrary(path: string): void {
+  for (const p of [path, `${path}.sha256`]) {
+    try {
+      Deno.removeSync(p);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
   }
 }
 
@@ -77,8 +130,10 @@ function compileTo(path: string, compiler: string): string {
   const tmp = `${path}.tmp-${Deno.pid}`;
   let out: Deno.CommandOutput;
   try {
-    out = new Deno.Command(compiler, { args: [...FLAGS, "-o", tmp, SOURCE_PATH, "-lm"], stdout: "piped", stderr: "piped" }).outputSync();
+    out = withPermission(`--allow-run=${compiler}`, `to compile the fused kernels (${SOURCE_PATH}) on first use`, () =>
+      new Deno.Command(compiler, { args: [...FLAGS, "-o", tmp, SOURCE_PATH, "-lm"], stdout: "piped", stderr: "piped" }).outputSync());
   } catch (err) {
+    if (err instanceof PermissionNeeded) throw err;
     throw new NoCompiler(`no C compiler (${compiler}: ${(err as Error).message.split("\n")[0]}); apt-get install gcc`);
   }
   if (!out.success) {
@@ -89,55 +144,82 @@ function compileTo(path: string, compiler: string): string {
     throw new Error(`compiling ${SOURCE_PATH} failed: ${msg}`);
   }
   Deno.renameSync(tmp, path);
+  // the sidecar after the rename: a library without one is never loaded
+  const sidecar = `${path}.sha256`;
+  Deno.writeTextFileSync(`${sidecar}.tmp-${Deno.pid}`, `${sha256(Deno.readFileSync(path))}\n`);
+  Deno.renameSync(`${sidecar}.tmp-${Deno.pid}`, sidecar);
   return path;
 }
 
-/**
- * Compiles the source if its library is not cached yet; returns the library's path. A cache
- * directory that cannot be written (read-only home) gives way to a temporary one for this process.
- */
-export function buildFusedLibrary(opts: FusedLibraryOptions = {}): string {
+/** The cached library's file name: a hash of the source, the compiler, the flags and the CPU's flags. */
+export function fusedLibraryName(compiler = "cc"): string {
   const source = Deno.readTextFileSync(SOURCE);
-  const compiler = opts.compiler || "cc";
-  const name = `libast_fused-${fnv1a([source, compiler, ...FLAGS, cpuFlags()].join("\n"))}.so`;
-  const dir = cacheDir(opts);
-  try {
-    Deno.statSync(`${dir}/${name}`);
-    return `${dir}/${name}`;
-  } catch { /* not built yet */ }
-  try {
-    Deno.mkdirSync(dir, { recursive: true });
-    return compileTo(`${dir}/${name}`, compiler);
-  } catch (err) {
-    if (err instanceof NoCompiler) throw err;
-    return compileTo(`${Deno.makeTempDirSync({ prefix: "ast-lab-native-" })}/${name}`, compiler);
-  }
+  return `libast_fused-${fnv1a([source, compiler, ...FLAGS, `flags\t\t: ${[...cpuFlags()].join(" ")}`].join("\n"))}.so`;
 }
 
-let loaded: { math: FusedMath | null; reason?: string } | null = null;
+/** A built library ready to load, and what happened on the way (a fallback folder, a rebuild). */
+export interface BuiltLibrary {
+  path: string;
+  notes: string[];
+}
 
 /**
- * The native FusedMath (built and loaded once per process); null and a reason when unavailable.
- * `opts`: the backend's options (default: build with `cc` into a temporary folder).
+ * Compiles the source unless a verified build is cached; returns the library's path, checked
+ * (libraryProblem) just before returning. A cached file that fails the check is removed and
+ * rebuilt, with a note (also printed: nothing from it was loaded).
  */
-export function loadFusedLibrary(threads: number, opts: FusedLibraryOptions = {}): { math: FusedMath | null; reason?: string } {
+export function buildFusedLibrary(opts: FusedLibraryOptions = {}): BuiltLibrary {
+  const compiler = opts.compiler || "cc";
+  const name = fusedLibraryName(compiler);
+  const { dir, fellBack } = cacheDir(opts);
+  const notes = fellBack ? [`native kernel cache ${fellBack}`] : [];
+  const path = join(dir, name);
+  const why = `for the ${CACHE_WHAT} ${dir}`;
+  return withPermission(`--allow-write=${dir}`, why, () => {
+    const problem = libraryProblem(path);
+    if (problem === null) return { path, notes };
+    if (problem !== "missing") {
+      const line = `${path} ${problem}: not loaded; removed and rebuilt`;
+      console.warn(`ast-lab: ${line}`);
+      notes.push(line);
+      removeLibrary(path);
+    }
+    compileTo(path, compiler);
+    const after = libraryProblem(path); // e.g. a concurrent build replaced it between rename and sidecar
+    if (after !== null) throw new Error(`${path} ${after} right after building it`);
+    return { path, notes };
+  });
+}
+
+let loaded: { math: FusedMath | null; reason?: string; notes?: string[] } | null = null;
+
+/**
+ * The native FusedMath (built and loaded once per process); null and a reason when unavailable
+ * (no compiler, nativeFused false). A missing permission (PermissionNeeded) or an unsafe cache
+ * folder (UnsafeFolderError) is thrown: the caller must not quietly carry on without them.
+ * `opts`: the backend's options (default: build with `cc` into the project's data/cache/native).
+ */
+export function loadFusedLibrary(threads: number, opts: FusedLibraryOptions = {}): { math: FusedMath | null; reason?: string; notes?: string[] } {
   if (loaded) return loaded;
   if (opts.nativeFused === false) return (loaded = { math: null, reason: "AST_NATIVE_FUSED=0" });
   try {
     prepareOpenMp(threads, opts.nativeEnv);
-    let path = buildFusedLibrary(opts);
+    let built = buildFusedLibrary(opts);
+    const open = (path: string) => withPermission("--allow-ffi", `to load the fused kernels (${path})`, () => Deno.dlopen(path, SYMBOLS).symbols);
     let s: Symbols;
     try {
-      s = Deno.dlopen(path, SYMBOLS).symbols;
-    } catch {
-      // a damaged cached build (e.g. cut short by a full disk): build once more
-      Deno.removeSync(path);
-      path = buildFusedLibrary(opts);
-      s = Deno.dlopen(path, SYMBOLS).symbols;
+      s = open(built.path);
+    } catch (err) {
+      if (err instanceof PermissionNeeded) throw err;
+      // verified but not loadable (e.g. a build cut short by a full disk): build once more
+      removeLibrary(built.path);
+      built = { ...buildFusedLibrary(opts), notes: [...built.notes, `${built.path} did not load: rebuilt`] };
+      s = open(built.path);
     }
-    if (s.ast_fused_version() !== 1) throw new Error(`${path}: unexpected version`);
-    loaded = { math: wrap(s) };
+    if (s.ast_fused_version() !== 1) throw new Error(`${built.path}: unexpected version`);
+    loaded = { math: wrap(s), ...(built.notes.length ? { notes: built.notes } : {}) };
   } catch (err) {
+    if (err instanceof PermissionNeeded || err instanceof UnsafeFolderError) throw err;
     loaded = { math: null, reason: `fused kernels unavailable: ${String((err as Error)?.message ?? err).split("\n")[0]}` };
   }
   return loaded;

@@ -12,6 +12,7 @@ import { OneDnnEltwise } from "./onednn/eltwise.ts";
 import { OneDnnBlockCopy } from "./onednn/reorder.ts";
 import type { NativeEnv } from "./openmp.ts";
 import type { ConvolutionLibrary } from "./convolution_library.ts";
+import { PermissionNeeded } from "../../util/permission.ts";
 
 export type { ConvolutionLibrary };
 
@@ -67,6 +68,7 @@ export function loadConvolutionLibrary(threads: number, prefer?: ConvolutionChoi
         blas?.setThreads(1);
         return { convolutions, blas, onednn: { eltwise: OneDnnEltwise.on(convolutions), copy: OneDnnBlockCopy.on(convolutions) }, reasons };
       } catch (err) {
+        if (err instanceof PermissionNeeded) throw err; // not "not installed": the caller must stop
         reasons.push(String((err as Error)?.message ?? err).split("\n")[0]);
       }
     }

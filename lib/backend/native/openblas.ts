@@ -1,10 +1,12 @@
 /**
  * OpenBLAS through Deno FFI: single-precision GEMM on Float32Arrays (row-major), plus its
  * thread-count control. Debian's libopenblas0-pthread (see install.sh). `loadOpenBlas()`
- * returns null, with the reason, when the library is absent or FFI is not permitted: callers
- * fall back to the plain JS kernels.
+ * returns null, with the reason, when the library is absent: callers fall back to the plain JS
+ * kernels. Without --allow-ffi (or --allow-env for OPENBLAS_CORETYPE) it throws PermissionNeeded.
  */
 import type { NativeEnv } from "./openmp.ts";
+import { isPermissionRefusal, PermissionNeeded } from "../../util/permission.ts";
+import { cpuFlags } from "./cpu_flags.ts";
 
 const CANDIDATES = [
   "libopenblas.so.0",
@@ -75,13 +77,13 @@ export function coreTypeFromFlags(flags: Set<string>): string | null {
 }
 
 function chooseCoreType(user: NativeEnv): void {
+  if (user.OPENBLAS_CORETYPE) return;
+  const core = coreTypeFromFlags(cpuFlags()); // null when unknown: the library's own detection
   try {
-    if (user.OPENBLAS_CORETYPE) return;
-    const line = Deno.readTextFileSync("/proc/cpuinfo").split("\n").find((l) => l.startsWith("flags"));
-    const core = line ? coreTypeFromFlags(new Set(line.split(":")[1].trim().split(/\s+/))) : null;
     if (core) Deno.env.set("OPENBLAS_CORETYPE", core);
-  } catch {
-    // no /proc or no env permission: leave the library's own detection
+  } catch (err) {
+    if (isPermissionRefusal(err)) throw new PermissionNeeded("--allow-env", "(sets OPENBLAS_CORETYPE before loading OpenBLAS)");
+    throw err;
   }
 }
 
@@ -99,9 +101,9 @@ export function loadOpenBlas(nativeEnv: NativeEnv = {}): { blas: Blas | null; re
       cached = { blas: wrap(lib, path) };
       return cached;
     } catch (err) {
+      // Missing permission is the same for every candidate, and an error, not "not installed".
+      if (isPermissionRefusal(err)) throw new PermissionNeeded("--allow-ffi", "to load the native libraries (OpenBLAS, oneDNN, the fused kernels)");
       errors.push(`${path}: ${String((err as Error)?.message ?? err).split("\n")[0]}`);
-      // Missing permission is the same for every candidate.
-      if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) break;
     }
   }
   cached = { blas: null, reason: `OpenBLAS not loadable (${errors[errors.length - 1] ?? "no candidates"}); run lib/backend/native/install.sh` };

@@ -5,6 +5,7 @@
  * are kept; only the missing ones are set, in this process's environment, where libgomp reads them.
  */
 import type { BackendOptions } from "../../config/runtime.ts";
+import { withPermission } from "../../util/permission.ts";
 
 /** OpenMP / OpenBLAS variables as the user set them. */
 export type NativeEnv = NonNullable<BackendOptions["nativeEnv"]>;
@@ -19,11 +20,13 @@ let threadsSetHere: string | undefined;
  * convolutions; passive 738 / 818-888 ms; GOMP_SPINCOUNT=10000 723-747 / 784-787 ms.
  */
 export function prepareOpenMp(threads: number | undefined, user: NativeEnv = {}): void {
-  if (threads && !user.OMP_NUM_THREADS && threadsSetHere === undefined) {
-    threadsSetHere = String(threads);
-    Deno.env.set("OMP_NUM_THREADS", threadsSetHere);
-  }
-  if (!user.OMP_WAIT_POLICY && !user.GOMP_SPINCOUNT) Deno.env.set("GOMP_SPINCOUNT", "10000");
+  withPermission("--allow-env", "(sets OMP_NUM_THREADS and GOMP_SPINCOUNT for the native libraries)", () => {
+    if (threads && !user.OMP_NUM_THREADS && threadsSetHere === undefined) {
+      Deno.env.set("OMP_NUM_THREADS", String(threads));
+      threadsSetHere = String(threads);
+    }
+    if (!user.OMP_WAIT_POLICY && !user.GOMP_SPINCOUNT) Deno.env.set("GOMP_SPINCOUNT", "10000");
+  });
 }
 
 /** OMP_NUM_THREADS as libgomp sees it (the user's, else prepareOpenMp's); 0 when unset. */

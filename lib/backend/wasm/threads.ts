@@ -5,7 +5,10 @@
  * from a blob URL (Deno's worker_threads rejects it: ERR_WORKER_PATH) and the worker script
  * assigns `location`, which is read-only in Deno's worker global. Also the C++ side caps the
  * pool at logical cores / 2 (1 on a 2-core machine). The route here:
- *   1. write the worker script to a real file (a temp cache dir), minus the `location` assignment;
+ *   1. write the worker script to a real file, minus the `location` assignment, in the per-user
+ *      private folder `<tempDir>/ast-lab-<uid>/tfjs-wasm-<version>` (mode 0700, checked by
+ *      lib/util/private_dir.ts: nobody else can plant or swap the file; issue 14), and re-read
+ *      it just before handing its path to emscripten;
  *   2. instantiate the emscripten factory ourselves with that file and the package's own main
  *      script/`.wasm` paths, while `os.cpus()` reports 2 x the wanted thread count, so the
  *      C++ cap equals what we ask for;
@@ -22,6 +25,8 @@ import workerSourceModule from "@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-back
 import os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { PermissionNeeded, withPermission } from "../../util/permission.ts";
+import { defaultTempDir, userTempDir } from "../../util/private_dir.ts";
 
 /** tfjs's C++ side pre-creates 8 pthread workers and never uses more. */
 export const MAX_WASM_THREADS = 8;
@@ -59,27 +64,42 @@ function patchedWorkerSource(): string {
   return patched;
 }
 
-/** The system's temporary folder when none is given (BackendOptions.tempDir, from $TMPDIR). */
-function defaultTempDir(): string {
-  return Deno.build.os === "windows" ? os.tmpdir() : "/tmp";
+/** The private folder the worker file is written to (created when missing). */
+export function workerDir(tempDir: string): string {
+  return userTempDir(tempDir, `tfjs-wasm-${tfwasm.version_wasm}`, "wasm worker folder");
 }
 
-/** Writes (once per content hash) the worker file into `tempDir`; returns its path. */
-function writeWorkerFile(tempDir: string): string {
+/**
+ * Writes the worker file into the private `workerDir(tempDir)` unless it is there with the
+ * expected content; then reads it back and compares once more (what emscripten will load);
+ * returns its path. `log` hears when a file with other content was replaced.
+ */
+export function writeWorkerFile(tempDir: string, log: (line: string) => void = console.warn): string {
   const source = patchedWorkerSource();
-  const dir = join(tempDir, `ast-lab-tfjs-wasm-${tfwasm.version_wasm}`);
-  const path = join(dir, `pthread-worker-${fnv1a(source)}.cjs`);
-  if (!permitted({ name: "write", path: dir }) || !permitted({ name: "read", path: dir })) {
-    throw new Error(`needs read/write permission for ${dir}`);
-  }
+  const dir = workerDir(tempDir);
+  return withPermission(`--allow-write=${dir}`, "for the wasm worker file (TMPDIR moves it)", () => {
+    const path = join(dir, `pthread-worker-${fnv1a(source)}.cjs`);
+    const current = readIfThere(path);
+    if (current !== source) {
+      if (current !== null) log(`ast-lab: ${path} differs from the expected worker script: replaced`);
+      const tmp = `${path}.${Deno.pid}.tmp`;
+      Deno.writeTextFileSync(tmp, source, { mode: 0o600 });
+      Deno.renameSync(tmp, path); // atomic: concurrent processes never see a half file
+    }
+    if (readIfThere(path) !== source) throw new Error(`${path} changed while being written; not loading it`);
+    return path;
+  });
+}
+
+function readIfThere(path: string): string | null {
   try {
-    if (Deno.readTextFileSync(path) === source) return path;
-  } catch { /* not there yet */ }
-  Deno.mkdirSync(dir, { recursive: true });
-  const tmp = `${path}.${Deno.pid}.tmp`;
-  Deno.writeTextFileSync(tmp, source);
-  Deno.renameSync(tmp, path); // atomic: concurrent test processes never see a half file
-  return path;
+    const info = Deno.lstatSync(path);
+    if (!info.isFile) Deno.removeSync(path, { recursive: true }); // a symlink or folder in the way
+    else return Deno.readTextFileSync(path);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  return null;
 }
 
 /** Runs `fn` while os.cpus() reports `count` CPUs (read by the wasm module's C++ constructors). */
@@ -107,7 +127,8 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 async function createThreadedModule(threads: number, tempDir: string): Promise<EmscriptenModule> {
   if (!permitted({ name: "read" })) {
     // Workers re-read the main script and the .wasm from node_modules.
-    if (!permitted({ name: "read", path: packageFile("wasm-out/") })) throw new Error("needs read permission for node_modules");
+    const wasmOut = packageFile("wasm-out/");
+    if (!permitted({ name: "read", path: wasmOut })) throw new PermissionNeeded(`--allow-read=${wasmOut}`, "(the wasm threads' workers load it)");
   }
   const workerPath = writeWorkerFile(tempDir);
   const mainScript = packageFile("wasm-out/tfjs-backend-wasm-threaded-simd.js");
@@ -155,8 +176,8 @@ function unrefWorkers(module: EmscriptenModule): void {
 /**
  * Makes `tf.setBackend("wasm")` use the threaded build with `threads` threads (capped at 8).
  * Must run before the wasm backend is first initialised. On failure throws, leaving the stock
- * (single-threaded SIMD) backend registration untouched. The worker file goes below `tempDir`
- * (default /tmp).
+ * (single-threaded SIMD) backend registration untouched; PermissionNeeded / UnsafeFolderError
+ * when the worker file cannot be written safely. The worker file goes below `tempDir` (default /tmp).
  */
 export async function useThreadedWasm(threads: number, tempDir: string = defaultTempDir()): Promise<void> {
   const wanted = Math.min(Math.max(1, Math.floor(threads)), MAX_WASM_THREADS);

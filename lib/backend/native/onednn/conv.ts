@@ -24,7 +24,7 @@ import type { ConvolutionLibrary } from "../convolution_library.ts";
 import { type NativeEnv, openMpThreadsSetting, prepareOpenMp } from "../openmp.ts";
 import {
   ALG_AUTO, ALG_DIRECT, ARG_BIAS, ARG_DIFF_BIAS, ARG_DIFF_DST, ARG_DIFF_SRC, ARG_DIFF_WEIGHTS, ARG_DST, ARG_SRC, ARG_WEIGHTS,
-  check, CONV_DESC_BYTES, ENGINE_CPU, execArgs, F32, FWD_TRAINING, type Lib, MD_BYTES, MEMORY_ALLOCATE, type OmpLib, openOneDnn,
+  check, CONV_DESC_BYTES, ENGINE_CPU, execArgs, F32, FWD_TRAINING, type Lib, MD_BYTES, memoryAllocate, type OmpLib, openOneDnn,
   type Ptr, ptrOf, Q_DIFF_DST_MD, Q_DIFF_SRC_MD, Q_DIFF_WEIGHTS_MD, Q_DST_MD, Q_IMPL_INFO_STR, Q_SRC_MD, Q_WEIGHTS_MD,
   STREAM_DEFAULT, TAG_A, TAG_ANY, TAG_HWIO, TAG_NHWC,
 } from "./ffi.ts";
@@ -333,7 +333,7 @@ export class OneDnnConvolutions implements ConvolutionLibrary {
       const userMem = newMem(ptrOf(umd), null);
       const isOut = spec.find((e) => e[0] === arg)![3];
       if (pmd && s.dnnl_memory_desc_equal(pmd, ptrOf(umd)) === 0) {
-        const inner = newMem(pmd, MEMORY_ALLOCATE);
+        const inner = newMem(pmd, memoryAllocate());
         const rpd = new BigUint64Array(1);
         const [from, to] = isOut ? [pmd, ptrOf(umd)] : [ptrOf(umd), pmd];
         check(s.dnnl_reorder_primitive_desc_create(ptrOf(rpd), from, this.engine, to, this.engine, null), "reorder pd");

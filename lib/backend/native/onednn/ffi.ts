@@ -9,6 +9,8 @@
  * 16 bytes.
  */
 
+import { isPermissionRefusal, PermissionNeeded } from "../../../util/permission.ts";
+
 const LIB_CANDIDATES = ["libdnnl.so.2", "/usr/lib/x86_64-linux-gnu/libdnnl.so.2"];
 
 const P = "pointer" as const;
@@ -70,7 +72,8 @@ export const ARG_SRC = 1, ARG_DST = 17, ARG_WEIGHTS = 33, ARG_BIAS = 41;
 export const ARG_DIFF_SRC = 129, ARG_DIFF_DST = 145, ARG_DIFF_WEIGHTS = 161, ARG_DIFF_BIAS = 169;
 export const Q_IMPL_INFO_STR = 8;
 export const Q_SRC_MD = 129, Q_DIFF_SRC_MD = 130, Q_WEIGHTS_MD = 131, Q_DIFF_WEIGHTS_MD = 132, Q_DST_MD = 133, Q_DIFF_DST_MD = 134;
-export const MEMORY_ALLOCATE = Deno.UnsafePointer.create(0xffffffffffffffffn); // DNNL_MEMORY_ALLOCATE = (void *)-1
+/** DNNL_MEMORY_ALLOCATE = (void *)-1; a function: creating a pointer needs --allow-ffi, which importing must not. */
+export const memoryAllocate = (): Ptr => Deno.UnsafePointer.create(0xffffffffffffffffn);
 
 export const MD_BYTES = 1024; // sizeof(dnnl_memory_desc_t) = 696
 export const CONV_DESC_BYTES = 8192; // sizeof(dnnl_convolution_desc_t) = 5976
@@ -103,6 +106,7 @@ export function openOneDnn(): { s: Lib; omp: OmpLib | null } {
       s = Deno.dlopen(path, SYMBOLS).symbols;
       break;
     } catch (e) {
+      if (isPermissionRefusal(e)) throw new PermissionNeeded("--allow-ffi", "to load the native libraries (oneDNN, OpenBLAS, the fused kernels)");
       errors.push(String((e as Error).message).split("\n")[0]);
     }
   }
