@@ -111,7 +111,7 @@ export async function pixelOutputs(trained: TrainedModel, f: FeatureSet, samples
   if (!model.student) throw new ModelFolderError(`${trained.runDir}: a teacher-NLL model has no student outputs`);
   const { side, channels: inCh } = f;
   const n = f.files.length, cells = side * side;
-  const gt = await groundTruth(samples.map((s) => s.maskPath), side);
+  const gt = await groundTruth(samples.map((s) => s.maskPath), side, 0.5, samples.map((s) => s.rgbPath));
   const useMask = trained.config.evalMask && f.masks;
   const teacherRows: Float32Array[] = [], studentRows: Float32Array[] = [];
   const dist: number[] = [], anomalous: number[] = [], image: number[] = [];
