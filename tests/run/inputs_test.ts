@@ -1,8 +1,13 @@
-/** Ground truth read for the pixel metrics: a mask of another size than its image is refused, not stretched. */
+/**
+ * The input stage's files: a ground-truth mask of another size than its image is refused, not
+ * stretched; a damaged training image or point map is one line naming it.
+ */
 import { join } from "node:path";
 import { writePng } from "../../lib/io/images.ts";
 import { groundTruth, InputError, readGroundTruth } from "../../lib/run/inputs.ts";
-import { assertEquals, assertRejects } from "../assert.ts";
+import { runExperiment } from "../../lib/run/run.ts";
+import { assert, assertEquals, assertRejects } from "../assert.ts";
+import { TINY_SETS, tinyMvtec3d } from "./_tiny.ts";
 
 Deno.test("inputs: a ground-truth mask of another size than its image -> one-line error naming the mask and both sizes", async () => {
   const dir = await Deno.makeTempDir({ prefix: "ast_inputs_test_" });
@@ -18,4 +23,30 @@ Deno.test("inputs: a ground-truth mask of another size than its image -> one-lin
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test({
+  name: "inputs: a truncated PNG or xyz TIFF in the training set -> the run fails with one line naming the file (no decoder stack)",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const root = await tinyMvtec3d(3);
+    const good = join(root, "puck", "train", "good");
+    const truncate = async (path: string) => {
+      const bytes = await Deno.readFile(path);
+      await Deno.writeFile(path, bytes.slice(0, Math.floor(bytes.length / 2))); // headers intact
+    };
+    const png = join(good, "rgb", "003.png"), tiff = join(good, "xyz", "002.tiff");
+    await truncate(png);
+    await truncate(tiff);
+    const run = (mode: "rgb" | "depth", out: string) =>
+      runExperiment({ data: root, className: "puck", mode, backbone: "raw-patch", epochs: 1, out: join(root, out), sets: TINY_SETS, log: () => {} });
+    for (const [mode, file] of [["rgb", png], ["depth", tiff]] as const) {
+      await assertRejects(() => run(mode, `out-${mode}`), (e: Error) => {
+        assert(e.message.startsWith(`${file}: corrupt`) && !e.message.includes("\n"), e.message);
+        return true;
+      });
+    }
+    await Deno.remove(root, { recursive: true });
+  },
 });
