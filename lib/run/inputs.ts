@@ -60,10 +60,16 @@ export async function buildInputs(files: InputFiles[], o: InputOptions): Promise
   }
   if (o.mode !== "rgb") {
     const offset = o.mode === "depth" ? 0 : o.backbone!.channels;
+    let first: { path: string; width: number; height: number } | null = null;
     for (let i = 0; i < files.length; i++) {
       const path = files[i].depth;
       if (!path) throw new InputError(`${files[i].image}: no xyz point map (not MVTec 3D-AD)`);
       const map = await readXyzTiff(path);
+      // one size per class, as for the images (lib/data/image_sizes.ts): never resized silently
+      first ??= { path, width: map.width, height: map.height };
+      if (map.width !== first.width || map.height !== first.height) {
+        throw new InputError(`${path}: ${map.width}x${map.height} point map, but ${first.path} is ${first.width}x${first.height}; all point maps of a class must share one size`);
+      }
       const d = depthInput(map.xyz, map.height, map.width, { mapLen: side, ...o.preprocess, useMask: o.useMask });
       const base = i * cells * channels;
       for (let k = 0; k < cells; k++) x.set(d.depth.data.subarray(k * DEPTH_CHANNELS, (k + 1) * DEPTH_CHANNELS), base + k * channels + offset);

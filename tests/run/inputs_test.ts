@@ -4,7 +4,8 @@
  */
 import { join } from "node:path";
 import { writePng } from "../../lib/io/images.ts";
-import { groundTruth, InputError, readGroundTruth } from "../../lib/run/inputs.ts";
+import { buildInputs, groundTruth, InputError, readGroundTruth } from "../../lib/run/inputs.ts";
+import { writeXyzTiff } from "../../lib/io/tiff.ts";
 import { runExperiment } from "../../lib/run/run.ts";
 import { assert, assertEquals, assertRejects } from "../assert.ts";
 import { TINY_SETS, tinyMvtec3d } from "./_tiny.ts";
@@ -49,4 +50,21 @@ Deno.test({
     }
     await Deno.remove(root, { recursive: true });
   },
+});
+
+Deno.test("inputs: point maps of two sizes in one pass -> one-line error naming the odd file and both sizes", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ast_inputs_test_" });
+  try {
+    const map = (w: number, h: number) => ({ width: w, height: h, xyz: new Float32Array(w * h * 3).fill(0.5) });
+    const a = join(dir, "a.tiff"), b = join(dir, "b.tiff");
+    await writeXyzTiff(a, map(64, 64));
+    await writeXyzTiff(b, map(64, 48));
+    const o = { mode: "depth" as const, mapLen: 8, backbone: null, useMask: true, preprocess: { fills: 3, bgThresh: 7e-3, dilateSize: 8 } };
+    await assertRejects(() => buildInputs([{ image: "a.png", depth: a }, { image: "b.png", depth: b }], o), (e: Error) => {
+      assert(e instanceof InputError && e.message === `${b}: 64x48 point map, but ${a} is 64x64; all point maps of a class must share one size`, e.message);
+      return true;
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
