@@ -4,11 +4,14 @@
  * prints per image the score, the normalised score and the verdict, and writes per image the
  * anomaly map (`<stem>.map.safetensors`, float32) and an overlay PNG (`<stem>.overlay.png`),
  * plus scores.json, under --out (default results/scores/<model>-<time>; never the model folder).
+ * An image that cannot be scored (unreadable, wrong size, no foreground, non-finite score) is
+ * never reported "ok": with --image it is the error; in a folder it is listed with its reason,
+ * the others are scored and written, and the command ends non-zero with "N scored, M failed".
  */
 import { basename, resolve } from "node:path";
 import type { RuntimeOptions } from "../config/runtime.ts";
 import { parseThresholdRule } from "../metrics/threshold.ts";
-import { checkOutDir, folderInputs, openScoringModel, type ScoreInput, scoreInputs, writeScoreOutputs } from "../run/score.ts";
+import { checkOutDir, failureLine, folderInputs, openScoringModel, type ScoreInput, scoreEach, ScoreInputError, writeScoreOutputs } from "../run/score.ts";
 import { projectPath } from "../util/project.ts";
 import { parseOptions, UsageError } from "./args.ts";
 
@@ -40,9 +43,10 @@ export async function scoreCommand(args: string[], runtime: RuntimeOptions, log:
     const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
     const out = resolve(v.out ?? projectPath("results", "scores", `${basename(resolve(v.model))}-${stamp}`));
     checkOutDir(out, m.model.runDir); // before any work
+    for (const note of m.notes) log(note);
     if (m.threshold) log(`threshold ${m.threshold.value.toPrecision(5)}: ${m.threshold.meaning}`);
     else log("no threshold: the model has no held-apart normal scores (verdicts are not given)");
-    const scored = await scoreInputs(m, inputs, (done, total) => {
+    const { scored, failed } = await scoreEach(m, inputs, (done, total) => {
       if (total > 1) log(`scored ${done}/${total}`);
     });
     for (const s of scored) {
@@ -50,8 +54,17 @@ export async function scoreCommand(args: string[], runtime: RuntimeOptions, log:
       const z = s.normalised === null ? "n/a" : s.normalised.toFixed(2);
       log(`${s.image}  score ${s.score.toPrecision(5)}  normalised ${z}${verdict}`);
     }
-    const { files } = await writeScoreOutputs(out, m, scored);
-    log(`wrote ${files.length} files to ${out} (per image: .map.safetensors, .overlay.png; scores.json)`);
+    // One image: its failure is the command's error (one line, exit 1).
+    if (v.image && failed.length) throw new ScoreInputError(failureLine(failed[0]), failed[0].status);
+    for (const f of failed) log(failureLine(f));
+    if (scored.length) {
+      const { files } = await writeScoreOutputs(out, m, scored, failed);
+      log(`wrote ${files.length} files to ${out} (per image: .map.safetensors, .overlay.png; scores.json)`);
+    }
+    const summary = `${scored.length} scored, ${failed.length} failed`;
+    // A folder with failures: the others are scored and written, the exit status says not all were.
+    if (failed.length) throw new ScoreInputError(`${summary} (each failure is listed above${scored.length ? `; the results of the others are in ${out}` : ""})`);
+    if (v.folder) log(summary);
     return 0;
   } finally {
     m.dispose();

@@ -14,12 +14,16 @@
  * exist, test-good, so the test split has both classes.
  *
  * On open every image's header is read (signature and size: a few bytes per file), so corrupt
- * or non-image files and masks whose size differs from their image fail here, naming the file.
+ * or non-image files, images of another size than the class's and masks whose size differs from
+ * their image fail here, naming the file (lib/data/image_sizes.ts).
  * Full decoding happens at load time; lib/io/images.ts's errors name the file there too.
  */
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { DatasetError, type MvtecDataset, type Sample } from "./mvtec.ts";
+import { checkClassImageSizes } from "./image_sizes.ts";
 import { deriveSeed, mulberry32, permutation } from "../util/random.ts";
+
+export { type ImageSize, readImageSize } from "./image_sizes.ts";
 
 export interface FolderDatasetOptions {
   /** Folder of normal images. */
@@ -85,80 +89,6 @@ async function listFolder(path: string, what: string): Promise<Listing> {
   out.otherFiles.sort(byCodePoint);
   out.dirs.sort(byCodePoint);
   return out;
-}
-
-export interface ImageSize {
-  width: number;
-  height: number;
-}
-
-/** Reads at most `n` bytes from the start of a file. */
-async function readHead(path: string, n: number): Promise<Uint8Array> {
-  const file = await Deno.open(path, { read: true });
-  try {
-    const buf = new Uint8Array(n);
-    let got = 0;
-    while (got < n) {
-      const r = await file.read(buf.subarray(got));
-      if (r === null) break;
-      got += r;
-    }
-    return buf.subarray(0, got);
-  } finally {
-    file.close();
-  }
-}
-
-/** JPEG size from the first SOF marker, or null when not within `bytes`. */
-function jpegSize(bytes: Uint8Array): ImageSize | null {
-  let p = 2;
-  while (p + 9 < bytes.length) {
-    if (bytes[p] !== 0xff) return null;
-    const marker = bytes[p + 1];
-    if (marker === 0xff) {
-      p++;
-      continue;
-    }
-    if (marker === 0xd8 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
-      p += 2; // markers without a length
-      continue;
-    }
-    const len = (bytes[p + 2] << 8) | bytes[p + 3];
-    const isSof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
-    if (isSof) return { height: (bytes[p + 5] << 8) | bytes[p + 6], width: (bytes[p + 7] << 8) | bytes[p + 8] };
-    p += 2 + len;
-  }
-  return null;
-}
-
-/**
- * Width and height of a PNG or JPEG from its header, without decoding the pixels (the format is
- * told by the signature, not the extension, as the decoder does). Errors name the file.
- */
-export async function readImageSize(path: string): Promise<ImageSize> {
-  const fail = (why: string) => new DatasetError(`${path}: ${why}; re-export the image or remove it from the folder`);
-  let head: Uint8Array;
-  try {
-    head = await readHead(path, 4096);
-  } catch (e) {
-    throw new DatasetError(`${path}: cannot read (${(e as Error).message})`);
-  }
-  const isPng = head.length >= 8 && [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a].every((b, i) => head[i] === b);
-  if (isPng) {
-    const ihdr = String.fromCharCode(...head.subarray(12, 16));
-    if (head.length < 24 || ihdr !== "IHDR") throw fail("corrupt PNG (no IHDR header)");
-    const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
-    const size = { width: view.getUint32(16), height: view.getUint32(20) };
-    if (!size.width || !size.height) throw fail("corrupt PNG (zero width or height)");
-    return size;
-  }
-  if (head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) {
-    // the size may sit behind a large EXIF/ICC block: then read the whole file
-    const size = jpegSize(head) ?? jpegSize(await Deno.readFile(path));
-    if (!size || !size.width || !size.height) throw fail("corrupt JPEG (no frame header with a size)");
-    return size;
-  }
-  throw fail(head.length === 0 ? "empty file" : "not a PNG or JPEG (unrecognised signature)");
 }
 
 /** A defective image's mask in `maskDir`, by stem; null when absent. Both names present is an error. */
@@ -319,25 +249,8 @@ export async function openFolderDataset(options: FolderDatasetOptions): Promise<
   else if (!defective.hasMasks) notes.push("no masks: image-level metrics only (pixel-level metrics need masks)");
   if (defectiveDir !== undefined && !split.test.length) notes.push("testGoodFraction is 0: the test split has no good images, so image-level AUROC is undefined");
 
-  await checkImages(dataset, notes);
+  await checkClassImageSizes([...dataset.train, ...dataset.validation, ...dataset.test]);
   return dataset;
-}
-
-/** Header check of every image and mask; masks must have their image's size. */
-async function checkImages(dataset: FolderDataset, notes: string[]): Promise<void> {
-  const sizes = new Set<string>();
-  for (const s of [...dataset.train, ...dataset.validation, ...dataset.test]) {
-    const size = await readImageSize(s.rgbPath);
-    sizes.add(`${size.width}x${size.height}`);
-    if (!s.maskPath) continue;
-    const m = await readImageSize(s.maskPath);
-    if (m.width !== size.width || m.height !== size.height) {
-      throw new DatasetError(
-        `${s.maskPath}: mask is ${m.width}x${m.height} but its image ${s.rgbPath} is ${size.width}x${size.height}; save the mask at the image's size`,
-      );
-    }
-  }
-  if (sizes.size > 1) notes.push(`images come in ${sizes.size} sizes (${[...sizes].slice(0, 4).join(", ")}${sizes.size > 4 ? ", ..." : ""}); all are resized to the model input`);
 }
 
 /**

@@ -6,11 +6,14 @@
  *     defect masks `test/<type>/gt/<stem>.png`; splits train, validation (optional), test.
  *   - MVTec AD: `<split>/<type>/<stem>.<png|jpg>`, defect masks
  *     `ground_truth/<type>/<stem>_mask.png`; splits train, test.
+ * All images of a class share one size and each mask has its image's (lib/data/image_sizes.ts).
  * Samples are sorted deterministically: `good` first, then defect types by name, then file names
  * (code-point order, independent of locale and of the file system's listing order).
  */
 import { basename, extname, join } from "node:path";
 import type { DatasetLayout, Sample, Split } from "../types.ts";
+import { DatasetError } from "./errors.ts";
+import { checkClassImageSizes } from "./image_sizes.ts";
 
 export type { DatasetLayout, Sample, Split };
 
@@ -24,7 +27,7 @@ export interface MvtecDataset {
   test: Sample[];
 }
 
-export class DatasetError extends Error {}
+export { DatasetError };
 
 const IMAGE_EXTENSIONS = new Set([".png", ".jpg", ".jpeg"]);
 const XYZ_EXTENSIONS = [".tiff", ".tif"];
@@ -143,5 +146,6 @@ export async function openDataset(dataRoot: string, className: string): Promise<
   }
   const validation = layout === "mvtec3d" ? await listSamples(classDir, "validation", layout) : [];
   const test = await listSamples(classDir, "test", layout);
+  await checkClassImageSizes([...train, ...validation, ...test]);
   return { classDir, className, layout, train, validation, test };
 }

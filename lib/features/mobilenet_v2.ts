@@ -22,6 +22,7 @@ import { preprocessRgb, type RgbRecipe } from "../preprocess/rgb.ts";
 import { compileFoldedGraph } from "./folded_graph.ts";
 import { functionalGraphContaining, readLayersModelFolder } from "./tfjs_layers_model.ts";
 import { pathKind, weightsChecksum } from "./weights_files.ts";
+import { verifyWeights } from "./efficientnet/checksum.ts";
 
 export const MOBILENET_V2_DEFAULT_LAYER = "block_12_add";
 /** Bumped whenever the resize or scaling changes (part of the feature-cache key). */
@@ -40,6 +41,9 @@ export interface MobileNetV2Options {
 export async function mobileNetV2Backbone(weightsPath: string, opts: MobileNetV2Options = {}): Promise<Backbone> {
   const dir = (await pathKind(weightsPath)) === "file" && basename(weightsPath) === "model.json" ? join(weightsPath, "..") : weightsPath;
   const folder = await readLayersModelFolder(dir);
+  // A `<file>.sha256` record beside model.json or a weight shard is checked as EfficientNet's is:
+  // a changed or truncated file is an error naming it and both hashes, never used silently.
+  for (const file of folder.files) await verifyWeights(file);
   const layer = opts.layer ?? MOBILENET_V2_DEFAULT_LAYER;
   const nodes = functionalGraphContaining(folder.topology, layer);
   const graph = compileFoldedGraph(nodes, folder.weights, layer);

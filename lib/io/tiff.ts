@@ -1,5 +1,6 @@
 /**
- * MVTec 3D-AD point maps: float32 H x W x 3 (x, y, z in metres; z = 0 means "no point").
+ * MVTec 3D-AD point maps: float32 H x W x 3 (x, y, z in metres; z = 0 means "no point"); float64
+ * is read too, any other sample type or count is refused (it would not be metres).
  *
  * Reading always goes through geotiff (a real TIFF library: strips/tiles, deflate/LZW, planar or
  * interleaved all work). geotiff's own writer casts samples to 8 bit, so writing uses a minimal
@@ -26,27 +27,41 @@ async function readBytes(path: string): Promise<Uint8Array> {
   }
 }
 
+const SAMPLE_FORMAT_NAMES: Record<number, string> = { 1: "uint", 2: "int", 3: "float", 4: "void", 5: "complex int", 6: "complex float" };
+
+/**
+ * Only 3-channel IEEE float (32 or 64 bit) maps are point maps in metres: geotiff would read a
+ * uint8 or 16-bit image just as happily, and the depth would then be in grey levels (a teacher
+ * loss of thousands instead of ~0.1). Anything else is refused, saying what the file holds.
+ */
+function checkXyzSamples(image: { getSamplesPerPixel(): number; getSampleFormat(i?: number): number; getBitsPerSample(i?: number): number }, source: string): void {
+  const samples = image.getSamplesPerPixel();
+  const kinds = Array.from({ length: samples }, (_, i) => {
+    const format = image.getSampleFormat(i) ?? 1, bits = image.getBitsPerSample(i);
+    return { ok: format === 3 && (bits === 32 || bits === 64), name: `${SAMPLE_FORMAT_NAMES[format] ?? `format ${format} `}${bits}` };
+  });
+  if (samples === 3 && kinds.every((k) => k.ok)) return;
+  const names = [...new Set(kinds.map((k) => k.name))];
+  throw new TiffError(`${source}: xyz TIFF must be 3-channel float32 or float64, found ${samples} x ${names.join("/")}`);
+}
+
 /** Decode an xyz TIFF held in memory; `source` names it in errors. */
 export async function decodeXyzTiff(bytes: Uint8Array, source = "<buffer>"): Promise<PointMap> {
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   let width: number, height: number, raster: ArrayLike<number>;
-  let samples: number;
+  let image;
   try {
-    const tiff = await fromArrayBuffer(buffer);
-    const image = await tiff.getImage();
+    image = await (await fromArrayBuffer(buffer)).getImage();
     width = image.getWidth();
     height = image.getHeight();
-    samples = image.getSamplesPerPixel();
-    if (samples >= 3) {
-      raster = (await image.readRasters({ interleave: true, samples: [0, 1, 2] })) as unknown as ArrayLike<number>;
-    } else {
-      raster = [];
-    }
   } catch (e) {
     throw new TiffError(`${source}: corrupt or unsupported TIFF (${(e as Error).message})`);
   }
-  if (samples < 3) {
-    throw new TiffError(`${source}: unsupported TIFF: expected 3 samples per pixel (x, y, z), found ${samples}`);
+  checkXyzSamples(image, source);
+  try {
+    raster = (await image.readRasters({ interleave: true, samples: [0, 1, 2] })) as unknown as ArrayLike<number>;
+  } catch (e) {
+    throw new TiffError(`${source}: corrupt or unsupported TIFF (${(e as Error).message})`);
   }
   // a fresh view: geotiff decorates its result with width/height properties
   const xyz = raster instanceof Float32Array

@@ -12,7 +12,16 @@ import { chooseThreshold, type Threshold, type ThresholdRule } from "../metrics/
 
 export const MODEL_CARD_FILE = "model.json";
 export const MODEL_FORMAT = "ast-lab-model";
-export const MODEL_FORMAT_VERSION = 1;
+/**
+ * major.minor: a reader takes every minor of its major (minors only add fields). 1.1 added
+ * `trained_weights_sha256` and `input.size_rule`; a 1.0 card still reads, its weights unverified.
+ */
+export const MODEL_FORMAT_VERSION = 1.1;
+const MODEL_FORMAT_MAJOR = Math.floor(MODEL_FORMAT_VERSION);
+
+/** The rule the model's input size follows (lib/data/image_sizes.ts), stated in the card. */
+export const INPUT_SIZE_RULE =
+  "one size: all images of the class (train, validation, test) share width x height, checked when the dataset is opened; scoring refuses images of another size (no silent resize)";
 
 export interface InputSpec {
   /** size and channels of the training images (RGB files; for depth mode the RGB beside the xyz) */
@@ -21,6 +30,8 @@ export interface InputSpec {
   channels: number;
   /** xyz point-map size, for depth and combi models */
   depth?: { width: number; height: number };
+  /** how images of other sizes are treated (INPUT_SIZE_RULE; since 1.1) */
+  size_rule?: string;
 }
 
 export interface NormalScores {
@@ -48,6 +59,8 @@ export interface ModelCard {
   map_side: number;
   normal_scores: NormalScores | null;
   threshold: Threshold | null;
+  /** SHA-256 of each trained-weights file of the folder that scoring loads, by file name (since 1.1) */
+  trained_weights_sha256?: Record<string, string>;
 }
 
 export class ModelCardError extends Error {}
@@ -82,10 +95,17 @@ export async function readModelCard(runDir: string): Promise<ModelCard> {
     );
   }
   const card = await readJson<ModelCard>(path);
-  if (card.format !== MODEL_FORMAT || card.version !== MODEL_FORMAT_VERSION) {
+  if (card.format !== MODEL_FORMAT || typeof card.version !== "number" || Math.floor(card.version) !== MODEL_FORMAT_MAJOR) {
     throw new ModelCardError(
-      `${path}: model format ${card.format ?? "?"} v${card.version ?? "?"}, this version reads ${MODEL_FORMAT} v${MODEL_FORMAT_VERSION}; retrain with this version`,
+      `${path}: model format ${card.format ?? "?"} v${card.version ?? "?"}, this version reads ${MODEL_FORMAT} v${MODEL_FORMAT_MAJOR}.x; retrain with this version`,
     );
   }
   return card;
+}
+
+/** Why a card's trained weights cannot be verified (a card older than 1.1), or null. */
+export function unverifiedWeightsNote(card: Pick<ModelCard, "version" | "trained_weights_sha256"> | null, runDir: string): string | null {
+  if (card?.trained_weights_sha256) return null;
+  const what = card ? `${MODEL_CARD_FILE} v${card.version}` : `no ${MODEL_CARD_FILE}`;
+  return `note: ${runDir}: ${what} records no SHA-256 of the trained weights, so they cannot be verified (retrain to record it)`;
 }

@@ -53,7 +53,7 @@ export async function evaluateRun(model: AstModel, features: RunFeatures, datase
   const labels = samples.map((s) => s.label);
   const types = samples.map((s) => s.defectType);
   const gt = hasDefectMasks(dataset) && (dataset.layout === "mvtecad" || samples.some((s) => s.maskPath))
-    ? await groundTruth(samples.map((s) => s.maskPath), outSize, EVAL_GT_THRESHOLD)
+    ? await groundTruth(samples.map((s) => s.maskPath), outSize, EVAL_GT_THRESHOLD, samples.map((s) => s.rgbPath))
     : null;
   const metrics = computeMetrics(results, labels, types, gt, outSize);
   const validationScores = features.validation ? model.score(scoringInput(features.validation, cfg), cfg.batchSize) : null;

@@ -4,6 +4,7 @@
  * foreground mask from the xyz point map (lib/preprocess/depth.ts), concatenated features first
  * (combi). Training, evaluation and scoring new images all come through `buildInputs`.
  */
+import { readImageSize } from "../data/image_sizes.ts";
 import { readImage } from "../io/images.ts";
 import { readXyzTiff } from "../io/tiff.ts";
 import type { Backbone } from "../features/backbone.ts";
@@ -59,10 +60,16 @@ export async function buildInputs(files: InputFiles[], o: InputOptions): Promise
   }
   if (o.mode !== "rgb") {
     const offset = o.mode === "depth" ? 0 : o.backbone!.channels;
+    let first: { path: string; width: number; height: number } | null = null;
     for (let i = 0; i < files.length; i++) {
       const path = files[i].depth;
       if (!path) throw new InputError(`${files[i].image}: no xyz point map (not MVTec 3D-AD)`);
       const map = await readXyzTiff(path);
+      // one size per class, as for the images (lib/data/image_sizes.ts): never resized silently
+      first ??= { path, width: map.width, height: map.height };
+      if (map.width !== first.width || map.height !== first.height) {
+        throw new InputError(`${path}: ${map.width}x${map.height} point map, but ${first.path} is ${first.width}x${first.height}; all point maps of a class must share one size`);
+      }
       const d = depthInput(map.xyz, map.height, map.width, { mapLen: side, ...o.preprocess, useMask: o.useMask });
       const base = i * cells * channels;
       for (let k = 0; k < cells; k++) x.set(d.depth.data.subarray(k * DEPTH_CHANNELS, (k + 1) * DEPTH_CHANNELS), base + k * channels + offset);
@@ -79,17 +86,30 @@ export async function buildInputs(files: InputFiles[], o: InputOptions): Promise
   return { files, side, channels, x, masks };
 }
 
-/** A ground-truth mask file (undefined: a good image) as binary side x side. */
-export async function readGroundTruth(maskPath: string | undefined, side: number, threshold = 0.5): Promise<Float32Array> {
-  return groundTruthMask(maskPath === undefined ? null : await readImage(maskPath), side, threshold);
+/**
+ * A ground-truth mask file (undefined: a good image) as binary side x side. With `imagePath` the
+ * mask must have that image's size: a mask of another size would be stretched onto the image
+ * and mark the wrong pixels (datasets are checked on open; this guards samples built by hand).
+ */
+export async function readGroundTruth(maskPath: string | undefined, side: number, threshold = 0.5, imagePath?: string): Promise<Float32Array> {
+  if (maskPath === undefined) return groundTruthMask(null, side, threshold);
+  const mask = await readImage(maskPath);
+  if (imagePath !== undefined) {
+    const image = await readImageSize(imagePath);
+    if (image.width !== mask.width || image.height !== mask.height) {
+      throw new InputError(`${maskPath}: mask is ${mask.width}x${mask.height} but its image ${imagePath} is ${image.width}x${image.height}; save the mask at the image's size`);
+    }
+  }
+  return groundTruthMask(mask, side, threshold);
 }
 
 /**
  * Ground-truth masks [N, outSize, outSize] (binary) of test images; `threshold` after the bilinear
- * resize (the evaluation passes EVAL_GT_THRESHOLD, the official `> 0`).
+ * resize (the evaluation passes EVAL_GT_THRESHOLD, the official `> 0`). `imagePaths` (same order)
+ * checks each mask against its image's size.
  */
-export async function groundTruth(maskPaths: (string | undefined)[], outSize: number, threshold = 0.5): Promise<Float32Array> {
+export async function groundTruth(maskPaths: (string | undefined)[], outSize: number, threshold = 0.5, imagePaths?: string[]): Promise<Float32Array> {
   const out = new Float32Array(maskPaths.length * outSize * outSize);
-  for (let i = 0; i < maskPaths.length; i++) out.set(await readGroundTruth(maskPaths[i], outSize, threshold), i * outSize * outSize);
+  for (let i = 0; i < maskPaths.length; i++) out.set(await readGroundTruth(maskPaths[i], outSize, threshold, imagePaths?.[i]), i * outSize * outSize);
   return out;
 }

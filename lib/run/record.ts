@@ -6,10 +6,13 @@ import type { BackendInfo } from "../backend/backend.ts";
 import type { AstConfig } from "../config/ast_config.ts";
 import type { MvtecDataset } from "../data/mvtec.ts";
 import { datasetNotes, hasDefectMasks } from "../data/open.ts";
+import { join } from "node:path";
 import { readImage } from "../io/images.ts";
 import { readXyzTiff } from "../io/tiff.ts";
 import type { AstModel } from "../models/ast.ts";
-import { type InputSpec, MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelCard, normalScores } from "../results/model_card.ts";
+import { INPUT_SIZE_RULE, type InputSpec, MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelCard, normalScores } from "../results/model_card.ts";
+import { exists, RUN_FILES } from "../results/run_files.ts";
+import { sha256File } from "../features/efficientnet/checksum.ts";
 import { provenance } from "../results/provenance.ts";
 import { memorySummary, type RunRecord, summariseScores, writeRunResults } from "../results/record.ts";
 import type { EpochReport, Mode, Sample } from "../types.ts";
@@ -37,7 +40,8 @@ export interface RecordInputs {
 /** What the model expects as input (checked when scoring new images). */
 async function inputSpec(sample: Sample, mode: Mode): Promise<InputSpec> {
   const img = await readImage(sample.rgbPath);
-  const spec: InputSpec = { width: img.width, height: img.height, channels: img.channels };
+  // every image of the class has this size (lib/data/image_sizes.ts, checked on open)
+  const spec: InputSpec = { width: img.width, height: img.height, channels: img.channels, size_rule: INPUT_SIZE_RULE };
   if (mode !== "rgb" && sample.xyzPath) {
     const xyz = await readXyzTiff(sample.xyzPath);
     spec.depth = { width: xyz.width, height: xyz.height };
@@ -45,7 +49,20 @@ async function inputSpec(sample: Sample, mode: Mode): Promise<InputSpec> {
   return spec;
 }
 
-function modelCard(r: RecordInputs, dataset: MvtecDataset, input: InputSpec): ModelCard {
+/**
+ * SHA-256 of the trained-weights files scoring loads (teacher, and student when there is one),
+ * so a changed or damaged file is caught on load (lib/run/trained.ts) instead of scoring NaN.
+ */
+export async function trainedWeightsDigests(runDir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const name of [RUN_FILES.teacher, RUN_FILES.student]) {
+    const path = join(runDir, name);
+    if (await exists(path)) out[name] = await sha256File(path);
+  }
+  return out;
+}
+
+function modelCard(r: RecordInputs, dataset: MvtecDataset, input: InputSpec, weights: Record<string, string>): ModelCard {
   const { cfg, backbone: { name, info }, evaluation: ev, split } = r;
   return {
     format: MODEL_FORMAT,
@@ -66,6 +83,7 @@ function modelCard(r: RecordInputs, dataset: MvtecDataset, input: InputSpec): Mo
     map_side: ev.outSize,
     normal_scores: ev.validationScores && split.normalSource ? normalScores(ev.validationScores.scoreMax, split.normalSource) : null,
     threshold: ev.threshold,
+    trained_weights_sha256: weights,
   };
 }
 
@@ -118,7 +136,7 @@ export async function recordRun(r: RecordInputs): Promise<RunRecord> {
       ...(ev.teacherScores ? { teacher_nll_max: ev.teacherScores.scoreMax[i], teacher_nll_mean: ev.teacherScores.scoreMean[i] } : {}),
     })),
     maps: { data: ev.results.maps, n: ev.samples.length, side: ev.outSize },
-    card: modelCard(r, dataset, await inputSpec(dataset.train[0], r.cfg.mode)),
+    card: modelCard(r, dataset, await inputSpec(dataset.train[0], r.cfg.mode), await trainedWeightsDigests(r.out)),
     record,
   });
   return record;

@@ -7,18 +7,41 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { basename, extname, join, relative, resolve } from "node:path";
 import type { RuntimeOptions } from "../config/runtime.ts";
-import { readImage } from "../io/images.ts";
-import { readXyzTiff } from "../io/tiff.ts";
+import { ImageError, readImage } from "../io/images.ts";
+import { readXyzTiff, TiffError } from "../io/tiff.ts";
 import { writeSafetensors } from "../io/safetensors.ts";
 import type { Threshold, ThresholdRule } from "../metrics/threshold.ts";
+import type { ImageResults } from "../models/ast.ts";
 import { mapOutSize } from "../models/scoring.ts";
 import { cardThreshold, type ModelCard, normalisedScore, readModelCard } from "../results/model_card.ts";
 import { writeJsonAtomic } from "../results/run_files.ts";
 import type { InputFiles } from "../types.ts";
 import { anomalyMapFigure, svgToPng } from "../viz/mod.ts";
+import { type FeatureSet, InputError } from "./inputs.ts";
 import { loadTrainedModel, type TrainedModel } from "./trained.ts";
 
-export class ScoreInputError extends Error {}
+/** Why an image got no score: the per-image status `score --folder` lists (never "ok"). */
+export type ScoreStatus = "unreadable" | "wrong input" | "no foreground" | "non-finite score";
+
+export class ScoreInputError extends Error {
+  constructor(message: string, readonly status: ScoreStatus = "wrong input") {
+    super(message);
+  }
+}
+
+/** An input that was not scored, and why (one line naming the file). */
+export interface ScoreFailure {
+  image: string;
+  depth?: string;
+  status: ScoreStatus;
+  /** the reason; names the file when it is not the image (e.g. its depth map) */
+  detail: string;
+}
+
+/** One line per failure: `IMAGE  STATUS: DETAIL`. */
+export function failureLine(f: ScoreFailure): string {
+  return `${f.image}  ${f.status}: ${f.detail}`;
+}
 
 /** An image to score and, for 3D models, its xyz point map. */
 export type ScoreInput = InputFiles;
@@ -46,6 +69,8 @@ export interface ScoringModel {
   model: TrainedModel;
   card: ModelCard;
   threshold: Threshold | null;
+  /** things to tell the user before scoring (e.g. weights that cannot be verified) */
+  notes: string[];
   dispose(): void;
 }
 
@@ -57,7 +82,7 @@ export async function openScoringModel(
   const card = await readModelCard(runDir);
   const model = await loadTrainedModel(runDir, { weights: o.weights, runtime: o.runtime });
   const threshold = o.rule ? cardThreshold(card.normal_scores, o.rule) : card.threshold;
-  return { model, card, threshold, dispose: () => model.dispose() };
+  return { model, card, threshold, notes: model.notes, dispose: () => model.dispose() };
 }
 
 const IMAGE_EXT = new Set([".png", ".jpg", ".jpeg"]);
@@ -93,7 +118,7 @@ async function checkInput(input: ScoreInput, card: ModelCard): Promise<void> {
   try {
     img = await readImage(input.image);
   } catch (e) {
-    throw new ScoreInputError(`${input.image}: cannot read the image (${(e as Error).message.split("\n")[0]}); expected PNG or JPEG`);
+    throw new ScoreInputError(`${input.image}: cannot read the image (${(e as Error).message.split("\n")[0]}); expected PNG or JPEG`, "unreadable");
   }
   const want = card.input;
   if (img.width !== want.width || img.height !== want.height) {
@@ -115,7 +140,7 @@ async function checkInput(input: ScoreInput, card: ModelCard): Promise<void> {
     try {
       map = await readXyzTiff(input.depth);
     } catch (e) {
-      throw new ScoreInputError(`${input.depth}: cannot read the xyz point map (${(e as Error).message.split("\n")[0]}); expected a float32 3-channel TIFF`);
+      throw new ScoreInputError(`${input.depth}: cannot read the xyz point map (${(e as Error).message.split("\n")[0]}); expected a float32 3-channel TIFF`, "unreadable");
     }
     const d = want.depth;
     if (d && (map.width !== d.width || map.height !== d.height)) {
@@ -126,42 +151,101 @@ async function checkInput(input: ScoreInput, card: ModelCard): Promise<void> {
   }
 }
 
-/** Score inputs (checked first, all of them, so a bad file fails before any work). */
-export async function scoreInputs(
+/** Errors of one input's files (decoders, checks): a failure of that input, not of the command. */
+const isInputError = (e: unknown) => e instanceof ScoreInputError || e instanceof InputError || e instanceof ImageError || e instanceof TiffError;
+
+function failure(input: ScoreInput, status: ScoreStatus, message: string): ScoreFailure {
+  const line = message.split("\n")[0];
+  // the image leads the listed line: drop it from the reason, keep any other file's name
+  const detail = line.startsWith(`${input.image}: `) ? line.slice(input.image.length + 2) : line;
+  return { image: input.image, ...(input.depth ? { depth: input.depth } : {}), status, detail };
+}
+
+/**
+ * Score each input on its own terms: an input that cannot be read, does not fit the model, has
+ * no foreground (3D models with a foreground mask) or gets a non-finite score is a failure with
+ * its reason, and the others are still scored. Never reports such an input as scored.
+ */
+export async function scoreEach(
   m: ScoringModel,
   inputs: ScoreInput[],
   onProgress?: (done: number, total: number) => void,
-): Promise<ScoredImage[]> {
+  o: { failFast?: boolean } = {},
+): Promise<{ scored: ScoredImage[]; failed: ScoreFailure[] }> {
   if (!inputs.length) throw new ScoreInputError("nothing to score");
-  for (const input of inputs) await checkInput(input, m.card);
-  const out: ScoredImage[] = [];
-  const cfg = m.model.config;
-  const side = mapOutSize(cfg.mapLen);
-  // Batches keep memory flat on large folders.
-  const batch = 8;
-  for (let b = 0; b < inputs.length; b += batch) {
-    const part = inputs.slice(b, b + batch);
-    const f = await m.model.features(part);
-    const r = m.model.score(f);
-    const cells = cfg.mapLen * cfg.mapLen;
+  const scored: ScoredImage[] = [], failed: ScoreFailure[] = [];
+  const fail = (f: ScoreFailure) => {
+    if (o.failFast) throw new ScoreInputError(failureLine(f), f.status);
+    failed.push(f);
+  };
+  const ok: ScoreInput[] = [];
+  for (const input of inputs) {
+    try {
+      await checkInput(input, m.card);
+      ok.push(input);
+    } catch (e) {
+      if (!isInputError(e)) throw e;
+      fail(failure(input, (e as ScoreInputError).status ?? "unreadable", (e as Error).message));
+    }
+  }
+  const scoreBatch = async (part: ScoreInput[]): Promise<void> => {
+    let f: FeatureSet, r: ImageResults;
+    try {
+      f = await m.model.features(part);
+      r = m.model.score(f);
+    } catch (e) {
+      if (!isInputError(e)) throw e;
+      // one bad file spoils its batch: score the batch's inputs one by one to find it
+      if (part.length > 1) for (const input of part) await scoreBatch([input]);
+      else fail(failure(part[0], "unreadable", (e as Error).message));
+      return;
+    }
+    const cfg = m.model.config;
+    const side = mapOutSize(cfg.mapLen), cells = cfg.mapLen * cfg.mapLen;
     part.forEach((input, i) => {
+      const foreground = f.masks ? f.masks.slice(i * cells, (i + 1) * cells) : null;
+      if (foreground && !foreground.some((v) => v > 0)) {
+        return fail(failure(input, "no foreground", `${input.depth ?? input.image}: no valid foreground pixel (an empty or all-zero point map, or nothing stands out of the background plane); the model scores the object only, so there is nothing to score`));
+      }
       const score = r.scoreMax[i];
-      out.push({
+      const map = r.maps.slice(i * side * side, (i + 1) * side * side);
+      if (!Number.isFinite(score) || !Number.isFinite(r.scoreMean[i]) || !map.every(Number.isFinite)) {
+        return fail(failure(input, "non-finite score", `${input.image}: score ${score}: the anomaly map holds NaN or infinite values (non-finite trained weights or input); no verdict`));
+      }
+      scored.push({
         image: input.image,
         ...(input.depth ? { depth: input.depth } : {}),
         score,
         score_mean: r.scoreMean[i],
         normalised: normalisedScore(score, m.card.normal_scores),
         defective: m.threshold ? score > m.threshold.value : null,
-        map: r.maps.slice(i * side * side, (i + 1) * side * side),
+        map,
         side,
-        foreground: f.masks ? f.masks.slice(i * cells, (i + 1) * cells) : null,
+        foreground,
         mapLen: cfg.mapLen,
       });
     });
-    onProgress?.(Math.min(b + batch, inputs.length), inputs.length);
+  };
+  // Batches keep memory flat on large folders.
+  const batch = 8;
+  for (let b = 0; b < ok.length; b += batch) {
+    await scoreBatch(ok.slice(b, b + batch));
+    onProgress?.(Math.min(b + batch, ok.length), ok.length);
   }
-  return out;
+  return { scored, failed };
+}
+
+/**
+ * Score inputs, all or nothing (checked first, all of them, so a bad file fails before any
+ * work): the first failure is a ScoreInputError with its one line. For folders with some bad
+ * files use scoreEach.
+ */
+export async function scoreInputs(
+  m: ScoringModel,
+  inputs: ScoreInput[],
+  onProgress?: (done: number, total: number) => void,
+): Promise<ScoredImage[]> {
+  return (await scoreEach(m, inputs, onProgress, { failFast: true })).scored;
 }
 
 /** The anomaly map over the input image, with a colour bar (and the foreground outline for 3D). */
@@ -212,8 +296,11 @@ export function checkOutDir(outDir: string, modelDir: string): void {
   if (entries.length) throw new ScoreInputError(`--out ${outDir} already holds results; choose a new folder (earlier scores are never overwritten)`);
 }
 
-/** Per image: `<stem>.map.safetensors` (float32 map + scores) and `<stem>.overlay.png`; plus scores.json. */
-export async function writeScoreOutputs(outDir: string, m: ScoringModel, scored: ScoredImage[]): Promise<{ files: string[] }> {
+/**
+ * Per scored image: `<stem>.map.safetensors` (float32 map + scores) and `<stem>.overlay.png`;
+ * plus scores.json (scored images, and the failed ones with status and reason).
+ */
+export async function writeScoreOutputs(outDir: string, m: ScoringModel, scored: ScoredImage[], failed: ScoreFailure[] = []): Promise<{ files: string[] }> {
   checkOutDir(outDir, m.model.runDir);
   await Deno.mkdir(outDir, { recursive: true });
   const files: string[] = [];
@@ -255,6 +342,7 @@ export async function writeScoreOutputs(outDir: string, m: ScoringModel, scored:
     threshold: m.threshold,
     normal_scores: m.card.normal_scores ? { source: m.card.normal_scores.source, n: m.card.normal_scores.n, mean: m.card.normal_scores.mean, std: m.card.normal_scores.std } : null,
     images: rows,
+    failed,
   });
   files.push(join(outDir, "scores.json"));
   return { files };

@@ -12,7 +12,9 @@ import { DEFAULT_RUNTIME, type RuntimeOptions } from "../config/runtime.ts";
 import type { Backbone } from "../features/backbone.ts";
 import { AstModel, type ImageResults } from "../models/ast.ts";
 import type { ParameterStore } from "../models/parameters.ts";
+import { MODEL_CARD_FILE, type ModelCard, unverifiedWeightsNote } from "../results/model_card.ts";
 import type { RunConfigFile, RunRecord } from "../results/record.ts";
+import { sha256File } from "../features/efficientnet/checksum.ts";
 import { exists, readJson, RUN_FILES } from "../results/run_files.ts";
 import { loadCheckpoint } from "../train/checkpoint.ts";
 import type { InputFiles, Sample } from "../types.ts";
@@ -28,6 +30,8 @@ export interface TrainedModel {
   record: RunConfigFile;
   metrics: RunRecord | null;
   model: AstModel;
+  /** things the user should know about this folder (e.g. weights that cannot be verified) */
+  notes: string[];
   /** the flow's inputs exactly as the run computed them (no cache) */
   features(files: InputFiles[], onProgress?: (done: number, total: number) => void): Promise<FeatureSet>;
   /** image scores and upsampled anomaly maps (8 x map side), as in the run's evaluation */
@@ -51,6 +55,7 @@ export async function loadTrainedModel(runDir: string, o: { weights?: string; ru
   if (cfg.scoring === "student" && !(await exists(studentPath))) {
     throw new ModelFolderError(`${runDir}: no trained student (${RUN_FILES.student}); is the run finished?`);
   }
+  const notes = await verifyTrainedWeights(runDir);
   await initBackend(runtime.backend);
   const backbone: Backbone | null = cfg.mode === "depth" ? null : (await recordedBackbone(record, { weights: o.weights, weightsDir: runtime.weightsDir }, (found, was) =>
     new ModelFolderError(
@@ -68,6 +73,7 @@ export async function loadTrainedModel(runDir: string, o: { weights?: string; ru
     record,
     metrics,
     model,
+    notes,
     features: (files, onProgress) => buildInputs(files, { ...inputOptions, onProgress: onProgress ? (d, t) => onProgress(d, t) : undefined }),
     score: (f) => model.score(scoringInput(f, cfg), cfg.batchSize),
     dispose() {
@@ -75,6 +81,27 @@ export async function loadTrainedModel(runDir: string, o: { weights?: string; ru
       backbone?.dispose?.();
     },
   };
+}
+
+/**
+ * Each trained-weights file against the SHA-256 model.json recorded at training: a mismatch is
+ * one line naming the file and both hashes. A folder whose model.json predates the record
+ * (format 1.0) or has none loads with a note that its weights cannot be verified.
+ */
+export async function verifyTrainedWeights(runDir: string): Promise<string[]> {
+  const cardPath = join(runDir, MODEL_CARD_FILE);
+  const card = (await exists(cardPath)) ? await readJson<Partial<ModelCard>>(cardPath) : null;
+  const note = unverifiedWeightsNote(card ? { version: card.version ?? 0, trained_weights_sha256: card.trained_weights_sha256 } : null, runDir);
+  if (note) return [note];
+  for (const [name, want] of Object.entries(card!.trained_weights_sha256!)) {
+    const path = join(runDir, name);
+    if (!(await exists(path))) throw new ModelFolderError(`${path}: trained weights missing (${MODEL_CARD_FILE} records sha256 ${want}); restore the file or retrain`);
+    const got = await sha256File(path);
+    if (got !== want) {
+      throw new ModelFolderError(`${path}: SHA-256 ${got}, but ${MODEL_CARD_FILE} records ${want} from training: the file was changed or damaged; restore it or retrain`);
+    }
+  }
+  return [];
 }
 
 /** Trained weights into a model; a damaged file is one line naming it and the fix. */
@@ -111,7 +138,7 @@ export async function pixelOutputs(trained: TrainedModel, f: FeatureSet, samples
   if (!model.student) throw new ModelFolderError(`${trained.runDir}: a teacher-NLL model has no student outputs`);
   const { side, channels: inCh } = f;
   const n = f.files.length, cells = side * side;
-  const gt = await groundTruth(samples.map((s) => s.maskPath), side);
+  const gt = await groundTruth(samples.map((s) => s.maskPath), side, 0.5, samples.map((s) => s.rgbPath));
   const useMask = trained.config.evalMask && f.masks;
   const teacherRows: Float32Array[] = [], studentRows: Float32Array[] = [];
   const dist: number[] = [], anomalous: number[] = [], image: number[] = [];

@@ -53,6 +53,26 @@ for (const [name, args, message] of errorCases) {
   });
 }
 
+Deno.test({ name: "extract cli: mobilenet_v2 verifies a weights.bin.sha256 record as efficientnet's (mismatch -> one-line error naming file and both hashes)", sanitizeResources: false, fn: async () => {
+  const bundled = new URL("../../data/pretrained/mobilenet_v2_0.35_224/", import.meta.url).pathname;
+  const dir = await Deno.makeTempDir({ prefix: "ast-mnv2-" });
+  for (const f of ["model.json", "weights.bin"]) await Deno.copyFile(join(bundled, f), join(dir, f));
+  const img = join(dir, "img.png");
+  const { writePng } = await import("../../lib/io/images.ts");
+  await writePng(img, { width: 32, height: 32, channels: 3, data: Uint8Array.from({ length: 32 * 32 * 3 }, (_, k) => k % 251) });
+  const wrong = "0".repeat(64);
+  await Deno.writeTextFile(join(dir, "weights.bin.sha256"), `${wrong}  weights.bin\n`);
+  const args = ["extract", "--backbone", "mobilenet_v2", "--weights", dir, "--image", img, "--map-len", "2"];
+  const actual = await weightsChecksum([join(dir, "weights.bin")]);
+  const r = await ast({ AST_WEIGHTS_DIR: noWeights }, ...args, "--out", join(dir, "f.safetensors"));
+  oneLineError(r, new RegExp(`${join(dir, "weights.bin")}: SHA-256 mismatch: the file hashes to ${actual}, its record .*weights\\.bin\\.sha256 says ${wrong}`));
+  // the right record passes (and the record file itself is not part of the weights' checksum)
+  await Deno.writeTextFile(join(dir, "weights.bin.sha256"), `${actual}  weights.bin\n`);
+  const ok = await ast({ AST_WEIGHTS_DIR: noWeights }, ...args, "--out", join(dir, "g.safetensors"));
+  assertEquals(ok.code, 0, ok.stderr);
+  assertEquals((await readSafetensors(join(dir, "g.safetensors"))).metadata.weights_sha256, await weightsChecksum([join(dir, "model.json"), join(dir, "weights.bin")]));
+}});
+
 Deno.test({ name: "extract cli: raw-patch writes NCHW features with metadata", sanitizeResources: false, fn: async () => {
   const dir = await Deno.makeTempDir();
   const img = join(dir, "img.png");

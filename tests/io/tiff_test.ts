@@ -39,6 +39,43 @@ Deno.test("tiff: errors name the file", async () => {
   await assertRejects(decodeXyzTiff(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]), "bad.tiff"), (e: Error) => e instanceof TiffError && /bad\.tiff: corrupt/.test(e.message));
 });
 
+/**
+ * A TIFF of another sample type or count: our float32 writer's file with its tags rewritten
+ * (BitsPerSample 258, SamplesPerPixel 277, SampleFormat 339). The pixel bytes are left as they
+ * are: the reader must refuse the file from its tags, before reading any pixel.
+ */
+function retagged(bits: number, format: number, samples: number): Uint8Array {
+  const bytes = encodeXyzTiff(pointMap(6, 4));
+  const dv = new DataView(bytes.buffer);
+  const ifd = dv.getUint32(4, true);
+  for (let i = 0; i < dv.getUint16(ifd, true); i++) {
+    const p = ifd + 2 + i * 12, tag = dv.getUint16(p, true);
+    if (tag === 277) dv.setUint16(p + 8, samples, true);
+    if (tag === 258 || tag === 339) {
+      const at = dv.getUint32(p + 8, true); // 3 SHORTs: stored out of line
+      for (let k = 0; k < 3; k++) dv.setUint16(at + 2 * k, tag === 258 ? bits : format, true);
+    }
+  }
+  return bytes;
+}
+
+Deno.test("tiff: only 3-channel float32/float64 maps are point maps; uint8 or 1-channel TIFFs are refused naming the file and what was found", async () => {
+  await assertRejects(
+    decodeXyzTiff(retagged(8, 1, 3), "u8.tiff"),
+    (e: Error) => e instanceof TiffError && e.message === "u8.tiff: xyz TIFF must be 3-channel float32 or float64, found 3 x uint8",
+  );
+  await assertRejects(
+    decodeXyzTiff(retagged(32, 3, 1), "one.tiff"),
+    (e: Error) => e instanceof TiffError && e.message === "one.tiff: xyz TIFF must be 3-channel float32 or float64, found 1 x float32",
+  );
+  await assertRejects(
+    decodeXyzTiff(retagged(16, 1, 3), "u16.tiff"),
+    (e: Error) => e instanceof TiffError && /u16\.tiff: .* found 3 x uint16$/.test(e.message),
+  );
+  // the unchanged file reads (the retagging itself is sound)
+  assertEquals((await decodeXyzTiff(retagged(32, 3, 3))).width, 6);
+});
+
 Deno.test("tiff: a full-size 800x800 map round-trips bit-exactly and preprocesses to the 24x24 input", async () => {
   const map = pointMap(800, 800);
   const back = await decodeXyzTiff(encodeXyzTiff(map));
