@@ -47,3 +47,16 @@ Deno.test({ name: "grid: a cell locked by a live runner is skipped as running el
   assertEquals([trained.status, trained.runDir], ["trained", planned.runDir]);
   assert(!(await Deno.stat(lock).then(() => true, () => false)), "lock removed when the cell finished");
 }});
+
+Deno.test({ name: "grid: a failed cell releases its lock", ...opts, fn: async () => {
+  const results = await Deno.makeTempDir();
+  const fail = () => {
+    throw new Error("stopped");
+  };
+  const [failed] = await runGrid(definition(), "demo", { results, log: quiet, continueOnError: true, onEpoch: fail });
+  assertEquals(failed.status, "failed");
+  const [planned] = await runGrid(definition(), "demo", { results, log: quiet, dryRun: true });
+  assert(!(await Deno.stat(cellLockPath(planned.runDir!)).then(() => true, () => false)), "no lock left");
+  const [resumed] = await runGrid(definition(), "demo", { results, log: quiet });
+  assertEquals(resumed.status, "resumed");
+}});
