@@ -53,13 +53,15 @@ async function isRunFolder(dir: string): Promise<boolean> {
 }
 
 /**
- * Refuse an output folder inside the data root or inside an existing run folder (checked on its
+ * Refuse an output folder inside the dataset (the class folder the run reads: a folder under its
+ * test/ would even become a defect type) or inside an existing run folder (checked on its
  * ancestors: the folder itself is checked by the caller — new runs need it absent, --resume
- * needs a run there). Returns the reason, or null when `out` is fine.
+ * needs a run there). Returns the reason, or null when `out` is fine. Beside the class folder,
+ * in the data root, is allowed: for your own images that root is often just a parent folder.
  */
-export async function outPathProblem(out: string, dataRoot: string): Promise<string | null> {
+export async function outPathProblem(out: string, datasetDir: string): Promise<string | null> {
   const real = await realPathOf(out);
-  const data = await realPathOf(dataRoot);
+  const data = await realPathOf(datasetDir);
   if (isInside(real, data)) return `--out ${out} is inside the dataset ${data}: a run never writes into its data`;
   for (let dir = dirname(real); ; dir = dirname(dir)) {
     if (await isRunFolder(dir)) return `--out ${out} is inside the run folder ${dir}: run folders are immutable records`;

@@ -105,7 +105,7 @@ export async function resolveRun(o: RunOptions): Promise<ResolvedRun> {
   }
   const out = resolve(o.out ?? join(o.runsDir ?? join("results", "runs"), defaultRunName(o.className, o.mode)));
   if (o.out) {
-    const problem = await outPathProblem(o.out, o.data);
+    const problem = await outPathProblem(o.out, dataset.classDir);
     if (problem) throw new RunError(problem);
   }
   const configPath = join(out, RUN_FILES.config);

@@ -25,17 +25,18 @@ Deno.test("out path: real path of a path that does not exist yet, through a syml
   assert(!isInside("/tmp/ab", "/tmp/a") && !isInside("/tmp", "/tmp/a"));
 });
 
-Deno.test("out path: inside a run folder or the dataset is refused, via `..` or a symlink; beside them is fine", async () => {
-  const { base, data, finished, started } = await fixture();
+Deno.test("out path: inside a run folder or the dataset (class folder) is refused, via `..` or a symlink; beside them is fine", async () => {
+  const { base, data: root, finished, started } = await fixture();
+  const data = join(root, "puck"); // the dataset a run reads: the class folder
   await Deno.symlink(finished, join(base, "to-model"));
-  await Deno.symlink(join(data, "puck"), join(base, "to-data"));
+  await Deno.symlink(data, join(base, "to-data"));
   const refused: [string, RegExp][] = [
     [join(finished, "sub"), /inside the run folder .*done/],
     [join(base, "runs", "other", "..", "done", "sub"), /inside the run folder .*done/],
     [join(base, "to-model", "sub"), /inside the run folder .*done/],
     [join(started, "sub", "deeper"), /inside the run folder .*started/],
-    [join(data, "puck", "out"), /inside the dataset/],
-    [join(base, "runs", "..", "data", "out"), /inside the dataset/],
+    [join(data, "out"), /inside the dataset/],
+    [join(base, "runs", "..", "data", "puck", "train", "out"), /inside the dataset/],
     [join(base, "to-data", "out"), /inside the dataset/],
     [data, /inside the dataset/],
   ];
@@ -43,7 +44,7 @@ Deno.test("out path: inside a run folder or the dataset is refused, via `..` or 
     const p = await outPathProblem(out, data);
     assert(p !== null && re.test(p), `${out}: ${p}`);
   }
-  for (const out of [join(base, "runs", "new"), join(base, "elsewhere", "x"), finished]) {
+  for (const out of [join(base, "runs", "new"), join(base, "elsewhere", "x"), join(root, "beside-the-class"), finished]) {
     assertEquals(await outPathProblem(out, data), null, out); // `finished` itself: the caller refuses an existing --out
   }
 });
