@@ -3,9 +3,14 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 
 export class UsageError extends Error {}
 
-export function intOption(name: string, v: string | undefined, min = 0): number | undefined {
+/**
+ * A whole-number option in min..max (digits only: no sign, exponent or fraction; a number past
+ * `max` is refused rather than rounded, e.g. 99999999999999999999 or 1e23).
+ */
+export function intOption(name: string, v: string | undefined, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`--${name} must be an integer >= ${min}, got '${v}'`);
+  const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in ${min}..${max}`;
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`--${name} must be an integer ${range}, got '${v}'`);
   return Number(v);
 }
 

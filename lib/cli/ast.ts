@@ -9,7 +9,9 @@
  *        [--size PX | --map-len N]
  * Errors are one line on stderr and a non-zero exit (2 for usage errors).
  */
+import { MAX_EPOCHS, MAX_SEED } from "../config/ast_config.ts";
 import { runtimeFromEnv, type RuntimeOptions } from "../config/runtime.ts";
+import { classNameProblem } from "../data/class_name.ts";
 import { runExperiment } from "../run/run.ts";
 import { type Mode, MODES, type PresetName, PRESETS } from "../types.ts";
 import { intOption, parseOptions, UsageError } from "./args.ts";
@@ -61,15 +63,18 @@ export async function main(argv: string[], runtime: RuntimeOptions = runtimeFrom
   if (v.preset && !PRESETS.includes(v.preset as PresetName)) {
     throw new UsageError(`--preset must be ${orList(PRESETS)}, got '${v.preset}'`);
   }
+  const badClass = classNameProblem(v.class);
+  if (badClass) throw new UsageError(badClass);
   if (v.mode === "depth" && (v.weights || v.layer)) throw new UsageError("--weights/--layer choose image features: not used with --mode depth");
   // the backend as the environment asks (AST_BACKEND, AST_THREADS, AST_NATIVE_*): first call wins
   const { out, metrics } = await runExperiment({
     data: v.data,
     className: v.class,
     mode: v.mode as Mode,
-    preset: (v.preset ?? "demo") as PresetName,
-    epochs: intOption("epochs", v.epochs, 1),
-    seed: intOption("seed", v.seed),
+    // undefined = the default preset (demo); kept undefined so --resume can tell it was not given
+    preset: v.preset as PresetName | undefined,
+    epochs: intOption("epochs", v.epochs, 1, MAX_EPOCHS),
+    seed: intOption("seed", v.seed, 0, MAX_SEED),
     out: v.out,
     resume: v.resume,
     sets: v.set,

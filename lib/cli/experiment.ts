@@ -19,7 +19,9 @@
 import { parseArgs } from "node:util";
 import { dirname, resolve } from "node:path";
 import { EXPERIMENTS, experiment } from "../../experiments/mod.ts";
+import { MAX_SEED } from "../config/ast_config.ts";
 import { runtimeFromEnv, type RuntimeOptions } from "../config/runtime.ts";
+import { classNameProblem } from "../data/class_name.ts";
 import { openAnyDataset } from "../data/open.ts";
 import { type DatasetRef, experimentScale, type GridCell, runGrid, type Scale, SCALES } from "../experiment/grid.ts";
 import { ablationJsonRows, ablationTable, displayAblation, interpretAblation } from "../report/ablation.ts";
@@ -85,7 +87,7 @@ export async function main(argv: string[], runtime: RuntimeOptions = runtimeFrom
   const scale = (values.scale ?? experimentScale(runtime)) as Scale;
   if (!SCALES.includes(scale)) throw new UsageError(`--scale must be one of ${SCALES.join(", ")}, got '${values.scale}'`);
   const seeds = values.seeds?.split(",").map((s) => {
-    if (!/^\d+$/.test(s)) throw new UsageError(`--seeds must be comma-separated integers, got '${values.seeds}'`);
+    if (!/^\d+$/.test(s) || Number(s) > MAX_SEED) throw new UsageError(`--seeds must be comma-separated integers in 0..${MAX_SEED}, got '${values.seeds}'`);
     return Number(s);
   });
   const modes = values.mode?.split(",").map((m) => {
@@ -93,6 +95,8 @@ export async function main(argv: string[], runtime: RuntimeOptions = runtimeFrom
     return m as Mode;
   });
   if (Boolean(values.data) !== Boolean(values.class)) throw new UsageError("--data ROOT and --class NAME go together");
+  const badClass = values.class === undefined ? null : classNameProblem(values.class);
+  if (badClass) throw new UsageError(badClass);
   const datasets = values.data ? [await ownDataset(values.data, values.class!)] : undefined;
   const names = positionals[0] === "all" ? Object.keys(EXPERIMENTS) : positionals;
   if (values.json && names.length !== 1) throw new UsageError("--json FILE takes one experiment");

@@ -83,6 +83,11 @@ export interface AstConfig {
   threshold: string;
 }
 
+/** Seeds are 32-bit: the seeded generators (lib/util/random.ts) take `seed >>> 0`, larger ones would alias. */
+export const MAX_SEED = 2 ** 32 - 1;
+/** More epochs than any experiment uses: a larger number is a typo. */
+export const MAX_EPOCHS = 100_000;
+
 /** Fields that may hold null or a string. */
 export const NULLABLE_FIELDS: ReadonlySet<string> = new Set(["layer", "weights"]);
 
@@ -104,17 +109,22 @@ export function validateConfig(c: AstConfig): void {
     throw new Error(`invalid config: ${msg}`);
   };
   if (!MODES.includes(c.mode)) bad(`mode must be ${MODES.join(", ")}, got '${c.mode}'`);
-  const posInt = (v: number, name: string, min = 1) => {
-    if (!Number.isInteger(v) || v < min) bad(`${name} must be an integer >= ${min}, got ${v}`);
+  const posInt = (v: number, name: string, min = 1, max = Number.MAX_SAFE_INTEGER) => {
+    if (!Number.isInteger(v) || v < min || v > max) bad(`${name} must be an integer ${max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in ${min}..${max}`}, got ${v}`);
   };
+  posInt(c.seed, "seed", 0, MAX_SEED);
   posInt(c.mapLen, "mapLen");
   posInt(c.batchSize, "batchSize");
   posInt(c.teacher.hidden, "teacher.hidden");
   posInt(c.teacher.nBlocks, "teacher.nBlocks");
-  posInt(c.teacher.epochs, "teacher.epochs", 0);
+  posInt(c.teacher.epochs, "teacher.epochs", 0, MAX_EPOCHS);
   posInt(c.student.hidden, "student.hidden");
   posInt(c.student.nBlocks, "student.nBlocks", c.student.kind === "flow" ? 1 : 0);
-  posInt(c.student.epochs, "student.epochs", 0);
+  posInt(c.student.epochs, "student.epochs", 0, MAX_EPOCHS);
+  const kernels = c.teacher.kernelSizes;
+  if (!Array.isArray(kernels) || !kernels.length || kernels.some((k) => !Number.isInteger(k) || k < 1 || k % 2 === 0)) {
+    bad(`teacher.kernelSizes must be a non-empty array of odd integers >= 1 (the map keeps its size), got ${JSON.stringify(kernels)}`);
+  }
   posInt(c.checkpointEvery, "checkpointEvery");
   if (c.posEncDim % 4 !== 0) bad(`posEncDim must be a multiple of 4, got ${c.posEncDim}`);
   if (!(c.teacher.clamp > 0)) bad(`teacher.clamp must be > 0`);

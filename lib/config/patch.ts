@@ -17,9 +17,20 @@ export class ConfigError extends Error {}
 const kindOf = (v: unknown) => (Array.isArray(v) ? "array" : v === null ? "null" : typeof v);
 const isPlainObject = (v: unknown): v is Record<string, unknown> => kindOf(v) === "object";
 
+/** What an array's elements are ("number", ...), or null when it has none to tell. */
+const elementKind = (a: unknown[]) => (a.length ? kindOf(a[0]) : null);
+
 /** The type a value must have to replace `current` at `key`; null where the field allows it. */
 function typeMismatch(key: string, current: unknown, value: unknown): string | null {
   const want = kindOf(current), got = kindOf(value);
+  // JSON gives 1e400 as Infinity: no config number means that
+  if (got === "number" && !Number.isFinite(value)) return `'${key}' must be a finite number, got ${value}`;
+  if (want === "array" && got === "array") {
+    // an array field keeps its element type (teacher.kernelSizes: numbers), element by element
+    const each = elementKind(current as unknown[]) ?? "number";
+    const i = (value as unknown[]).findIndex((v) => kindOf(v) !== each || (each === "number" && !Number.isFinite(v)));
+    return i < 0 ? null : `'${key}' must be an array of ${each}s, got ${JSON.stringify((value as unknown[])[i])} at index ${i}`;
+  }
   if (want === got) return null;
   if (NULLABLE_FIELDS.has(key) && (got === "null" || got === "string") && (want === "null" || want === "string")) return null;
   return `'${key}' must be ${want === "null" ? "string or null" : want}, got ${got}`;
@@ -80,6 +91,9 @@ export function patchFromSets(config: AstConfig, sets: string[]): ConfigPatch {
     }
     const last = path[path.length - 1];
     if (path.length > 2 || !(last in current)) throw new ConfigError(`--set ${s}: unknown config key '${name}'`);
+    // a string field takes the text as written (--set layer=12 names a layer, not a number)
+    const textField = typeof current[last] === "string" || NULLABLE_FIELDS.has(name);
+    if (textField && typeof value !== "string" && !(value === null && NULLABLE_FIELDS.has(name))) value = raw;
     const bad = typeMismatch(name, current[last], value);
     if (bad) throw new ConfigError(`--set ${s}: ${bad}`);
     if (path.length === 1) patch[last] = value;

@@ -62,20 +62,38 @@ export function resolveConfig(r: ConfigRequest): AstConfig {
 
 /** An experiment file: JSON, or a TS module whose default export (or `config`) is a patch. */
 export async function loadExperimentFile(path: string): Promise<{ path: string; patch: ConfigPatch }> {
+  const fail = (problem: string) => new ConfigError(`--config ${path}: ${problem}`);
+  let info: Deno.FileInfo;
   try {
-    await Deno.stat(path);
+    info = await Deno.stat(path);
   } catch {
-    throw new ConfigError(`--config ${path}: file not found`);
+    throw fail("file not found");
   }
+  if (info.isDirectory) throw fail("is a folder, expected a .ts or .json file");
+  let patch: unknown;
   if (path.endsWith(".json")) {
     try {
-      return { path, patch: JSON.parse(await Deno.readTextFile(path)) };
+      patch = JSON.parse(await Deno.readTextFile(path));
     } catch (e) {
-      throw new ConfigError(`--config ${path}: cannot read JSON (${(e as Error).message})`);
+      throw fail(`cannot read JSON (${firstLine(e)})`);
     }
+    if (!isPatchObject(patch)) throw fail(`expected a JSON object (a config patch), got ${describe(patch)}`);
+    return { path, patch };
   }
-  const mod = await import(new URL(`file://${resolvePath(path)}`).href);
-  const patch = mod.default ?? mod.config;
-  if (!patch || typeof patch !== "object") throw new ConfigError(`--config ${path}: no default export with a config object`);
+  let mod: Record<string, unknown>;
+  try {
+    mod = await import(new URL(`file://${resolvePath(path)}`).href);
+  } catch (e) {
+    // Deno reports a parse error as a TypeError whose message starts "SyntaxError: ...": say that one
+    const msg = firstLine(e);
+    throw fail(`cannot load: ${/^[A-Z]\w*Error: /.test(msg) ? msg : `${(e as Error)?.name ?? "Error"}: ${msg}`}`);
+  }
+  patch = "default" in mod ? mod.default : mod.config;
+  if (patch === undefined) throw fail("no default export (or `config`) with a config object");
+  if (!isPatchObject(patch)) throw fail(`the default export must be a config object (a patch), got ${describe(patch)}`);
   return { path, patch };
 }
+
+const isPatchObject = (v: unknown): v is ConfigPatch => typeof v === "object" && v !== null && !Array.isArray(v);
+const describe = (v: unknown) => (v === null ? "null" : Array.isArray(v) ? "an array" : typeof v);
+const firstLine = (e: unknown) => String((e as Error)?.message ?? e).split("\n")[0];

@@ -6,6 +6,7 @@
  * (data, class, effective config, feature weights). So a cell already recorded by any experiment
  * is reused, not retrained (Table 4 reads Table 2's and 3's runs), an interrupted cell resumes
  * from its checkpoint, and a changed config gets a new folder instead of overwriting a record.
+ * A cell being trained is locked (cell_lock.ts): a second runner skips it as running elsewhere.
  */
 import { createHash } from "node:crypto";
 import { join, resolve } from "node:path";
@@ -17,6 +18,7 @@ import { openAnyDataset } from "../data/open.ts";
 import { generateDataset } from "../data/synthetic.ts";
 import { generateTestbed, type TestbedName } from "../data/testbeds.ts";
 import { backboneSpec, locateWeights } from "../features/backbones.ts";
+import { acquireCellLock, type LockOwner } from "./cell_lock.ts";
 import { weightsChecksumAt } from "../features/weights_files.ts";
 import type { RunRecord } from "../results/record.ts";
 import { exists, readJson, RUN_FILES, writeJsonAtomic } from "../results/run_files.ts";
@@ -120,7 +122,8 @@ export interface GridCell {
   reference: string;
   seed: number;
   runDir: string | null;
-  status: "recorded" | "trained" | "resumed" | "failed" | "unavailable" | "planned";
+  /** running-elsewhere: another runner holds the cell's lock (message names its pid) */
+  status: "recorded" | "trained" | "resumed" | "failed" | "unavailable" | "planned" | "running-elsewhere";
   message?: string;
   metrics: RunRecord | null;
   /** the run whose teacher this cell reused (the same seed's reference cell), if any */
@@ -325,13 +328,35 @@ export async function runGrid(def: ExperimentDefinition, scale: Scale, o: GridOp
         out.push({ ...base, runDir, status: "planned", metrics: null });
         continue;
       }
-      const resume = await exists(join(runDir, RUN_FILES.config));
-      log(`${tag}: ${resume ? "resuming" : "training"} -> ${runDir}`);
-      await o.onCell?.(tag, resume ? "resuming" : "training");
-      const usable = teacherFrom && (await exists(join(teacherFrom, RUN_FILES.teacher))) ? teacherFrom : undefined;
-      const r = await runExperiment({ ...options, out: runDir, resume, teacherFrom: usable, log: (l) => log(`  ${l}`), onEpoch: o.onEpoch && ((e) => o.onEpoch!(e, tag)) });
-      out.push({ ...base, runDir, status: resume ? "resumed" : "trained", metrics: r.metrics, ...(usable ? { teacherFrom: usable } : {}) });
-      await o.onCell?.(tag, resume ? "resumed" : "trained", out.at(-1));
+      // Another runner (a second `deno task experiment`) may be training this very cell.
+      const lock = await acquireCellLock(cellLockPath(runDir));
+      if (!lock.acquired) {
+        const message = `running elsewhere (${describeOwner(lock.owner)})`;
+        log(`${tag}: skipped, ${message}`);
+        out.push({ ...base, runDir, status: "running-elsewhere", message, metrics: null });
+        await o.onCell?.(tag, "running-elsewhere", out.at(-1));
+        continue;
+      }
+      try {
+        if (await exists(join(runDir, RUN_FILES.metrics))) {
+          // finished by the runner that held the lock before us
+          log(`${tag}: recorded in ${runDir}`);
+          const metrics = await readJson<RunRecord>(join(runDir, RUN_FILES.metrics));
+          out.push({ ...base, runDir, status: "recorded", metrics, ...(metrics.teacher_from ? { teacherFrom: metrics.teacher_from } : {}) });
+          await o.onCell?.(tag, "recorded", out.at(-1));
+          continue;
+        }
+        const resume = await exists(join(runDir, RUN_FILES.config));
+        if (!resume) await removeEmptyFolder(runDir);
+        log(`${tag}: ${resume ? "resuming" : "training"} -> ${runDir}`);
+        await o.onCell?.(tag, resume ? "resuming" : "training");
+        const usable = teacherFrom && (await exists(join(teacherFrom, RUN_FILES.teacher))) ? teacherFrom : undefined;
+        const r = await runExperiment({ ...options, out: runDir, resume, teacherFrom: usable, log: (l) => log(`  ${l}`), onEpoch: o.onEpoch && ((e) => o.onEpoch!(e, tag)) });
+        out.push({ ...base, runDir, status: resume ? "resumed" : "trained", metrics: r.metrics, ...(usable ? { teacherFrom: usable } : {}) });
+        await o.onCell?.(tag, resume ? "resumed" : "trained", out.at(-1));
+      } finally {
+        await lock.release();
+      }
     } catch (e) {
       const message = (e as Error).message;
       log(`${tag}: FAILED: ${message}`);
@@ -345,6 +370,30 @@ export async function runGrid(def: ExperimentDefinition, scale: Scale, o: GridOp
   }
   if (!o.dryRun) await writeIndex(resultsRoot, def, scale, out);
   return out;
+}
+
+/** The lock of a cell: beside its folder, so it can be taken before the folder exists. */
+export function cellLockPath(runDir: string): string {
+  return `${runDir}.lock`;
+}
+
+function describeOwner(owner: LockOwner | null): string {
+  if (!owner) return "lock owner unknown";
+  return owner.hostname === Deno.hostname() ? `pid ${owner.pid}` : `pid ${owner.pid} on ${owner.hostname}`;
+}
+
+/**
+ * A cell folder without config.json holds nothing to resume: a runner was stopped between
+ * creating it and writing its config. Removed (we hold the cell's lock) so the cell can start
+ * anew; anything else in it is left alone and reported.
+ */
+async function removeEmptyFolder(dir: string): Promise<void> {
+  try {
+    await Deno.remove(dir); // non-recursive: only an empty folder
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return;
+    throw new Error(`${dir} exists without ${RUN_FILES.config} and is not empty: not a run to resume; move it away`);
+  }
 }
 
 async function writeIndex(root: string, def: ExperimentDefinition, scale: Scale, cells: GridCell[]): Promise<void> {

@@ -98,6 +98,10 @@ async function fitPhase(
     start = (await loadCheckpoint(ckptPath, params, optimizer)).epoch;
     log(`${phase}: resuming after epoch ${start}`);
   }
+  // Epochs recorded after the checkpoint (an interruption between two checkpoints) are trained
+  // again: drop them, so history.json lists each epoch once.
+  const kept = run.history.filter((h) => h.phase !== phase || h.epoch <= start);
+  run.history.splice(0, run.history.length, ...kept);
   await trainLoop(data, {
     phase,
     epochs,

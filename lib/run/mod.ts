@@ -6,7 +6,7 @@
  * results, io, backend (to initialise it), viz (score figures). Never experiment, report, cli, tools.
  */
 export { runExperiment, type RunResult } from "./run.ts";
-export { resolveRun, type ResolvedRun, runConfig, RunError, type RunOptions } from "./resolve.ts";
+export { claimRunOut, resolveRun, type ResolvedRun, runConfig, RunError, type RunOptions } from "./resolve.ts";
 export { holdApartNormals, type SplitDataset } from "./split.ts";
 export { extractFeatures, runBackbone, type RunBackbone, type RunFeatures } from "./features.ts";
 export { fitStudent, fitTeacher, trainingTensors, type TrainingRun } from "./fit.ts";

@@ -14,7 +14,7 @@ import { evaluateRun } from "./evaluate.ts";
 import { extractFeatures, runBackbone } from "./features.ts";
 import { adoptTeacher, fitStudent, fitTeacher, trainingTensors, type TrainingRun } from "./fit.ts";
 import { recordRun } from "./record.ts";
-import { resolveRun, type RunOptions } from "./resolve.ts";
+import { claimRunOut, resolveRun, type RunOptions } from "./resolve.ts";
 import { holdApartNormals } from "./split.ts";
 
 export interface RunResult {
@@ -35,7 +35,7 @@ function stopwatch() {
 export async function runExperiment(o: RunOptions): Promise<RunResult> {
   const started = performance.now();
   const run = await resolveRun(o);
-  const { cfg, out, log } = run;
+  const { cfg, log } = run;
   const split = holdApartNormals(run.dataset, cfg, log);
   const { dataset } = split;
   const backend = await initBackend(run.runtime.backend);
@@ -50,10 +50,6 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
     ...backbone.record,
     ...(o.teacherFrom ? { teacher_from: resolve(o.teacherFrom) } : {}),
   };
-  if (!run.resume) {
-    await Deno.mkdir(out, { recursive: true });
-    await writeRunConfig(out, configFile);
-  }
   const desc = backbone.resolved ? `${backbone.resolved.backbone.description}${backbone.info?.input_size ? `, ${backbone.info.input_size} px input` : ""}` : backbone.name;
   log(`AST ${cfg.mode} on ${dataset.classDir} (${dataset.layout}): ${dataset.train.length} train, ${dataset.validation.length} validation, ${dataset.test.length} test; backend ${backend.name} x${backend.threads}; features ${desc === backbone.name ? backbone.name : `${backbone.name} (${desc})`}`);
 
@@ -62,6 +58,10 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
   const featuresSeconds = lap();
   const model = AstModel.create(cfg, features.train.channels, cfg.seed);
   try {
+    // Every input has been read and checked (dataset, config, backbone and weights, the images
+    // themselves): only now the run folder is created, exclusively, with config.json at once.
+    const out = await claimRunOut(run);
+    if (!run.resume) await writeRunConfig(out, configFile);
     const training: TrainingRun = { out, cfg, log, history: await readHistory(out), elapsedBefore: run.state.elapsedBefore, started, onEpoch: o.onEpoch };
     const data = trainingTensors(features.train, cfg);
     let teacherSeconds: number;

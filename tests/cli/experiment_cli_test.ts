@@ -56,6 +56,9 @@ Deno.test({ name: "cli experiment: RGB-only data runs only the RGB cells; bad in
     [["table5_students", "--data", root, "--class", "nope"], /nope/],
     [["table5_students", "--mode", "xray"], /--mode must be/],
     [["no_such_experiment"], /unknown experiment/],
+    [["table5_students", "--data", root, "--class", "../tex"], /--class must be a plain folder name/],
+    [["table5_students", "--data", root, "--class", "a/b"], /--class must be a plain folder name/],
+    [["table5_students", "--seeds", "0,1e23"], /--seeds must be comma-separated integers in 0\.\.4294967295/],
   ] as [string[], RegExp][]) {
     const r = await experiment(work, ...args);
     assert(r.code !== 0, `${args}: exit ${r.code}`);
