@@ -1,10 +1,11 @@
 /**
  * A grid cell's lock, so two experiment runners never train the same cell at once: a file
  * `<cell folder>.lock` created exclusively, holding {pid, hostname, started}. A live lock means
- * "running elsewhere"; a stale one (same host, its process gone) is taken over: renamed away to a
- * unique name (only one taker's rename can succeed) and then created anew.
+ * "running elsewhere"; a stale one (same host, its process gone) is taken over: removed under a
+ * short-lived guard lock (only one taker at a time) and then created anew.
  */
 import { dirname } from "node:path";
+import { processAlive } from "../util/process_alive.ts";
 
 export interface LockOwner {
   pid: number;
@@ -24,25 +25,7 @@ function hostname(): string {
   }
 }
 
-/** Whether a process of this machine is alive (Linux: /proc/<pid> exists). */
-export function processAlive(pid: number): boolean {
-  if (pid === Deno.pid) return true;
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch (e) {
-    // no /proc (not Linux): assume alive rather than take over a running cell
-    return !(e instanceof Deno.errors.NotFound) || !procAvailable();
-  }
-}
-
-function procAvailable(): boolean {
-  try {
-    return Deno.statSync("/proc/self").isDirectory;
-  } catch {
-    return false;
-  }
-}
+export { processAlive };
 
 async function readOwner(path: string): Promise<LockOwner | null> {
   try {
@@ -88,30 +71,35 @@ async function createLock(path: string, owner: LockOwner): Promise<boolean> {
   }
 }
 
+/** A takeover guard older than this was left by a taker that died (it is held for milliseconds). */
+const ABANDONED_GUARD_MS = 30_000;
+
 /**
- * Move a stale lock out of the way. Only one taker's rename finds the file; a taker that renamed
- * a lock that is no longer the stale one (another taker already replaced it) puts it back.
+ * Remove a stale lock, under a second, short-lived guard lock (`<lock>.takeover`), so that two
+ * takers never both remove a lock: under the guard the lock is read again and removed only while
+ * it is still the stale one (no one else removes locks, and a new one cannot be created while the
+ * file exists). A taker that finds the guard held just tries again.
  */
-async function removeStale(path: string, stale: LockOwner): Promise<void> {
-  const aside = `${path}.stale-${uniqueSuffix()}`;
+async function removeStale(path: string, stale: LockOwner, me: LockOwner): Promise<void> {
+  const guard = `${path}.takeover`;
+  if (!(await createLock(guard, me))) {
+    const age = await Deno.lstat(guard).then((st) => Date.now() - (st.mtime?.getTime() ?? Date.now()), () => 0);
+    if (age > ABANDONED_GUARD_MS) await Deno.remove(guard).catch(() => {});
+    await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
+    return;
+  }
   try {
-    await Deno.rename(path, aside);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return; // another taker moved it first
-    throw e;
+    if (sameOwner(await readOwner(path), stale)) await Deno.remove(path).catch(() => {});
+  } finally {
+    await Deno.remove(guard).catch(() => {});
   }
-  if (!sameOwner(await readOwner(aside), stale)) {
-    // a live lock created in between: restore it (link fails if yet another lock appeared)
-    await Deno.link(aside, path).catch(() => {});
-  }
-  await Deno.remove(aside).catch(() => {});
 }
 
 /** Take the lock at `path` (e.g. `<cell folder>.lock`), or say who holds it. */
 export async function acquireCellLock(path: string): Promise<LockResult> {
   await Deno.mkdir(dirname(path), { recursive: true });
   const me: LockOwner = { pid: Deno.pid, hostname: hostname(), started: new Date().toISOString() };
-  for (let attempt = 0; attempt < 5; attempt++) {
+  for (let attempt = 0; attempt < 50; attempt++) {
     if (await createLock(path, me)) {
       return {
         acquired: true,
@@ -125,7 +113,7 @@ export async function acquireCellLock(path: string): Promise<LockResult> {
     const owner = await readOwner(path);
     if (owner === null && !(await lockExists(path))) continue; // released meanwhile: try again
     if (!isStale(owner)) return { acquired: false, path, owner };
-    await removeStale(path, owner);
+    await removeStale(path, owner, me);
   }
   return { acquired: false, path, owner: await readOwner(path) };
 }

@@ -4,6 +4,7 @@
  * resolution; on a clash the claim retries with milliseconds and a pid + random suffix.
  */
 import { dirname, join } from "node:path";
+import { requireWritable } from "../util/permission.ts";
 
 /** `<UTC time to the second>-<class>-<mode>`, e.g. 20261206T131949Z-puck-depth. */
 export function defaultRunName(className: string, mode: string, now = new Date()): string {
@@ -37,6 +38,7 @@ async function createExclusive(path: string): Promise<boolean> {
  * name is taken (another run started in the same second). Returns the folder created.
  */
 export async function claimRunFolder(parent: string, baseName: string, attempts = 20): Promise<string> {
+  requireWritable(join(parent, baseName), "the run folder");
   await Deno.mkdir(parent, { recursive: true });
   let path = join(parent, baseName);
   for (let i = 0; i < attempts; i++) {
@@ -48,6 +50,7 @@ export async function claimRunFolder(parent: string, baseName: string, attempts 
 
 /** Create exactly `path` (an explicit --out); an existing one is refused, as run folders are immutable. */
 export async function claimExactFolder(path: string, refusal: () => Error): Promise<string> {
+  requireWritable(path, "the run folder");
   await Deno.mkdir(dirname(path), { recursive: true });
   if (!(await createExclusive(path))) throw refusal();
   return path;

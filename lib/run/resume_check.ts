@@ -8,10 +8,25 @@ import { resolve } from "node:path";
 import { type AstConfig, withDefaults } from "../config/ast_config.ts";
 import type { RunConfigFile } from "../results/record.ts";
 import type { DatasetLayout } from "../types.ts";
-import type { RunOptions } from "./resolve.ts";
+
+/** The run options this check reads (RunOptions of lib/run/resolve.ts has them all). */
+export interface ResumeArguments {
+  data: string;
+  className: string;
+  mode: string;
+  preset?: string;
+  epochs?: number;
+  seed?: number;
+  sets?: string[];
+  configFile?: string;
+  backbone?: string;
+  layer?: string;
+  weights?: string;
+  variant?: unknown;
+}
 
 /** Options that change the effective config; given with --resume they must reproduce the recorded one. */
-export function givesConfig(o: RunOptions): boolean {
+export function givesConfig(o: ResumeArguments): boolean {
   return o.preset !== undefined || o.epochs !== undefined || o.seed !== undefined || !!o.sets?.length ||
     o.configFile !== undefined || o.backbone !== undefined || o.layer !== undefined || o.weights !== undefined || o.variant !== undefined;
 }
@@ -45,11 +60,11 @@ const refusal = (field: string, recorded: unknown, given: unknown) =>
  * computes the effective config exactly as a new run would (runConfig); it is called only when
  * a config-changing option was given.
  */
-export async function resumeMismatch(
-  o: RunOptions,
+export async function resumeMismatch<O extends ResumeArguments>(
+  o: O,
   saved: RunConfigFile,
   layout: DatasetLayout,
-  newRunConfig: (o: RunOptions, layout: DatasetLayout) => Promise<AstConfig>,
+  newRunConfig: (o: O, layout: DatasetLayout) => Promise<AstConfig>,
 ): Promise<string | null> {
   if (resolve(o.data) !== saved.data) return refusal("data", saved.data, resolve(o.data));
   if (o.className !== saved.class) return refusal("class", saved.class, o.className);

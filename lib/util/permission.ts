@@ -27,3 +27,20 @@ export function withPermission<T>(flag: string, why: string, fn: () => T): T {
     throw err;
   }
 }
+
+/**
+ * Refuses, before anything is created, a folder this process may not write (an `--out` outside
+ * the task's --allow-write list): one line naming the folder and the flag, instead of Deno's
+ * refusal of whichever parent folder the recursive mkdir reached first.
+ */
+export function requireWritable(path: string, what: string): void {
+  let state: Deno.PermissionState;
+  try {
+    state = Deno.permissions.querySync({ name: "write", path }).state;
+  } catch {
+    return; // no permission API: the write itself will say
+  }
+  if (state !== "granted") {
+    throw new PermissionNeeded(`--allow-write=${path}`, `for ${what} ${path} (the deno task writes results, data, ~/.cache/ast-lab and /tmp only; run deno run with that flag to write elsewhere)`);
+  }
+}

@@ -4,6 +4,7 @@
  * during training resumes to completion with its recorded config.
  */
 import { join } from "node:path";
+import { runArgs } from "../_cli.ts";
 import { assert, assertEquals } from "../assert.ts";
 import { TINY_SETS, tinyMvtec3d } from "../run/_tiny.ts";
 
@@ -13,7 +14,7 @@ const opts = { sanitizeOps: false, sanitizeResources: false };
 /** The one place this file starts the CLI (`.output()` to wait for it, `.spawn()` to kill it). */
 function astCommand(args: string[], cwd?: string, quiet = false): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...args],
+    args: runArgs("ast", CLI, ...args),
     cwd,
     stdout: quiet ? "null" : "piped",
     stderr: quiet ? "null" : "piped",
