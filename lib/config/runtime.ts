@@ -19,6 +19,7 @@
  * | AST_SCALE | scale | experiment scale notebooks run at: demo, cpu, paper |
  * | AST_MVTEC_AD, AST_MVTEC3D | datasets | full MVTec AD / 3D-AD roots |
  * | AST_DEBUG | debug | print stack traces of errors |
+ * | AST_FAILPOINT | failpoints | fault-injection tests only: names of lib/util/failpoint.ts places where the process dies |
  */
 import { join, resolve } from "node:path";
 import { isPermissionRefusal, PermissionNeeded } from "../util/permission.ts";
@@ -57,6 +58,8 @@ export interface RuntimeOptions {
   /** roots of the full datasets, when the user has them */
   datasets: { mvtecAd?: string; mvtec3d?: string };
   debug: boolean;
+  /** fault-injection tests: failpoints to arm (lib/util/failpoint.ts) */
+  failpoints?: string[];
 }
 
 /** No environment: every default. Library functions use it when no runtime is passed. */
@@ -118,5 +121,6 @@ export function runtimeFromEnv(get: (name: string) => string | undefined = envVa
       ...(get("AST_MVTEC3D") ? { mvtec3d: get("AST_MVTEC3D") } : {}),
     },
     debug: !!get("AST_DEBUG"),
+    ...(get("AST_FAILPOINT") ? { failpoints: get("AST_FAILPOINT")!.split(",").map((n) => n.trim()).filter(Boolean) } : {}),
   };
 }

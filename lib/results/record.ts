@@ -13,6 +13,7 @@ import type { EpochReport, Mode, PresetName } from "../types.ts";
 import { type ModelCard, writeModelCard } from "./model_card.ts";
 import type { provenance } from "./provenance.ts";
 import { readJson, RUN_FILES, type ScoreRow, writeJsonAtomic, writeScoresParquet } from "./run_files.ts";
+import { failpoint } from "../util/failpoint.ts";
 
 /** What config.json records about the image features, so --resume and scoring use the very same. */
 export interface FeatureRecord {
@@ -102,11 +103,15 @@ export async function writeRunResults(
   out: string,
   r: { scores: ScoreRow[]; maps: { data: Float32Array; n: number; side: number }; card: ModelCard; record: RunRecord },
 ): Promise<void> {
+  failpoint("record:start");
   await writeScoresParquet(out, r.scores);
+  failpoint("record:after-scores");
   await writeSafetensors(join(out, RUN_FILES.maps), {
     anomaly_maps: { shape: [r.maps.n, r.maps.side, r.maps.side], data: r.maps.data, dtype: "F16" },
   }, { layout: "N,H,W", note: "bicubic-upsampled student-teacher distance maps of the test images, in scores.parquet order" });
+  failpoint("record:after-maps");
   await writeModelCard(out, r.card);
+  failpoint("record:before-metrics");
   await writeJsonAtomic(join(out, RUN_FILES.metrics), r.record);
 }
 

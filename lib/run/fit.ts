@@ -17,6 +17,7 @@ import { Adam } from "../train/adam.ts";
 import { type CheckpointMeta, loadCheckpoint, saveCheckpoint } from "../train/checkpoint.ts";
 import { type EpochReport, type LoopOptions, type TrainData, trainLoop } from "../train/engine.ts";
 import type { FeatureSet } from "./inputs.ts";
+import { failpoint } from "../util/failpoint.ts";
 
 /** Where and how a run trains: its folder, config, history so far and progress hooks. */
 export interface TrainingRun {
@@ -115,11 +116,14 @@ async function fitPhase(
       if (r.epoch % cfg.checkpointEvery === 0 || r.epoch === r.epochs) {
         const meta: CheckpointMeta = { phase, epoch: r.epoch, adamStep: optimizer.step };
         await saveCheckpoint(ckptPath, params, optimizer, meta);
+        failpoint(`${phase}:after-checkpoint`);
       }
       await recordEpoch(r, run);
     },
   });
+  failpoint(`${phase}:before-final-weights`);
   await writeSafetensors(finalPath, await stateDict(params), { phase, epochs: String(epochs), format: "AST state dict (PyTorch layout)" });
+  failpoint(`${phase}:after-final-weights`);
   optimizer.dispose();
 }
 

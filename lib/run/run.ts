@@ -16,6 +16,7 @@ import { adoptTeacher, fitStudent, fitTeacher, trainingTensors, type TrainingRun
 import { recordRun } from "./record.ts";
 import { claimRunOut, resolveRun, type RunOptions } from "./resolve.ts";
 import { holdApartNormals } from "./split.ts";
+import { armFailpoints } from "../util/failpoint.ts";
 
 export interface RunResult {
   out: string;
@@ -36,6 +37,7 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
   const started = performance.now();
   const run = await resolveRun(o);
   const { cfg, log } = run;
+  armFailpoints(run.runtime.failpoints ?? []);
   const split = holdApartNormals(run.dataset, cfg, log);
   const { dataset } = split;
   const backend = await initBackend(run.runtime.backend);

@@ -42,6 +42,7 @@ import {
 } from "./workloads.ts";
 import { type BenchRecord, formatTable, loadAverage, makeRow, mergeRecords, writeRecord } from "./report.ts";
 import { DEFAULT_SHARED_DIR } from "./effnet_weights.ts";
+import { runArgs } from "../tasks/task_flags.ts";
 
 export interface BenchOptions {
   /** default: defaultWorkloads() */
@@ -109,7 +110,7 @@ const MEASURE_FLAG = "--measure-one";
 
 /** Runs `bench.ts --measure-one NAME` (same timing) and reads its result (the last stdout line). */
 async function measureInSubprocess(name: string, t: TimingOptions, log: (s: string) => void): Promise<Outcome> {
-  const args = ["run", "-A", fileURLToPath(import.meta.url), MEASURE_FLAG, name,
+  const args = [...runArgs("bench", fileURLToPath(import.meta.url)), MEASURE_FLAG, name,
     "--warmup", String(t.warmup), "--min-steps", String(t.minSteps), "--max-steps", String(t.maxSteps), "--budget", String(t.budgetSeconds)];
   const child = new Deno.Command(Deno.execPath(), { args, cwd: PROJECT_ROOT, stdout: "piped", stderr: "piped" }).spawn();
   // progress lines (stderr) pass through as they come
