@@ -61,6 +61,8 @@ export interface ModelCard {
   threshold: Threshold | null;
   /** SHA-256 of each trained-weights file of the folder that scoring loads, by file name (since 1.1) */
   trained_weights_sha256?: Record<string, string>;
+  /** SHA-256 of the folder's config.json (the effective config scoring rebuilds the model from; since 1.1) */
+  config_sha256?: string;
 }
 
 export class ModelCardError extends Error {}

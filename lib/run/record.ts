@@ -62,7 +62,7 @@ export async function trainedWeightsDigests(runDir: string): Promise<Record<stri
   return out;
 }
 
-function modelCard(r: RecordInputs, dataset: MvtecDataset, input: InputSpec, weights: Record<string, string>): ModelCard {
+function modelCard(r: RecordInputs, dataset: MvtecDataset, input: InputSpec, weights: Record<string, string>, configDigest: string): ModelCard {
   const { cfg, backbone: { name, info }, evaluation: ev, split } = r;
   return {
     format: MODEL_FORMAT,
@@ -84,6 +84,7 @@ function modelCard(r: RecordInputs, dataset: MvtecDataset, input: InputSpec, wei
     normal_scores: ev.validationScores && split.normalSource ? normalScores(ev.validationScores.scoreMax, split.normalSource) : null,
     threshold: ev.threshold,
     trained_weights_sha256: weights,
+    config_sha256: configDigest,
   };
 }
 
@@ -136,7 +137,7 @@ export async function recordRun(r: RecordInputs): Promise<RunRecord> {
       ...(ev.teacherScores ? { teacher_nll_max: ev.teacherScores.scoreMax[i], teacher_nll_mean: ev.teacherScores.scoreMean[i] } : {}),
     })),
     maps: { data: ev.results.maps, n: ev.samples.length, side: ev.outSize },
-    card: modelCard(r, dataset, await inputSpec(dataset.train[0], r.cfg.mode), await trainedWeightsDigests(r.out)),
+    card: modelCard(r, dataset, await inputSpec(dataset.train[0], r.cfg.mode), await trainedWeightsDigests(r.out), await sha256File(join(r.out, RUN_FILES.config))),
     record,
   });
   return record;

@@ -11,6 +11,7 @@ import { type AstConfig, withDefaults } from "../config/ast_config.ts";
 import { DEFAULT_RUNTIME, type RuntimeOptions } from "../config/runtime.ts";
 import type { Backbone } from "../features/backbone.ts";
 import { AstModel, type ImageResults } from "../models/ast.ts";
+import { mapOutSize } from "../models/scoring.ts";
 import type { ParameterStore } from "../models/parameters.ts";
 import { MODEL_CARD_FILE, type ModelCard, unverifiedWeightsNote } from "../results/model_card.ts";
 import type { RunConfigFile, RunRecord } from "../results/record.ts";
@@ -56,6 +57,7 @@ export async function loadTrainedModel(runDir: string, o: { weights?: string; ru
     throw new ModelFolderError(`${runDir}: no trained student (${RUN_FILES.student}); is the run finished?`);
   }
   const notes = await verifyTrainedWeights(runDir);
+  await verifyCardAgainstConfig(runDir, record, cfg);
   await initBackend(runtime.backend);
   const backbone: Backbone | null = cfg.mode === "depth" ? null : (await recordedBackbone(record, { weights: o.weights, weightsDir: runtime.weightsDir }, (found, was) =>
     new ModelFolderError(
@@ -102,6 +104,37 @@ export async function verifyTrainedWeights(runDir: string): Promise<string[]> {
     }
   }
   return [];
+}
+
+/**
+ * model.json against config.json: the card records config.json's SHA-256 (format 1.1), and the
+ * fields both say (class, mode, positional encoding, foreground mask, map side) must agree, so an
+ * edited or mixed-up file is refused on load instead of scoring with settings the model was not
+ * trained with.
+ */
+async function verifyCardAgainstConfig(runDir: string, record: RunConfigFile, cfg: AstConfig): Promise<void> {
+  const cardPath = join(runDir, MODEL_CARD_FILE);
+  if (!(await exists(cardPath))) return; // an old folder: verifyTrainedWeights already noted it
+  const card = await readJson<Partial<ModelCard>>(cardPath);
+  const cfgPath = join(runDir, RUN_FILES.config);
+  if (card.config_sha256) {
+    const got = await sha256File(cfgPath);
+    if (got !== card.config_sha256) {
+      throw new ModelFolderError(`${cfgPath}: SHA-256 ${got}, but ${MODEL_CARD_FILE} records ${card.config_sha256} from training: the file was changed; restore it or retrain`);
+    }
+  }
+  const pairs: [string, unknown, unknown][] = [
+    ["class", card.class, record.class],
+    ["mode", card.mode, cfg.mode],
+    ["pos_enc", card.pos_enc, cfg.posEnc],
+    ["foreground_mask", card.foreground_mask, cfg.evalMask],
+    ["map_side", card.map_side, mapOutSize(cfg.mapLen)],
+  ];
+  for (const [field, inCard, inConfig] of pairs) {
+    if (inCard !== undefined && inConfig !== undefined && inCard !== inConfig) {
+      throw new ModelFolderError(`${cardPath}: ${field} is ${JSON.stringify(inCard)} but ${RUN_FILES.config} says ${JSON.stringify(inConfig)}: the files do not belong together (edited or copied from another run); restore them or retrain`);
+    }
+  }
 }
 
 /** Trained weights into a model; a damaged file is one line naming it and the fix. */

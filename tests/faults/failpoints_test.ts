@@ -79,3 +79,51 @@ for (const fp of FAILPOINTS) {
     assertEquals(leftovers.map((e) => e.name), [], "no temporary files left in the record");
   } });
 }
+
+/** Score one test image with the model folder `dir`; returns the exit code and first stderr line. */
+async function scoreWith(dir: string) {
+  const rgb = join(root, "puck", "test", "good", "rgb", "000.png");
+  const r = await ast(["score", "--model", dir, "--image", rgb, "--depth", rgb.replace("/rgb/", "/xyz/").replace(/\.png$/, ".tiff"), "--out", join(dir, "..", `scored-${crypto.randomUUID().slice(0, 6)}`)]);
+  return { code: r.code, error: r.stderr.split("\n").find((l) => l.startsWith("ast: error:")) ?? "" };
+}
+
+/** A copy of the reference model folder with `edit` applied. */
+async function tamperedCopy(edit: (dir: string) => Promise<void>): Promise<string> {
+  const dir = join(await Deno.makeTempDir({ prefix: "ast-faults-" }), "model");
+  await Deno.mkdir(dir);
+  for (const e of Deno.readDirSync(baselineDir)) if (e.isFile) await Deno.copyFile(join(baselineDir, e.name), join(dir, e.name));
+  await edit(dir);
+  return dir;
+}
+
+const editJson = (file: string, change: (o: Record<string, unknown>) => void) => async (dir: string) => {
+  const o = await readJson(join(dir, file));
+  change(o);
+  await Deno.writeTextFile(join(dir, file), JSON.stringify(o, null, 2));
+};
+
+const TAMPERED: [string, (dir: string) => Promise<void>, RegExp][] = [
+  ["model.json cut short", (dir) => Deno.writeTextFile(join(dir, "model.json"), '{"format": "ast-lab'), /model\.json: cannot read JSON/],
+  ["model.json says another mode", editJson("model.json", (o) => (o.mode = "rgb")), /model\.json: mode is "rgb" but config\.json says "depth"/],
+  ["model.json says another map side", editJson("model.json", (o) => (o.map_side = 3)), /model\.json: map_side is 3 but config\.json says 64/],
+  ["config.json edited (scoring changed)", editJson("config.json", (o) => ((o.config as Record<string, unknown>).evalMask = false)), /config\.json: SHA-256 \w+, but model\.json records \w+ from training: the file was changed/],
+  ["teacher weights changed", async (dir) => {
+    const f = join(dir, "teacher.safetensors"), b = await Deno.readFile(f);
+    b[b.length - 3] ^= 0xff;
+    await Deno.writeFile(f, b);
+  }, /teacher\.safetensors: SHA-256 \w+, but model\.json records \w+ from training/],
+];
+
+Deno.test({ name: "faults: the untouched reference model scores", ...opts, fn: async () => {
+  assert(baseline, "the reference run failed");
+  const r = await scoreWith(await tamperedCopy(() => Promise.resolve()));
+  assertEquals([r.code, r.error], [0, ""]);
+} });
+
+for (const [what, edit, message] of TAMPERED) {
+  Deno.test({ name: `faults: a model folder with ${what} is refused in one line`, ...opts, fn: async () => {
+    assert(baseline, "the reference run failed");
+    const r = await scoreWith(await tamperedCopy(edit));
+    assert(r.code !== 0 && message.test(r.error), `expected ${message}, got exit ${r.code}: '${r.error}'`);
+  } });
+}
