@@ -3,8 +3,8 @@ import { classNameProblem } from "../../lib/data/class_name.ts";
 import { assert, assertEquals } from "../assert.ts";
 
 Deno.test("class names: plain names pass; separators, dots, absolute paths, NUL and empty are refused", () => {
-  for (const ok of ["puck", "bagel", "cable_gland", "dowel-2", "a.b", "v1+x", "Tex"]) assertEquals(classNameProblem(ok), null, ok);
-  for (const bad of ["a/b", "..", ".", "/abs", "a\\b", "a\0b", "", ".hidden", "-x", "a b", "../puck", "puck/"]) {
+  for (const ok of ["puck", "bagel", "cable_gland", "dowel-2", "a.b", "v1+x", "Tex", "a b", "Käse", "部品"]) assertEquals(classNameProblem(ok), null, ok);
+  for (const bad of ["a/b", "..", ".", "/abs", "a\\b", "a\0b", "", ".hidden", "-x", "a ", " a", "a\tb", "../puck", "puck/"]) {
     const p = classNameProblem(bad);
     assert(p !== null && p.startsWith("--class must be a plain folder name"), `${JSON.stringify(bad)}: ${p}`);
   }
