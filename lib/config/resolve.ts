@@ -10,6 +10,7 @@ import { PRESETS } from "../types.ts";
 import { type AstConfig, validateConfig } from "./ast_config.ts";
 import { applyPatch, ConfigError, type ConfigPatch, patchFromSets } from "./patch.ts";
 import { presetConfig } from "./presets.ts";
+import { untrustedCodeProblem } from "../util/trusted_code.ts";
 
 /** Command-line flags that change the config. */
 export interface ConfigFlags {
@@ -80,6 +81,8 @@ export async function loadExperimentFile(path: string): Promise<{ path: string; 
     if (!isPatchObject(patch)) throw fail(`expected a JSON object (a config patch), got ${describe(patch)}`);
     return { path, patch };
   }
+  const unsafe = untrustedCodeProblem(path);
+  if (unsafe) throw fail(`refusing to run it: ${unsafe}; code is loaded only from places you alone can change`);
   let mod: Record<string, unknown>;
   try {
     mod = await import(new URL(`file://${resolvePath(path)}`).href);

@@ -41,3 +41,33 @@ Deno.test("config file: a broken TS file, a folder, a non-object export or JSON 
   await Deno.writeTextFile(list, "[1]");
   assertEquals(await loadError(list), `--config ${list}: expected a JSON object (a config patch), got an array`);
 });
+
+Deno.test("config file: a TS config that others can change is refused before it runs", async () => {
+  const dir = await Deno.makeTempDir();
+  const marker = join(dir, "ran");
+  const body = `Deno.writeTextFileSync(${JSON.stringify(marker)}, "x");\nexport default { posEnc: false };\n`;
+  const ok = join(dir, "ok.ts");
+  await Deno.writeTextFile(ok, body);
+  assertEquals((await loadExperimentFile(ok)).patch, { posEnc: false });
+  await Deno.remove(marker);
+
+  const open = join(dir, "open.ts");
+  await Deno.writeTextFile(open, body);
+  await Deno.chmod(open, 0o666);
+  assert(/open\.ts: refusing to run it: its file .*open\.ts is writable by others \(mode 0666\)/.test(await loadError(open)), await loadError(open));
+
+  const shared = join(dir, "shared");
+  await Deno.mkdir(shared);
+  const inShared = join(shared, "cfg.ts");
+  await Deno.writeTextFile(inShared, body);
+  await Deno.chmod(shared, 0o777);
+  assert(/refusing to run it: its folder .*shared is writable by others \(mode 0777\)/.test(await loadError(inShared)), await loadError(inShared));
+  await Deno.chmod(shared, 0o1777); // sticky, as /tmp: others cannot replace our file
+  assertEquals((await loadExperimentFile(inShared)).patch, { posEnc: false });
+  assert(await Deno.stat(marker).then(() => true), "the accepted file ran");
+  await Deno.remove(marker);
+  for (const refused of [open]) {
+    await loadError(refused);
+    assert(!(await Deno.stat(marker).then(() => true, () => false)), "a refused file never runs");
+  }
+});
