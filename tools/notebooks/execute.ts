@@ -31,9 +31,9 @@ export const DEFAULT_OUT_DIR = join(PROJECT_ROOT, "results", "notebooks");
 export const DEFAULT_JUPYTER_PYTHON = "/usr/bin/python3";
 export const DEFAULT_CELL_TIMEOUT = 3600;
 
-export const INSTALL_JUPYTER = "install Debian packages jupyter-notebook jupyter-nbconvert python3-nbclient jupyter-client";
+export const INSTALL_JUPYTER = "sudo apt-get install jupyter-notebook jupyter-nbconvert python3-nbclient jupyter-client (Debian/Ubuntu; or pip install notebook nbconvert nbclient and set JUPYTER_PYTHON)";
 export const INSTALL_KERNEL = "run deno jupyter --install";
-export const INSTALL_CHROMIUM = "install Debian package chromium";
+export const INSTALL_CHROMIUM = "sudo apt-get install chromium (or set CHROMIUM to a Chromium/Chrome binary)";
 
 // The Python files the Jupyter Python runs (python/).
 const CHECK_JUPYTER_SCRIPT = fileURLToPath(new URL("./python/check_jupyter.py", import.meta.url));
@@ -485,6 +485,30 @@ export interface StageCounts {
   skipped: number;
 }
 
+/** Installs the Deno Jupyter kernelspec for this deno binary; returns the line to print. */
+export async function installDenoKernel(deno = Deno.execPath(), env?: Record<string, string>): Promise<string> {
+  try {
+    const out = await new Deno.Command(deno, { args: ["jupyter", "--install", "--force"], env, stdout: "piped", stderr: "piped" }).output();
+    if (out.success) return `notebooks: installed the Deno Jupyter kernel (${deno} jupyter --install)`;
+    const why = new TextDecoder().decode(out.stderr).trim().split("\n").find((l) => l.trim()) ?? `exit code ${out.code}`;
+    return `notebooks: could not install the Deno Jupyter kernel (${deno} jupyter --install): ${why}`;
+  } catch (e) {
+    return `notebooks: could not install the Deno Jupyter kernel: ${(e as Error).message.split("\n")[0]}`;
+  }
+}
+
+/** A skipped notebook stage is said loudly, with what is missing and how to fix it. */
+export function skippedStageBanner(tests: number, verdict: string, reasons: string[]): string {
+  const rule = "=".repeat(78);
+  return [
+    rule,
+    `NOTEBOOKS NOT RUN: ${tests} tests ${verdict}`,
+    ...reasons.map((r) => `  - ${r}`),
+    `  then run the test command again (it installs the Deno kernel itself once Jupyter is there)`,
+    rule,
+  ].join("\n");
+}
+
 /**
  * Every notebook in `dir` as two tests: execution (+ output checks) and HTML (+ page check).
  * A missing tool skips the tests it blocks, or fails them when `ci` (CI must run them).
@@ -503,15 +527,21 @@ export async function notebookStage(
     return counts;
   }
   const n = paths.length;
-  const pre = await checkPrerequisites(settings, { browser: true });
+  let pre = await checkPrerequisites(settings, { browser: true });
+  if (pre.missing.some((m) => m.what === "kernel") && !pre.missing.some((m) => m.what === "jupyter")) {
+    // Jupyter is there but not the Deno kernel (or it names a deno that is gone, e.g. an old npx
+    // cache): install it for the deno running this, as `deno jupyter --install` would.
+    log(await installDenoKernel());
+    pre = await checkPrerequisites(settings, { browser: true });
+  }
   const verdict = ci ? "FAILED (CI must run them)" : "skipped";
-  for (const m of pre.missing) log(`notebooks: ${m.message}`);
   if (pre.missing.some((m) => m.what !== "chromium")) {
-    log(`notebooks: ${2 * n} tests ${verdict}`);
+    log(skippedStageBanner(2 * n, verdict, pre.missing.map((m) => m.message)));
     if (ci) counts.failed = 2 * n;
     else counts.skipped = 2 * n;
     return counts;
   }
+  for (const m of pre.missing) log(`notebooks: ${m.message}`);
   const results = await runNotebooks(paths, { outDir, python: settings.python, kernelEnv: settings.kernelEnv, chromium: pre.chromium, log });
   const count = (name: string, ok: boolean | null) => {
     const word = ok === null ? (ci ? "FAILED" : "skipped") : ok ? "ok" : "FAILED";
