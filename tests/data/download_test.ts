@@ -124,6 +124,9 @@ archiveTest("data download: the published SHA-256 (MVTec AD) and MD5 (MVTec 3D-A
   await assertRejects(() => downloadDataset({ dataset: "mvtec-3d", outDir: out, fetchFn: serve(archive) }), (e: Error) =>
     e instanceof ChecksumError && e.message.includes(`MD5 mismatch`) && e.message.includes(`expected (published) ${SOURCES["mvtec-3d"].whole.md5}`));
   assertEquals(entries(out), []);
+  const offline = (() => Promise.reject(new TypeError("error sending request: dns error"))) as typeof fetch;
+  await assertRejects(() => downloadDataset({ dataset: "mvtec-ad", outDir: out, fetchFn: offline }), (e: Error) =>
+    e instanceof ArchiveDownloadError && e.message.includes(`put it at ${join(out, "mvtec_anomaly_detection.tar.xz")} and run again`));
 });
 
 archiveTest("data download: the whole archive (classes under one top folder, with licence files) unpacks every class", async () => {
@@ -141,6 +144,16 @@ archiveTest("data download: the whole archive (classes under one top folder, wit
   assertEquals(r.classes.map((c) => [c.name, c.layout]), names.sort().map((n) => [n, "mvtec3d"]));
   assertEquals(entries(out), [...names, "license.txt", "mvtec_3d_anomaly_detection.tar.xz", "mvtec_3d_anomaly_detection.tar.xz.sha256", "nested"].sort());
   assert((await openDataset(out, "tire")).validation.length > 0);
+});
+
+archiveTest("data download: an archive put in --out by hand (offline) is verified and unpacked, not fetched", async () => {
+  const archive = await tarXz(await adClass("grid"), "grid");
+  const out = await Deno.makeTempDir();
+  await Deno.writeFile(join(out, "grid.tar.xz"), archive);
+  await assertRejects(() => downloadDataset({ dataset: "mvtec-ad", classes: ["grid"], outDir: out, sha256: "1".repeat(64), fetchFn: refuse }), ChecksumError);
+  const r = await downloadDataset({ dataset: "mvtec-ad", classes: ["grid"], outDir: out, fetchFn: refuse });
+  assertEquals([r.archives[0].downloaded, r.archives[0].sha256, r.classes[0].name], [false, sha256Hex(archive), "grid"]);
+  assertEquals(entries(out), ["grid", "grid.tar.xz.sha256"]);
 });
 
 archiveTest("data download: a truncated download is refused and its .part kept; the next run resumes from it (or restarts when the server ignores the range)", async () => {

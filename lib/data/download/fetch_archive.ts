@@ -106,7 +106,8 @@ export async function fetchArchive(opts: FetchArchiveOptions): Promise<FetchedAr
     if (isPermissionRefusal(e)) {
       throw new PermissionNeeded("--allow-net", `to download ${url} (${reason(e)}); the data task allows ${DOWNLOAD_HOSTS.join(", ")} only: run deno run with the host added`);
     }
-    throw new ArchiveDownloadError(`could not download ${url}: ${reason(e)}`);
+    // an archive put there by hand is verified and used like a downloaded one
+    throw new ArchiveDownloadError(`could not download ${url}: ${reason(e)}. Without internet access, download it elsewhere, put it at ${path} and run again`);
   }
   if (!response.ok || !response.body) {
     await response.body?.cancel();
