@@ -1,8 +1,8 @@
 /**
  * The datasets experiments run on. `demo` uses the generated synthetic puck (made on first use)
  * and the shared real data when present; `cpu` and `paper` use the full MVTec AD and MVTec 3D-AD,
- * which users download (licence: CC BY-NC-SA 4.0) and place under data/ or point to with
- * $AST_MVTEC_AD / $AST_MVTEC3D.
+ * which users download with `deno task data` (licence: CC BY-NC-SA 4.0) into data/ or point to
+ * with $AST_MVTEC_AD / $AST_MVTEC3D.
  */
 import type { DatasetRef } from "../lib/experiment/grid.ts";
 
@@ -38,7 +38,7 @@ export function mvtecAd(classes = MVTEC_AD_CLASSES): DatasetRef[] {
     root: "mvtecAd",
     className,
     modes: ["rgb"],
-    howToGet: `download MVTec AD (https://www.mvtec.com/company/research/datasets/mvtec-ad), extract it to ${MVTEC_AD_ROOT} or set AST_MVTEC_AD`,
+    howToGet: `get MVTec AD with \`deno task data mvtec-ad\` (into ${MVTEC_AD_ROOT}), or set AST_MVTEC_AD to a copy`,
   }));
 }
 
@@ -47,6 +47,6 @@ export function mvtec3d(classes = MVTEC3D_CLASSES): DatasetRef[] {
     data: MVTEC3D_ROOT,
     root: "mvtec3d",
     className,
-    howToGet: `download MVTec 3D-AD (https://www.mvtec.com/company/research/datasets/mvtec-3d-ad), extract it to ${MVTEC3D_ROOT} or set AST_MVTEC3D`,
+    howToGet: `get MVTec 3D-AD with \`deno task data mvtec-3d\` (into ${MVTEC3D_ROOT}), or set AST_MVTEC3D to a copy`,
   }));
 }
