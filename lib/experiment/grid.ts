@@ -93,6 +93,8 @@ export interface ExperimentDefinition {
   teacherRows?: "reference" | "every-variant";
   /** the rows' order in the paper's table (variant names, "teacher-nll" for the teacher row); default: the variants' */
   rowOrder?: string[];
+  /** the metric the paper's table reports (Table 4: pixel AUROC); default image AUROC */
+  metric?: "image_auroc" | "pixel_auroc";
 }
 
 /** The reference (AST) variant of an experiment in a mode. */
