@@ -3,7 +3,7 @@
  *   run  --data ROOT --class NAME --mode depth|rgb|combi [--preset demo|cpu|paper|reference-small]
  *        [--epochs N] [--seed N] [--out DIR] [--resume] [--set key=value]... [--config FILE]
  *        [--backbone NAME [--weights PATH] [--layer NAME]] [--no-feature-cache]
- *   score --model RUN_DIR (--image FILE [--depth XYZ.tiff] | --folder DIR) [--out DIR]
+ *   score --model RUN_DIR (--image FILE [--depth XYZ.tiff] | --depth XYZ.tiff | --folder DIR) [--out DIR]
  *        [--threshold fpr:F|quantile:Q] [--weights PATH]
  *   extract --backbone NAME [--weights PATH] [--layer NAME] --image IMG --out OUT.safetensors
  *        [--size PX | --map-len N]
@@ -99,7 +99,8 @@ export async function main(argv: string[], runtime: RuntimeOptions = runtimeFrom
   } else {
     console.log("no threshold: no held-apart normal images (validation/good, or holdoutFraction > 0)");
   }
-  console.log(`score new images: deno task ast score --model ${out} --image FILE${metrics.mode === "rgb" ? "" : " --depth XYZ.tiff"}`);
+  const what = metrics.mode === "depth" ? "--depth XYZ.tiff" : metrics.mode === "rgb" ? "--image FILE" : "--image FILE --depth XYZ.tiff";
+  console.log(`score new images: deno task ast score --model ${out} ${what}`);
   return 0;
 }
 

@@ -14,6 +14,7 @@ import { type ModelCard, writeModelCard } from "./model_card.ts";
 import type { provenance } from "./provenance.ts";
 import { readJson, RUN_FILES, type ScoreRow, writeJsonAtomic, writeScoresParquet } from "./run_files.ts";
 import { failpoint } from "../util/failpoint.ts";
+import { sampleStd } from "../metrics/sample_std.ts";
 
 /** What config.json records about the image features, so --resume and scoring use the very same. */
 export interface FeatureRecord {
@@ -137,11 +138,11 @@ export interface ScoreSummary {
   max: number;
 }
 
-/** Distribution of image scores (the held-apart normals'). */
+/** Distribution of image scores (the held-apart normals'); `std` is the sample sd (n - 1), as in model.json and scores.json. */
 export function summariseScores(v: Float32Array): ScoreSummary {
   const s = Float64Array.from(v).sort();
   const q = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.round(p * (s.length - 1))))];
   const mean = s.reduce((a, b) => a + b, 0) / s.length;
-  const std = Math.sqrt(s.reduce((a, b) => a + (b - mean) ** 2, 0) / s.length);
+  const std = sampleStd(s);
   return { n: s.length, mean, std, min: s[0], median: q(0.5), q95: q(0.95), q99: q(0.99), max: s[s.length - 1] };
 }
