@@ -2,7 +2,7 @@
  * `deno task ast <command>`: the command line the outside checks use (docs/CLI_CONTRACT.md).
  *   run  --data ROOT --class NAME --mode depth|rgb|combi [--preset demo|cpu|paper|reference-small]
  *        [--epochs N] [--seed N] [--out DIR] [--resume] [--set key=value]... [--config FILE]
- *        [--backbone NAME [--weights PATH] [--layer NAME]] [--no-feature-cache]
+ *        [--backbone NAME [--weights PATH] [--layer NAME]] [--no-feature-cache] [--keep-checkpoints]
  *   score --model RUN_DIR (--image FILE [--depth XYZ.tiff] | --depth XYZ.tiff | --folder DIR) [--out DIR]
  *        [--threshold fpr:F|quantile:Q] [--weights PATH]
  *   extract --backbone NAME [--weights PATH] [--layer NAME] --image IMG --out OUT.safetensors
@@ -26,7 +26,7 @@ const orList = (xs: readonly string[]) => `${xs.slice(0, -1).join(", ")} or ${xs
 const USAGE = `usage: deno task ast run --data ROOT --class NAME --mode ${MODES.join("|")}
          [--preset ${PRESETS.join("|")}] [--epochs N] [--seed N] [--out DIR] [--resume]
          [--set key=value]... [--config FILE] [--backbone NAME [--weights PATH] [--layer NAME]]
-         [--no-feature-cache]
+         [--no-feature-cache] [--keep-checkpoints]
        ${SCORE_USAGE.replace(/^usage: /, "")}
        ${EXTRACT_USAGE.replace(/^usage: /, "")}`;
 
@@ -54,6 +54,7 @@ export async function main(argv: string[], runtime: RuntimeOptions = runtimeFrom
     weights: { type: "string" },
     layer: { type: "string" },
     "no-feature-cache": { type: "boolean" },
+    "keep-checkpoints": { type: "boolean" },
   }).values;
   if (!v.data) throw new UsageError("--data ROOT is required");
   if (!v.class) throw new UsageError("--class NAME is required");
@@ -83,6 +84,7 @@ export async function main(argv: string[], runtime: RuntimeOptions = runtimeFrom
     weights: v.weights,
     layer: v.layer,
     ...(v["no-feature-cache"] ? { featureCache: null } : {}),
+    keepCheckpoints: v["keep-checkpoints"],
     runtime,
   });
   const f = (x: unknown) => (typeof x === "number" ? x.toFixed(4) : "n/a");

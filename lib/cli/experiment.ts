@@ -1,6 +1,7 @@
 /**
  * `deno task experiment NAME|all [--scale demo|cpu|paper] [--seeds 0,1,2] [--mode MODE[,MODE]]
- *  [--data ROOT --class NAME] [--set key=value ...] [--json FILE] [--results DIR] [--dry-run] [--keep-going]`
+ *  [--data ROOT --class NAME] [--set key=value ...] [--json FILE] [--results DIR] [--dry-run] [--keep-going]
+ *  [--keep-checkpoints]`
  * runs an experiment's grid (experiments/*.ts): cells already recorded under results/runs (or
  * DIR/runs) are reused, interrupted ones resume, and the index goes to
  * results/experiments/NAME/SCALE.json.
@@ -36,7 +37,7 @@ import { parseErrorLine, UsageError } from "./args.ts";
 import { matchExperimentName, prefixNote } from "./experiment_names.ts";
 
 const USAGE = "usage: deno task experiment NAME|all [--scale demo|cpu|paper] [--seeds 0,1,2] [--mode MODE] " +
-  "[--data ROOT --class NAME] [--set key=value] [--json FILE] [--results DIR] [--dry-run] [--keep-going]";
+  "[--data ROOT --class NAME] [--set key=value] [--json FILE] [--results DIR] [--dry-run] [--keep-going] [--keep-checkpoints]";
 
 /** Your own class as the grid's only dataset; modes without point maps are dropped. */
 async function ownDataset(data: string, className: string): Promise<DatasetRef> {
@@ -76,6 +77,7 @@ export async function main(argv: string[], runtime: RuntimeOptions = runtimeFrom
         results: { type: "string" },
         "dry-run": { type: "boolean" },
         "keep-going": { type: "boolean" },
+        "keep-checkpoints": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       allowPositionals: true,
@@ -121,6 +123,7 @@ export async function main(argv: string[], runtime: RuntimeOptions = runtimeFrom
       set: parseSets(values.set),
       dryRun: values["dry-run"],
       continueOnError: values["keep-going"],
+      keepCheckpoints: values["keep-checkpoints"],
       runtime,
       results: resultsRoot,
     });

@@ -15,6 +15,7 @@ import type { provenance } from "./provenance.ts";
 import { readJson, RUN_FILES, type ScoreRow, writeJsonAtomic, writeScoresParquet } from "./run_files.ts";
 import { failpoint } from "../util/failpoint.ts";
 import { sampleStd } from "../metrics/sample_std.ts";
+import { diskUsage } from "../util/disk_usage.ts";
 
 /** What config.json records about the image features, so --resume and scoring use the very same. */
 export interface FeatureRecord {
@@ -70,6 +71,11 @@ export interface RunRecord extends Metrics {
   params: { teacher: number; student: number };
   /** resident memory (MB) over the training epochs: peak, and first vs last epoch of each phase */
   memory: ReturnType<typeof memorySummary>;
+  /**
+   * what happens to checkpoint/ once this file is written: "removed" (default: a finished run
+   * needs only its final weights) or "kept" (--keep-checkpoints)
+   */
+  checkpoints: "kept" | "removed";
   /** wall seconds per stage of this invocation; inference = teacher+student scoring per test image, features excluded */
   timing: { features_s: number; teacher_s: number; student_s: number; evaluate_s: number; inference_ms_per_image: number };
   provenance: Awaited<ReturnType<typeof provenance>>;
@@ -114,6 +120,20 @@ export async function writeRunResults(
   await writeModelCard(out, r.card);
   failpoint("record:before-metrics");
   await writeJsonAtomic(join(out, RUN_FILES.metrics), r.record);
+}
+
+/**
+ * Once the record is complete (metrics.json written) the checkpoints have done their job: only an
+ * interrupted run resumes from them, and a finished one loads its final weights. Removes the
+ * run's checkpoint/ and returns the bytes freed (0 when there was none).
+ */
+export async function removeCheckpoints(out: string): Promise<number> {
+  const dir = join(out, RUN_FILES.checkpointDir);
+  const bytes = await diskUsage(dir);
+  await Deno.remove(dir, { recursive: true }).catch((e) => {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  });
+  return bytes;
 }
 
 /** Resident memory over the epochs: it should stay flat over a run (tensors are disposed per step). */
