@@ -17,6 +17,7 @@ import { type Mode, MODES, type PresetName, PRESETS } from "../types.ts";
 import { intOption, parseOptions, UsageError } from "./args.ts";
 import { EXTRACT_USAGE, extractCommand } from "./extract.ts";
 import { SCORE_USAGE, scoreCommand } from "./score.ts";
+import { shellWord, shownPath, taskPrefix } from "./score_hint.ts";
 
 export { UsageError };
 
@@ -102,7 +103,7 @@ export async function main(argv: string[], runtime: RuntimeOptions = runtimeFrom
     console.log("no threshold: no held-apart normal images (validation/good, or holdoutFraction > 0)");
   }
   const what = metrics.mode === "depth" ? "--depth XYZ.tiff" : metrics.mode === "rgb" ? "--image FILE" : "--image FILE --depth XYZ.tiff";
-  console.log(`score new images: deno task ast score --model ${out} ${what}`);
+  console.log(`score new images: ${taskPrefix()} ast score --model ${shellWord(shownPath(out))} ${what}`);
   return 0;
 }
 
