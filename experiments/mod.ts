@@ -11,8 +11,9 @@ export const EXPERIMENTS: Record<string, ExperimentDefinition> = Object.fromEntr
   [table2, table3, table4, table5, table6, table7].map((d) => [d.name, d]),
 );
 
+/** The experiment of that exact name (the command line also takes a unique prefix: lib/cli/experiment_names.ts). */
 export function experiment(name: string): ExperimentDefinition {
-  const d = EXPERIMENTS[name] ?? Object.values(EXPERIMENTS).find((e) => e.name.startsWith(name));
+  const d = EXPERIMENTS[name];
   if (!d) throw new Error(`unknown experiment '${name}' (have: ${Object.keys(EXPERIMENTS).join(", ")})`);
   return d;
 }

@@ -14,6 +14,7 @@ const table4: ExperimentDefinition = {
   title: "Pixel AUROC",
   paper: "Table 4",
   description: "Localisation: pixel AUROC of the upsampled student-teacher distance maps.",
+  metric: "pixel_auroc",
   scales: scaled({
     modes: ["rgb", "combi"],
     variants: [{ name: "ast" }],

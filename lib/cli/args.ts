@@ -14,11 +14,19 @@ export function intOption(name: string, v: string | undefined, min = 0, max = Nu
   return Number(v);
 }
 
+/**
+ * node:util parseArgs' error as one line: with positionals allowed, an unknown option's message
+ * goes on with advice quoting `'-- "--foo"` (unbalanced quotes); only its first sentence is kept.
+ */
+export function parseErrorLine(e: Error): string {
+  return e.message.split("\n")[0].replace(/\. To specify a positional argument.*$/, "");
+}
+
 /** parseArgs with strict options, no positionals; its errors become one-line UsageErrors. */
 export function parseOptions<T extends NonNullable<ParseArgsConfig["options"]>>(args: string[], options: T) {
   try {
     return parseArgs({ args, options, strict: true, allowPositionals: false });
   } catch (e) {
-    throw new UsageError((e as Error).message.split("\n")[0]);
+    throw new UsageError(parseErrorLine(e as Error));
   }
 }

@@ -2,8 +2,8 @@
  * `deno task ast <command>`: the command line the outside checks use (docs/CLI_CONTRACT.md).
  *   run  --data ROOT --class NAME --mode depth|rgb|combi [--preset demo|cpu|paper|reference-small]
  *        [--epochs N] [--seed N] [--out DIR] [--resume] [--set key=value]... [--config FILE]
- *        [--backbone NAME [--weights PATH] [--layer NAME]] [--no-feature-cache]
- *   score --model RUN_DIR (--image FILE [--depth XYZ.tiff] | --folder DIR) [--out DIR]
+ *        [--backbone NAME [--weights PATH] [--layer NAME]] [--no-feature-cache] [--keep-checkpoints]
+ *   score --model RUN_DIR (--image FILE [--depth XYZ.tiff] | --depth XYZ.tiff | --folder DIR) [--out DIR]
  *        [--threshold fpr:F|quantile:Q] [--weights PATH]
  *   extract --backbone NAME [--weights PATH] [--layer NAME] --image IMG --out OUT.safetensors
  *        [--size PX | --map-len N]
@@ -17,6 +17,7 @@ import { type Mode, MODES, type PresetName, PRESETS } from "../types.ts";
 import { intOption, parseOptions, UsageError } from "./args.ts";
 import { EXTRACT_USAGE, extractCommand } from "./extract.ts";
 import { SCORE_USAGE, scoreCommand } from "./score.ts";
+import { shellWord, shownPath, taskPrefix } from "./score_hint.ts";
 
 export { UsageError };
 
@@ -26,7 +27,7 @@ const orList = (xs: readonly string[]) => `${xs.slice(0, -1).join(", ")} or ${xs
 const USAGE = `usage: deno task ast run --data ROOT --class NAME --mode ${MODES.join("|")}
          [--preset ${PRESETS.join("|")}] [--epochs N] [--seed N] [--out DIR] [--resume]
          [--set key=value]... [--config FILE] [--backbone NAME [--weights PATH] [--layer NAME]]
-         [--no-feature-cache]
+         [--no-feature-cache] [--keep-checkpoints]
        ${SCORE_USAGE.replace(/^usage: /, "")}
        ${EXTRACT_USAGE.replace(/^usage: /, "")}`;
 
@@ -54,6 +55,7 @@ export async function main(argv: string[], runtime: RuntimeOptions = runtimeFrom
     weights: { type: "string" },
     layer: { type: "string" },
     "no-feature-cache": { type: "boolean" },
+    "keep-checkpoints": { type: "boolean" },
   }).values;
   if (!v.data) throw new UsageError("--data ROOT is required");
   if (!v.class) throw new UsageError("--class NAME is required");
@@ -83,6 +85,7 @@ export async function main(argv: string[], runtime: RuntimeOptions = runtimeFrom
     weights: v.weights,
     layer: v.layer,
     ...(v["no-feature-cache"] ? { featureCache: null } : {}),
+    keepCheckpoints: v["keep-checkpoints"],
     runtime,
   });
   const f = (x: unknown) => (typeof x === "number" ? x.toFixed(4) : "n/a");
@@ -99,7 +102,8 @@ export async function main(argv: string[], runtime: RuntimeOptions = runtimeFrom
   } else {
     console.log("no threshold: no held-apart normal images (validation/good, or holdoutFraction > 0)");
   }
-  console.log(`score new images: deno task ast score --model ${out} --image FILE${metrics.mode === "rgb" ? "" : " --depth XYZ.tiff"}`);
+  const what = metrics.mode === "depth" ? "--depth XYZ.tiff" : metrics.mode === "rgb" ? "--image FILE" : "--image FILE --depth XYZ.tiff";
+  console.log(`score new images: ${taskPrefix()} ast score --model ${shellWord(shownPath(out))} ${what}`);
   return 0;
 }
 

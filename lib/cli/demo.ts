@@ -1,7 +1,9 @@
 /**
  * `deno task demo`: the embedded default, no download. Generates the synthetic MVTec 3D-AD-style
  * dataset (seeded) into data/generated, trains and evaluates AST in depth and RGB+3D modes with
- * the `demo` preset, prints a table and writes the runs plus a summary under results/demo/.
+ * the `demo` preset, prints a table and writes the runs plus a summary under
+ * results/demo/<time>/{depth,combi,summary.json,summary.md}, then prints the exact command that
+ * scores a real test image with each trained model (with the prefix it was launched with).
  * Image features: MobileNetV2, from $AST_WEIGHTS_DIR when it holds a copy, else the weights
  * bundled in data/pretrained (lib/features/backbones.ts); the table says which backbone ran.
  * Options: --seed N (dataset and training), --epochs N, --modes depth,combi, --out DIR.
@@ -15,6 +17,8 @@ import type { Mode } from "../types.ts";
 import { writeJsonAtomic } from "../results/run_files.ts";
 import { backboneSpec, locateWeights, RAW_PATCH_WARNING } from "../features/backbones.ts";
 import { WEIGHTS_DIR_ENV } from "../features/weights_files.ts";
+import { openDataset } from "../data/mvtec.ts";
+import { scoreCommandLine } from "./score_hint.ts";
 
 const MODE_LABEL: Record<Mode, string> = { depth: "3D (depth)", rgb: "RGB", combi: "RGB+3D" };
 
@@ -65,7 +69,7 @@ export async function demo(argv: string[], runtime: RuntimeOptions = runtimeFrom
       runtime,
       log: (l) => console.log(`  ${l}`),
     });
-    rows.push({ ...metrics, mode: MODE_LABEL[mode], features: metrics.backbone, out });
+    rows.push({ ...metrics, mode: MODE_LABEL[mode], modeName: mode, features: metrics.backbone, out });
   }
   const seconds = (performance.now() - started) / 1000;
   const fmt = (v: unknown) => (typeof v === "number" ? v.toFixed(3) : "n/a");
@@ -86,6 +90,18 @@ export async function demo(argv: string[], runtime: RuntimeOptions = runtimeFrom
   }
   await writeJsonAtomic(join(outRoot, "summary.json"), { seconds, seed, rows });
   await Deno.writeTextFile(join(outRoot, "summary.md"), `${table}\n\nwall time ${seconds.toFixed(0)} s\n`);
+  // how to use what was trained: the exact command, on a real defective test image of the data
+  const sample = await exampleTestSample(values.data!, "puck");
+  console.log(`\nscore an image with the trained models (a ${sample.defectType} defect of the generated data):`);
+  for (const r of rows) {
+    console.log(`  ${scoreCommandLine({ model: r.out, mode: r.modeName, image: sample.rgbPath, depth: sample.xyzPath })}`);
+  }
+}
+
+/** A defective test sample (a hole if there is one: easy to see on the overlay), else the first test sample. */
+async function exampleTestSample(data: string, className: string) {
+  const { test } = await openDataset(data, className);
+  return test.find((s) => s.defectType === "hole") ?? test.find((s) => s.label === 1) ?? test[0];
 }
 
 if (import.meta.main) {

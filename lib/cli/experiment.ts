@@ -1,12 +1,16 @@
 /**
  * `deno task experiment NAME|all [--scale demo|cpu|paper] [--seeds 0,1,2] [--mode MODE[,MODE]]
- *  [--data ROOT --class NAME] [--set key=value ...] [--json FILE] [--results DIR] [--dry-run] [--keep-going]`
+ *  [--data ROOT --class NAME] [--set key=value ...] [--json FILE] [--results DIR] [--dry-run] [--keep-going]
+ *  [--keep-checkpoints]`
  * runs an experiment's grid (experiments/*.ts): cells already recorded under results/runs (or
  * DIR/runs) are reused, interrupted ones resume, and the index goes to
  * results/experiments/NAME/SCALE.json.
- * Then it prints the comparison table: per (mode, variant) the mean image AUROC over seeds and
- * its seed sd, and against AST the paired difference with its 95% interval and a verdict
- * (lib/report/ablation.ts).
+ * NAME is an exact name or a unique prefix (reported: `'table5' -> table5_students (unique
+ * prefix)`); an ambiguous prefix lists its candidates, an unknown name every name (exit 2).
+ * Then it prints the results table its notebook shows (lib/report/experiment_table.ts): for the
+ * paper tables (2-4) ours vs the paper per class and mode; for ablations per (mode, variant) the
+ * mean image AUROC over seeds and its seed sd, and against AST the paired difference with its
+ * 95% interval and a verdict (lib/report/ablation.ts).
  *
  * `--data ROOT --class NAME` runs the experiment's variants on your own data instead of its
  * datasets (any layout the loaders read: MVTec AD, MVTec 3D-AD, a plain folder; depth modes only
@@ -24,14 +28,16 @@ import { runtimeFromEnv, type RuntimeOptions } from "../config/runtime.ts";
 import { classNameProblem } from "../data/class_name.ts";
 import { openAnyDataset } from "../data/open.ts";
 import { type DatasetRef, experimentScale, type GridCell, runGrid, type Scale, SCALES } from "../experiment/grid.ts";
-import { ablationJsonRows, ablationTable, displayAblation, interpretAblation } from "../report/ablation.ts";
+import { ablationJsonRows, ablationTable } from "../report/ablation.ts";
+import { experimentTableText } from "../report/experiment_table.ts";
 import { writeJsonAtomic } from "../results/run_files.ts";
 import { MODES, type Mode } from "../types.ts";
-import { buildTable, tableToText } from "../viz/table.ts";
-import { UsageError } from "./args.ts";
+import { projectPath } from "../util/project.ts";
+import { parseErrorLine, UsageError } from "./args.ts";
+import { matchExperimentName, prefixNote } from "./experiment_names.ts";
 
 const USAGE = "usage: deno task experiment NAME|all [--scale demo|cpu|paper] [--seeds 0,1,2] [--mode MODE] " +
-  "[--data ROOT --class NAME] [--set key=value] [--json FILE] [--results DIR] [--dry-run] [--keep-going]";
+  "[--data ROOT --class NAME] [--set key=value] [--json FILE] [--results DIR] [--dry-run] [--keep-going] [--keep-checkpoints]";
 
 /** Your own class as the grid's only dataset; modes without point maps are dropped. */
 async function ownDataset(data: string, className: string): Promise<DatasetRef> {
@@ -71,19 +77,26 @@ export async function main(argv: string[], runtime: RuntimeOptions = runtimeFrom
         results: { type: "string" },
         "dry-run": { type: "boolean" },
         "keep-going": { type: "boolean" },
+        "keep-checkpoints": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       allowPositionals: true,
       strict: true,
     });
   } catch (e) {
-    throw new UsageError((e as Error).message.split("\n")[0]);
+    throw new UsageError(parseErrorLine(e as Error));
   }
   const { values, positionals } = parsed;
   if (values.help || positionals.length === 0) {
     console.log(`${USAGE}\nexperiments: ${Object.keys(EXPERIMENTS).join(", ")}`);
     return values.help ? 0 : 2;
   }
+  // exact names; a unique prefix is taken but said; an ambiguous or unknown one is a usage error
+  const names = positionals[0] === "all" ? Object.keys(EXPERIMENTS) : positionals.map((given) => {
+    const m = matchExperimentName(given, Object.keys(EXPERIMENTS));
+    if (m.byPrefix) console.log(prefixNote(given, m));
+    return m.name;
+  });
   const scale = (values.scale ?? experimentScale(runtime)) as Scale;
   if (!SCALES.includes(scale)) throw new UsageError(`--scale must be one of ${SCALES.join(", ")}, got '${values.scale}'`);
   const seeds = values.seeds?.split(",").map((s) => {
@@ -98,15 +111,9 @@ export async function main(argv: string[], runtime: RuntimeOptions = runtimeFrom
   const badClass = values.class === undefined ? null : classNameProblem(values.class);
   if (badClass) throw new UsageError(badClass);
   const datasets = values.data ? [await ownDataset(values.data, values.class!)] : undefined;
-  const names = positionals[0] === "all" ? Object.keys(EXPERIMENTS) : positionals;
   if (values.json && names.length !== 1) throw new UsageError("--json FILE takes one experiment");
-  const defs = names.map((n) => {
-    try {
-      return experiment(n);
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
-  });
+  const defs = names.map(experiment);
+  const resultsRoot = resolve(values.results ?? projectPath("results"));
   let failed = 0;
   for (const def of defs) {
     const cells: GridCell[] = await runGrid(def, scale, {
@@ -116,17 +123,21 @@ export async function main(argv: string[], runtime: RuntimeOptions = runtimeFrom
       set: parseSets(values.set),
       dryRun: values["dry-run"],
       continueOnError: values["keep-going"],
+      keepCheckpoints: values["keep-checkpoints"],
       runtime,
-      results: values.results ? resolve(values.results) : undefined,
+      results: resultsRoot,
     });
     failed += cells.filter((c) => c.status === "failed" && !values["dry-run"]).length;
     const counts = Object.entries(Object.groupBy(cells, (c) => c.status)).map(([k, v]) => `${v!.length} ${k}`).join(", ");
     console.log(`${def.name}: ${counts}`);
     if (values["dry-run"]) continue;
+    // the table the experiment's notebook shows, as plain text
     const rows = ablationTable(def, cells);
-    if (rows.length) {
-      console.log(tableToText(buildTable(displayAblation(rows), { caption: `${def.title} (${def.paper}) at ${scale} scale`, maxRows: 1000 })));
-      console.log(interpretAblation(rows));
+    try {
+      console.log(experimentTableText(def, cells, rows, scale, resultsRoot) || `${def.name}: no finished cell, no table`);
+    } catch (e) {
+      // the runs are recorded whatever happens here: say why there is no table, do not fail the grid
+      console.error(`experiment: warning: ${def.name}: no results table: ${(e as Error).message.split("\n")[0]}`);
     }
     if (values.json) {
       const path = resolve(values.json);

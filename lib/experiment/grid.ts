@@ -93,6 +93,8 @@ export interface ExperimentDefinition {
   teacherRows?: "reference" | "every-variant";
   /** the rows' order in the paper's table (variant names, "teacher-nll" for the teacher row); default: the variants' */
   rowOrder?: string[];
+  /** the metric the paper's table reports (Table 4: pixel AUROC); default image AUROC */
+  metric?: "image_auroc" | "pixel_auroc";
 }
 
 /** The reference (AST) variant of an experiment in a mode. */
@@ -146,6 +148,8 @@ export interface GridOptions {
   variants?: string[];
   /** only list what would run */
   dryRun?: boolean;
+  /** keep each trained cell's checkpoint/ (default: removed once its record is complete) */
+  keepCheckpoints?: boolean;
   /** where weights, caches and the full datasets are; the backend (lib/config/runtime.ts) */
   runtime?: RuntimeOptions;
   /**
@@ -306,6 +310,7 @@ export async function runGrid(def: ExperimentDefinition, scale: Scale, o: GridOp
       sets: o.set ? Object.entries(o.set).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`) : undefined,
       dataset,
       runtime,
+      keepCheckpoints: o.keepCheckpoints,
     };
     try {
       const cfg = await runConfig(options, dataset.layout);

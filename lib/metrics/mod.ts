@@ -12,4 +12,5 @@ export { argsortDescending } from "./sort.ts";
 export { computeMetrics, type Metrics, type ScoredImages } from "./run_metrics.ts";
 export { chooseThreshold, evaluateThreshold, parseThresholdRule, type Threshold, type ThresholdReport, type ThresholdRule } from "./threshold.ts";
 export { type PairedBootstrapOptions, type PairedDifference, pairedAurocDifference, type PairedSeed, seedStd } from "./paired_difference.ts";
+export { sampleStd } from "./sample_std.ts";
 export { stratifiedImageWeights, weightedAuroc, weightedAurocSorted } from "./weighted_auroc.ts";

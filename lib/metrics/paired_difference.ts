@@ -14,6 +14,7 @@ import { isPositiveLabel } from "./labels.ts";
 import { percentileInterval } from "./bootstrap.ts";
 import { mulberry32 } from "../util/random.ts";
 import { stratifiedImageWeights, weightedAurocSorted } from "./weighted_auroc.ts";
+import { sampleStd } from "./sample_std.ts";
 
 /** One seed's scores of the same test images (same order) under the reference and the variant. */
 export interface PairedSeed {
@@ -81,10 +82,7 @@ export function pairedAurocDifference(
   return { estimate, ...percentileInterval(replicates, alpha), perSeed, nSeeds: m, nImages: n };
 }
 
-/** Sample standard deviation (n - 1); 0 for a single value. */
+/** The seeds' sample standard deviation (n - 1, lib/metrics/sample_std.ts); 0 for a single value. */
 export function seedStd(values: number[]): number {
-  const n = values.length;
-  if (n < 2) return 0;
-  const mean = values.reduce((a, b) => a + b, 0) / n;
-  return Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1));
+  return sampleStd(values);
 }

@@ -5,6 +5,7 @@
  * lib/metrics, lib/viz, lib/io, lib/util.
  */
 export { cellRuns, comparisonBars, displayComparison, paperComparison, paperVariantName } from "./paper_tables.ts";
+export { experimentTableText, isPaperTable } from "./experiment_table.ts";
 export { type AblationRow, ablationJsonRows, ablationTable, differenceChart, displayAblation, interpretAblation, MIN_SEEDS_FOR_CLAIM, verdictOf } from "./ablation.ts";
 export { anomalyMapGrid, imageRoc, lossCurves } from "./run_figures.ts";
 export { gridProgress } from "./grid_progress.ts";

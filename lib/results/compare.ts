@@ -14,6 +14,7 @@ import { bootstrapAurocReplicates, type BootstrapOptions, percentileInterval } f
 import { deriveSeed } from "../util/random.ts";
 import { keyString, loadPaperNumbers, type PaperKey, type PaperNumber, paperValue } from "./paper_numbers.ts";
 import { readScoresParquet } from "./run_files.ts";
+import { sampleStd } from "../metrics/sample_std.ts";
 
 export interface CompareSpec {
   /** The paper row a run stands for, or null to leave the run out. Gets a row of loadRuns().runs. */
@@ -97,7 +98,7 @@ export function compareWithPaper(runs: pl.DataFrame, spec: CompareSpec): pl.Data
       variant: key.variant,
       metric: key.metric,
       ours,
-      ours_sd: values.length >= 2 ? sampleSd(values) : null,
+      ours_sd: values.length >= 2 ? sampleStd(values) : null,
       ci_lo: interval?.lo ?? null,
       ci_hi: interval?.hi ?? null,
       paper: p?.value ?? null,
@@ -260,9 +261,4 @@ function comparisonFrame(rows: ComparisonRow[], withBoot: boolean): pl.DataFrame
 
 function mean(v: number[]): number {
   return v.reduce((a, b) => a + b, 0) / v.length;
-}
-
-function sampleSd(v: number[]): number {
-  const m = mean(v);
-  return Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1));
 }

@@ -8,6 +8,7 @@
 import { join } from "node:path";
 import { exists, readJson, writeJsonAtomic } from "./run_files.ts";
 import type { Mode } from "../types.ts";
+import { sampleStd } from "../metrics/sample_std.ts";
 import { chooseThreshold, type Threshold, type ThresholdRule } from "../metrics/threshold.ts";
 
 export const MODEL_CARD_FILE = "model.json";
@@ -41,6 +42,7 @@ export interface NormalScores {
   /** image scores (max of the anomaly map) of those images */
   values: number[];
   mean: number;
+  /** sample standard deviation (n - 1; lib/metrics/sample_std.ts) */
   std: number;
 }
 
@@ -70,8 +72,7 @@ export class ModelCardError extends Error {}
 export function normalScores(values: ArrayLike<number>, source: NormalScores["source"]): NormalScores {
   const v = Array.from(values);
   const mean = v.reduce((a, b) => a + b, 0) / v.length;
-  const std = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, v.length - 1));
-  return { source, n: v.length, values: v, mean, std };
+  return { source, n: v.length, values: v, mean, std: sampleStd(v) };
 }
 
 /** The threshold for a card's normal scores under a rule (null without normal images). */

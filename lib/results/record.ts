@@ -14,6 +14,8 @@ import { type ModelCard, writeModelCard } from "./model_card.ts";
 import type { provenance } from "./provenance.ts";
 import { readJson, RUN_FILES, type ScoreRow, writeJsonAtomic, writeScoresParquet } from "./run_files.ts";
 import { failpoint } from "../util/failpoint.ts";
+import { sampleStd } from "../metrics/sample_std.ts";
+import { diskUsage } from "../util/disk_usage.ts";
 
 /** What config.json records about the image features, so --resume and scoring use the very same. */
 export interface FeatureRecord {
@@ -69,6 +71,11 @@ export interface RunRecord extends Metrics {
   params: { teacher: number; student: number };
   /** resident memory (MB) over the training epochs: peak, and first vs last epoch of each phase */
   memory: ReturnType<typeof memorySummary>;
+  /**
+   * what happens to checkpoint/ once this file is written: "removed" (default: a finished run
+   * needs only its final weights) or "kept" (--keep-checkpoints)
+   */
+  checkpoints: "kept" | "removed";
   /** wall seconds per stage of this invocation; inference = teacher+student scoring per test image, features excluded */
   timing: { features_s: number; teacher_s: number; student_s: number; evaluate_s: number; inference_ms_per_image: number };
   provenance: Awaited<ReturnType<typeof provenance>>;
@@ -115,6 +122,20 @@ export async function writeRunResults(
   await writeJsonAtomic(join(out, RUN_FILES.metrics), r.record);
 }
 
+/**
+ * Once the record is complete (metrics.json written) the checkpoints have done their job: only an
+ * interrupted run resumes from them, and a finished one loads its final weights. Removes the
+ * run's checkpoint/ and returns the bytes freed (0 when there was none).
+ */
+export async function removeCheckpoints(out: string): Promise<number> {
+  const dir = join(out, RUN_FILES.checkpointDir);
+  const bytes = await diskUsage(dir);
+  await Deno.remove(dir, { recursive: true }).catch((e) => {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  });
+  return bytes;
+}
+
 /** Resident memory over the epochs: it should stay flat over a run (tensors are disposed per step). */
 export function memorySummary(history: EpochReport[]) {
   const rss = (r: EpochReport) => r.rss_mb;
@@ -137,11 +158,11 @@ export interface ScoreSummary {
   max: number;
 }
 
-/** Distribution of image scores (the held-apart normals'). */
+/** Distribution of image scores (the held-apart normals'); `std` is the sample sd (n - 1), as in model.json and scores.json. */
 export function summariseScores(v: Float32Array): ScoreSummary {
   const s = Float64Array.from(v).sort();
   const q = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.round(p * (s.length - 1))))];
   const mean = s.reduce((a, b) => a + b, 0) / s.length;
-  const std = Math.sqrt(s.reduce((a, b) => a + (b - mean) ** 2, 0) / s.length);
+  const std = sampleStd(s);
   return { n: s.length, mean, std, min: s[0], median: q(0.5), q95: q(0.95), q99: q(0.99), max: s[s.length - 1] };
 }

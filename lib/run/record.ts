@@ -35,6 +35,8 @@ export interface RecordInputs {
   timing: Omit<RunRecord["timing"], "inference_ms_per_image">;
   /** the run whose teacher was reused, if any */
   teacherFrom?: string;
+  /** checkpoint/ stays after the record is complete (--keep-checkpoints); else run.ts removes it */
+  keepCheckpoints?: boolean;
 }
 
 /** What the model expects as input (checked when scoring new images). */
@@ -118,6 +120,7 @@ async function runRecord(r: RecordInputs, dataset: MvtecDataset): Promise<RunRec
     ...(r.teacherFrom ? { teacher_from: r.teacherFrom } : {}),
     params: r.model.paramCounts(),
     memory: memorySummary(r.history),
+    checkpoints: r.keepCheckpoints ? "kept" : "removed",
     timing: { ...r.timing, inference_ms_per_image: ev.inferenceMs },
     provenance: await provenance(r.backend),
   };

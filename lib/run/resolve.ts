@@ -47,6 +47,11 @@ export interface RunOptions {
   teacherFrom?: string;
   /** a grid variant's patch, applied after the flags */
   variant?: { name: string; patch: ConfigPatch };
+  /**
+   * keep checkpoint/ after the run finished (--keep-checkpoints); by default it is removed once
+   * metrics.json is written (about 3x the model's size; only an interrupted run needs it)
+   */
+  keepCheckpoints?: boolean;
   /** image-feature cache folder; null disables; default: the runtime's (else data/cache/features) */
   featureCache?: string | null;
   /** an already opened dataset (e.g. a folder of your own images); else opened from data/className */

@@ -3,13 +3,15 @@
  * fit student -> evaluate -> record, written as an immutable record under `out`
  * (lib/results/record.ts). Each stage is a function a notebook can call on its own; this file
  * only chains them and times them. Checkpoints make an interrupted run resumable; the record is
- * complete once metrics.json exists.
+ * complete once metrics.json exists, and then its checkpoint/ is removed (unless keepCheckpoints).
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { resolve } from "node:path";
 import { initBackend } from "../backend/backend.ts";
 import { AstModel } from "../models/ast.ts";
-import { readHistory, type RunRecord, writeRunConfig } from "../results/record.ts";
+import { readHistory, removeCheckpoints, type RunRecord, writeRunConfig } from "../results/record.ts";
+import { RUN_FILES } from "../results/run_files.ts";
+import { formatBytes } from "../util/disk_usage.ts";
 import { evaluateRun } from "./evaluate.ts";
 import { extractFeatures, runBackbone } from "./features.ts";
 import { adoptTeacher, fitStudent, fitTeacher, trainingTensors, type TrainingRun } from "./fit.ts";
@@ -92,7 +94,13 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
       seconds: run.state.elapsedBefore + (performance.now() - started) / 1000,
       teacherFrom: configFile.teacher_from,
       timing: { features_s: featuresSeconds, teacher_s: teacherSeconds, student_s: studentSeconds, evaluate_s: evaluateSeconds },
+      keepCheckpoints: o.keepCheckpoints,
     });
+    // the record is complete: its checkpoints are only dead weight now (metrics.json says which)
+    if (!o.keepCheckpoints) {
+      const freed = await removeCheckpoints(out);
+      if (freed) log(`removed ${RUN_FILES.checkpointDir}/ (${formatBytes(freed)}; --keep-checkpoints keeps it)`);
+    }
     return { out, metrics };
   } finally {
     model.dispose();

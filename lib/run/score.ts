@@ -18,6 +18,7 @@ import { writeJsonAtomic } from "../results/run_files.ts";
 import type { InputFiles } from "../types.ts";
 import { anomalyMapFigure, svgToPng } from "../viz/mod.ts";
 import { type FeatureSet, InputError } from "./inputs.ts";
+import { readDepthImage } from "./depth_image.ts";
 import { loadTrainedModel, type TrainedModel } from "./trained.ts";
 
 /** Why an image got no score: the per-image status `score --folder` lists (never "ok"). */
@@ -43,8 +44,17 @@ export function failureLine(f: ScoreFailure): string {
   return `${f.image}  ${f.status}: ${f.detail}`;
 }
 
-/** An image to score and, for 3D models, its xyz point map. */
+/**
+ * An image to score and, for 3D models, its xyz point map. A depth-only model scores a point map
+ * alone: then `image` is the point map too (depthOnlyInput), and outputs name it.
+ */
 export type ScoreInput = InputFiles;
+
+/** The input of a depth-only model scored from its point map alone. */
+export const depthOnlyInput = (depth: string): ScoreInput => ({ image: depth, depth });
+
+/** A depth model's input without an RGB image: nothing to read but the point map. */
+const isDepthOnly = (input: { image: string; depth?: string }) => input.depth !== undefined && input.image === input.depth;
 
 export interface ScoredImage {
   image: string;
@@ -88,7 +98,10 @@ export async function openScoringModel(
 const IMAGE_EXT = new Set([".png", ".jpg", ".jpeg"]);
 const needsDepth = (card: ModelCard) => card.mode !== "rgb";
 
-/** The inputs of a folder: images directly in it, or `rgb/` + `xyz/` pairs by file stem (3D). */
+/**
+ * The inputs of a folder: images directly in it, or `rgb/` + `xyz/` pairs by file stem (3D), or
+ * for a depth model `xyz/` alone.
+ */
 export function folderInputs(dir: string, card: ModelCard): ScoreInput[] {
   const list = (d: string) => {
     try {
@@ -98,6 +111,12 @@ export function folderInputs(dir: string, card: ModelCard): ScoreInput[] {
     }
   };
   const rgb = list(join(dir, "rgb")), xyz = list(join(dir, "xyz"));
+  // a depth model needs no RGB: xyz/ alone is scored point map by point map
+  if (xyz && !rgb && card.mode === "depth") {
+    const maps = xyz.filter((n) => /\.tiff?$/i.test(n)).map((n) => depthOnlyInput(join(dir, "xyz", n)));
+    if (!maps.length) throw new ScoreInputError(`--folder ${dir}: no .tiff point maps in ${join(dir, "xyz")}`);
+    return maps;
+  }
   if (rgb && xyz) {
     const byStem = new Map(xyz.filter((n) => /\.tiff?$/i.test(n)).map((n) => [n.replace(/\.tiff?$/i, ""), join(dir, "xyz", n)]));
     return rgb.filter((n) => IMAGE_EXT.has(extname(n).toLowerCase())).map((n) => {
@@ -114,6 +133,15 @@ export function folderInputs(dir: string, card: ModelCard): ScoreInput[] {
 
 /** Check one input against the model's expectations: one line naming the file and the fix. */
 async function checkInput(input: ScoreInput, card: ModelCard): Promise<void> {
+  if (isDepthOnly(input) && card.mode !== "depth") {
+    throw new ScoreInputError(`${input.depth}: this is a ${card.mode} model and needs the image too: pass --image FILE (only a depth model scores from --depth alone)`);
+  }
+  if (!isDepthOnly(input)) await checkImage(input, card);
+  await checkDepth(input, card);
+}
+
+/** The image: readable, the trained size and colour. */
+async function checkImage(input: ScoreInput, card: ModelCard): Promise<void> {
   let img;
   try {
     img = await readImage(input.image);
@@ -132,6 +160,10 @@ async function checkInput(input: ScoreInput, card: ModelCard): Promise<void> {
       `${input.image}: ${img.channels} channel${img.channels > 1 ? "s" : ""}, but the model was trained on ${gray(want.channels) ? "grayscale" : "colour"} images; convert it to ${gray(want.channels) ? "grayscale" : "RGB"}`,
     );
   }
+}
+
+/** The point map of a 3D model's input (present, readable, the trained size); none for RGB models. */
+async function checkDepth(input: ScoreInput, card: ModelCard): Promise<void> {
   if (needsDepth(card)) {
     if (!input.depth) {
       throw new ScoreInputError(`${input.image}: this is a ${card.mode} model and needs the depth: pass --depth XYZ.tiff (or a folder with rgb/ and xyz/ sub-folders)`);
@@ -142,7 +174,7 @@ async function checkInput(input: ScoreInput, card: ModelCard): Promise<void> {
     } catch (e) {
       throw new ScoreInputError(`${input.depth}: cannot read the xyz point map (${(e as Error).message.split("\n")[0]}); expected a float32 3-channel TIFF`, "unreadable");
     }
-    const d = want.depth;
+    const d = card.input.depth;
     if (d && (map.width !== d.width || map.height !== d.height)) {
       throw new ScoreInputError(`${input.depth}: ${map.width}x${map.height} point map, the model was trained on ${d.width}x${d.height}; resize or crop it`);
     }
@@ -250,7 +282,8 @@ export async function scoreInputs(
 
 /** The anomaly map over the input image, with a colour bar (and the foreground outline for 3D). */
 export async function scoredFigure(s: ScoredImage, threshold: Threshold | null): Promise<string> {
-  const image = await readImage(s.image);
+  // a depth-only input has no RGB image: the map goes over the point map drawn as grayscale
+  const image = isDepthOnly(s) ? await readDepthImage(s.depth!) : await readImage(s.image);
   const verdict = s.defective === null ? "" : s.defective ? " DEFECTIVE" : " ok";
   // Colour range from 0 to the larger of the threshold and the map's max: a normal part stays dark.
   let vmax = threshold ? threshold.value : 0;

@@ -1,5 +1,6 @@
 /** Issue 14, case 6: whole-number options are bounded; the bound is in the error. */
-import { intOption, UsageError } from "../../lib/cli/args.ts";
+import { parseArgs } from "node:util";
+import { intOption, parseErrorLine, UsageError } from "../../lib/cli/args.ts";
 import { MAX_EPOCHS, MAX_SEED } from "../../lib/config/ast_config.ts";
 import { assertEquals, assertThrows } from "../assert.ts";
 
@@ -21,4 +22,16 @@ Deno.test("intOption: digits only, within min..max", () => {
   for (const [name, v, min, max, re] of bad) assertThrows(() => intOption(name, v, min, max), (e: Error) => e instanceof UsageError && re.test(e.message));
   // without a max the message keeps its old form
   assertThrows(() => intOption("n", "x", 2), /--n must be an integer >= 2, got 'x'/);
+});
+
+Deno.test("parseErrorLine: an unknown option is one clean sentence, with or without positionals", () => {
+  for (const allowPositionals of [true, false]) {
+    let message = "";
+    try {
+      parseArgs({ args: ["x", "--foo"], options: {}, strict: true, allowPositionals });
+    } catch (e) {
+      message = parseErrorLine(e as Error);
+    }
+    assertEquals(message, allowPositionals ? "Unknown option '--foo'" : "Unexpected argument 'x'. This command does not take positional arguments");
+  }
 });

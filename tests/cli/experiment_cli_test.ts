@@ -66,3 +66,38 @@ Deno.test({ name: "cli experiment: RGB-only data runs only the RGB cells; bad in
     assert(first.startsWith("experiment: error: ") && message.test(first), `${args}: ${r.stderr}`);
   }
 }});
+
+Deno.test({ name: "cli experiment: exact names; a unique prefix is reported; an ambiguous or unknown one lists names (exit 2); unknown flags are one clean line", sanitizeResources: false, fn: async () => {
+  const root = await tinyMvtec3d(2);
+  const work = await Deno.makeTempDir();
+  const dry = ["--data", root, "--class", "puck", "--mode", "depth", "--seeds", "0", "--dry-run", "--results", join(work, "results"), ...sets];
+  const prefix = await experiment(work, "table5", ...dry);
+  assertEquals(prefix.code, 0, prefix.stderr);
+  assert(prefix.stdout.includes("'table5' -> table5_students (unique prefix)"), prefix.stdout);
+  assert(prefix.stdout.includes("table5_students:"), prefix.stdout);
+  const exact = await experiment(work, "table5_students", ...dry);
+  assertEquals(exact.code, 0, exact.stderr);
+  assert(!exact.stdout.includes("unique prefix"), exact.stdout);
+  const ambiguous = await experiment(work, "table", ...dry);
+  assertEquals(ambiguous.code, 2, ambiguous.stderr);
+  assertEquals(ambiguous.stderr.split("\n")[0], "experiment: error: experiment 'table' is ambiguous: table2_mvtec_ad, table3_mvtec3d, table4_pixel, table5_students, table6_student_depth, table7_posenc_mask");
+  const unknown = await experiment(work, "table9", ...dry);
+  assertEquals(unknown.code, 2, unknown.stderr);
+  assert(/^experiment: error: unknown experiment 'table9' \(experiments: table2_mvtec_ad, .*table7_posenc_mask, or all\)$/.test(unknown.stderr.split("\n")[0]), unknown.stderr);
+  const flag = await experiment(work, "table5_students", "--foo");
+  assertEquals(flag.code, 2, flag.stderr);
+  assertEquals(flag.stderr.split("\n")[0], "experiment: error: Unknown option '--foo'");
+}});
+
+Deno.test({ name: "cli experiment: a paper table prints ours vs the paper after running, as its notebook shows it", sanitizeResources: false, fn: async () => {
+  const root = await tinyMvtec3d(3);
+  const work = await Deno.makeTempDir();
+  const r = await experiment(work, "table3_mvtec3d", "--data", root, "--class", "puck", "--mode", "depth", "--seeds", "0", "--scale", "demo", "--results", join(work, "results"), ...sets, "--set", "teacher.epochs=1", "--set", "student.epochs=1");
+  assertEquals(r.code, 0, r.stderr + r.stdout);
+  const lines = r.stdout.split("\n");
+  const caption = lines.findIndex((l) => l.endsWith("(Table 3) at demo scale: image AUROC, ours vs the paper"));
+  assert(caption >= 0, r.stdout);
+  assert(/^mode\s+variant\s+class\s+ours ± seed sd\s+95% CI\s+paper/.test(lines[caption + 1]), lines[caption + 1]);
+  assert(lines.some((l) => /^depth\s+ast\s+puck\s+0\.\d{3}/.test(l)), r.stdout);
+  assert(r.stdout.includes("ours alone: puck is not a class of the paper's dataset"), r.stdout);
+}});
