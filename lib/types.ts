@@ -67,3 +67,22 @@ export interface EpochReport {
   /** resident memory of the process after the epoch, MB (added by the run that records it) */
   rss_mb?: number;
 }
+
+/**
+ * A counted step of a long phase (features of a split, epochs of teacher or student), sent with
+ * its plain log line so a terminal can show the phase as one updating line
+ * (lib/report/terminal_progress.ts) while plain loggers print the line and ignore this.
+ */
+export interface Progress {
+  /** the phase, also what identifies its line: "features train (depth)", "teacher epoch" */
+  label: string;
+  done: number;
+  total: number;
+  /** wall seconds the phase has taken so far */
+  elapsedSeconds: number;
+  /** shown after the count, e.g. "loss 0.12345" */
+  detail?: string;
+}
+
+/** A run's log: every call is one plain line; counted steps also pass their Progress. */
+export type RunLog = (line: string, progress?: Progress) => void;

@@ -43,6 +43,7 @@ import { enableNativeConvolutions } from "./native/enable.ts";
 import { loadFusedLibrary } from "./native/fused_library.ts";
 import { PermissionNeeded } from "../util/permission.ts";
 import { UnsafeFolderError } from "../util/private_dir.ts";
+import { quietTfjs } from "./tfjs_warnings.ts";
 
 export type { BackendOptions };
 
@@ -144,6 +145,7 @@ async function chooseAndInit(opts: BackendOptions): Promise<BackendInfo> {
   for (const name of order) {
     const attempt = await tryBackend(name, threads, opts);
     if (attempt.info) {
+      quietTfjs(); // after the choice: failures above keep tfjs' reasons (tfjs_warnings.ts)
       const allNotes = [...notes, ...(attempt.info.note ? [attempt.info.note] : [])];
       return { ...attempt.info, ...(allNotes.length ? { note: allNotes.join("; ") } : {}) };
     }

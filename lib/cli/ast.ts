@@ -12,6 +12,7 @@
 import { MAX_EPOCHS, MAX_SEED } from "../config/ast_config.ts";
 import { runtimeFromEnv, type RuntimeOptions } from "../config/runtime.ts";
 import { classNameProblem } from "../data/class_name.ts";
+import { terminalLog } from "../report/terminal_progress.ts";
 import { runExperiment } from "../run/run.ts";
 import { type Mode, MODES, type PresetName, PRESETS } from "../types.ts";
 import { intOption, parseOptions, UsageError } from "./args.ts";
@@ -87,6 +88,7 @@ export async function main(argv: string[], runtime: RuntimeOptions = runtimeFrom
     ...(v["no-feature-cache"] ? { featureCache: null } : {}),
     keepCheckpoints: v["keep-checkpoints"],
     runtime,
+    log: terminalLog({ ci: runtime.ci }),
   });
   const f = (x: unknown) => (typeof x === "number" ? x.toFixed(4) : "n/a");
   console.log(

@@ -19,6 +19,7 @@
  * | AST_SCALE | scale | experiment scale notebooks run at: demo, cpu, paper |
  * | AST_MVTEC_AD, AST_MVTEC3D | datasets | full MVTec AD / 3D-AD roots |
  * | AST_DEBUG | debug | print stack traces of errors |
+ * | CI | ci | set (not "false"/"0") by CI services: plain progress lines even on a terminal |
  * | AST_FAILPOINT | failpoints | fault-injection tests only: names of lib/util/failpoint.ts places where the process dies |
  */
 import { join, resolve } from "node:path";
@@ -58,6 +59,8 @@ export interface RuntimeOptions {
   /** roots of the full datasets, when the user has them */
   datasets: { mvtecAd?: string; mvtec3d?: string };
   debug: boolean;
+  /** running under CI (env CI): progress as plain lines, never updated in place */
+  ci?: boolean;
   /** fault-injection tests: failpoints to arm (lib/util/failpoint.ts) */
   failpoints?: string[];
 }
@@ -121,6 +124,12 @@ export function runtimeFromEnv(get: (name: string) => string | undefined = envVa
       ...(get("AST_MVTEC3D") ? { mvtec3d: get("AST_MVTEC3D") } : {}),
     },
     debug: !!get("AST_DEBUG"),
+    ...(isCi(get("CI")) ? { ci: true } : {}),
     ...(get("AST_FAILPOINT") ? { failpoints: get("AST_FAILPOINT")!.split(",").map((n) => n.trim()).filter(Boolean) } : {}),
   };
+}
+
+/** CI services set CI=true (GitHub, GitLab, ...); "false" or "0" mean not CI. */
+function isCi(value: string | undefined): boolean {
+  return !!value && value !== "false" && value !== "0";
 }

@@ -16,8 +16,9 @@ export const MODEL_FORMAT = "ast-lab-model";
 /**
  * major.minor: a reader takes every minor of its major (minors only add fields). 1.1 added
  * `trained_weights_sha256` and `input.size_rule`; a 1.0 card still reads, its weights unverified.
+ * 1.2 added `overlay_scale`; older cards get the same rule from their recorded threshold.
  */
-export const MODEL_FORMAT_VERSION = 1.1;
+export const MODEL_FORMAT_VERSION = 1.2;
 const MODEL_FORMAT_MAJOR = Math.floor(MODEL_FORMAT_VERSION);
 
 /** The rule the model's input size follows (lib/data/image_sizes.ts), stated in the card. */
@@ -65,6 +66,46 @@ export interface ModelCard {
   trained_weights_sha256?: Record<string, string>;
   /** SHA-256 of the folder's config.json (the effective config scoring rebuilds the model from; since 1.1) */
   config_sha256?: string;
+  /** the colour scale of every overlay this model draws (since 1.2; null: none could be fixed) */
+  overlay_scale?: OverlayScale | null;
+}
+
+/**
+ * The colour range of a model's overlays, fixed when it is trained so overlays of two images
+ * compare: 0 to OVERLAY_SCALE_THRESHOLDS x the decision threshold. A quantile of the held-apart
+ * normal maps' pixels was the other candidate, but its 99th percentile is about half the highest
+ * normal image score on the demo models (1.7 vs 3.6), so every normal image would show saturated
+ * spots; at twice the threshold a normal image peaks near mid-scale and a defect goes to the top.
+ */
+export interface OverlayScale {
+  min: number;
+  max: number;
+  /** how max was chosen, in words (written beside the colour bar) */
+  basis: string;
+}
+
+export const OVERLAY_SCALE_THRESHOLDS = 2;
+
+/**
+ * The overlay scale for a model scoring with `scoring` and this threshold, or null: without
+ * held-apart normals (no threshold) or for teacher-NLL maps (they can be negative everywhere,
+ * no zero to anchor at) each overlay keeps its own range.
+ */
+export function overlayScaleFor(threshold: Threshold | null, scoring: string): OverlayScale | null {
+  if (!threshold || !(threshold.value > 0) || scoring !== "student") return null;
+  return {
+    min: 0,
+    max: OVERLAY_SCALE_THRESHOLDS * threshold.value,
+    basis: `${OVERLAY_SCALE_THRESHOLDS} x the decision threshold ${threshold.value.toPrecision(4)} (held-apart normal images)`,
+  };
+}
+
+/** A card's overlay scale; a card before 1.2 gets the same rule from its recorded threshold, with a note. */
+export function cardOverlayScale(card: ModelCard, scoring: string, runDir: string): { scale: OverlayScale | null; note: string | null } {
+  if (card.overlay_scale !== undefined) return { scale: card.overlay_scale, note: null };
+  const scale = overlayScaleFor(card.threshold, scoring);
+  const how = scale ? `${scale.basis}, as training would record it` : "each overlay's own range";
+  return { scale, note: `note: ${runDir}: ${MODEL_CARD_FILE} v${card.version} records no overlay colour scale: overlays use ${how}` };
 }
 
 export class ModelCardError extends Error {}

@@ -8,7 +8,7 @@ import { featureCacheDir } from "../features/feature_cache.ts";
 import type { FeatureRecord } from "../results/record.ts";
 import { exists } from "../results/run_files.ts";
 import { sampleInputFiles } from "../types.ts";
-import type { Sample } from "../types.ts";
+import type { RunLog, Sample } from "../types.ts";
 import { buildInputs, type FeatureSet } from "./inputs.ts";
 import { type ResolvedRun, RunError } from "./resolve.ts";
 import type { SplitDataset } from "./split.ts";
@@ -82,11 +82,20 @@ export async function runBackbone(run: ResolvedRun): Promise<RunBackbone> {
   };
 }
 
-/** A progress reporter that logs at most ~10 lines per pass. */
-export function progressLine(what: string, log: (l: string) => void) {
+/**
+ * A progress reporter that logs at most ~10 lines per pass, each with its Progress (a pass's
+ * elapsed time counts from the end of the previous pass, or from the reporter's creation).
+ */
+export function progressLine(what: string, log: RunLog, now: () => number = () => performance.now()) {
+  let passStart = now(), currentPass: string | undefined, lastCall = passStart;
   return (done: number, total: number, pass?: string) => {
+    const t = now();
+    if (pass !== currentPass) [currentPass, passStart] = [pass, lastCall];
+    lastCall = t;
     const step = Math.max(1, Math.ceil(total / 10));
-    if (done === total || done % step === 0) log(`${what}${pass ? ` (${pass})` : ""} ${done}/${total}`);
+    if (done !== total && done % step !== 0) return;
+    const label = `${what}${pass ? ` (${pass})` : ""}`;
+    log(`${label} ${done}/${total}`, { label, done, total, elapsedSeconds: (t - passStart) / 1000 });
   };
 }
 

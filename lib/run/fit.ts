@@ -17,13 +17,14 @@ import { Adam } from "../train/adam.ts";
 import { type CheckpointMeta, loadCheckpoint, saveCheckpoint } from "../train/checkpoint.ts";
 import { type EpochReport, type LoopOptions, type TrainData, trainLoop } from "../train/engine.ts";
 import type { FeatureSet } from "./inputs.ts";
+import type { RunLog } from "../types.ts";
 import { failpoint } from "../util/failpoint.ts";
 
 /** Where and how a run trains: its folder, config, history so far and progress hooks. */
 export interface TrainingRun {
   out: string;
   cfg: AstConfig;
-  log: (line: string) => void;
+  log: RunLog;
   /** epochs recorded so far (history.json; a resumed run continues it) */
   history: EpochReport[];
   /** wall seconds of this run before `started` (earlier invocations) */
@@ -130,7 +131,16 @@ async function fitPhase(
 /** Progress line, resident memory (it should stay flat: tensors are disposed per step), history.json. */
 async function recordEpoch(r: EpochReport, run: TrainingRun): Promise<void> {
   const rssMb = Math.round(Deno.memoryUsage().rss / 2 ** 20);
-  run.log(`${r.phase} epoch ${r.epoch}/${r.epochs}  loss ${r.loss.toFixed(5)}  ${r.seconds.toFixed(1)} s  rss ${rssMb} MB`);
+  // the phase's wall time so far: its recorded epochs (a resumed run's earlier ones too) and this one
+  const elapsedSeconds = run.history.reduce((s, h) => s + (h.phase === r.phase ? h.seconds : 0), r.seconds);
+  const loss = `loss ${r.loss.toFixed(5)}`;
+  run.log(`${r.phase} epoch ${r.epoch}/${r.epochs}  ${loss}  ${r.seconds.toFixed(1)} s  rss ${rssMb} MB`, {
+    label: `${r.phase} epoch`,
+    done: r.epoch,
+    total: r.epochs,
+    elapsedSeconds,
+    detail: loss,
+  });
   run.history.push({ ...r, rss_mb: rssMb });
   await writeEpochProgress(run.out, run.history, run.elapsedBefore + (performance.now() - run.started) / 1000);
   run.onEpoch?.(r);

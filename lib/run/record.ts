@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { readImage } from "../io/images.ts";
 import { readXyzTiff } from "../io/tiff.ts";
 import type { AstModel } from "../models/ast.ts";
-import { INPUT_SIZE_RULE, type InputSpec, MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelCard, normalScores } from "../results/model_card.ts";
+import { INPUT_SIZE_RULE, type InputSpec, MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelCard, normalScores, overlayScaleFor } from "../results/model_card.ts";
 import { exists, RUN_FILES } from "../results/run_files.ts";
 import { sha256File } from "../features/efficientnet/checksum.ts";
 import { provenance } from "../results/provenance.ts";
@@ -87,6 +87,7 @@ function modelCard(r: RecordInputs, dataset: MvtecDataset, input: InputSpec, wei
     threshold: ev.threshold,
     trained_weights_sha256: weights,
     config_sha256: configDigest,
+    overlay_scale: overlayScaleFor(ev.threshold, cfg.scoring),
   };
 }
 

@@ -18,7 +18,7 @@ import { classNameProblem } from "../data/class_name.ts";
 import { outPathProblem } from "./out_path.ts";
 import { resumeMismatch } from "./resume_check.ts";
 import type { EpochReport } from "../train/engine.ts";
-import type { Mode, PresetName } from "../types.ts";
+import type { Mode, PresetName, RunLog } from "../types.ts";
 
 export interface RunOptions {
   data: string;
@@ -58,7 +58,7 @@ export interface RunOptions {
   dataset?: MvtecDataset;
   /** where this machine keeps weights and caches, which backend runs (lib/config/runtime.ts) */
   runtime?: RuntimeOptions;
-  log?: (line: string) => void;
+  log?: RunLog;
   onEpoch?: (r: EpochReport) => void;
 }
 
@@ -67,7 +67,7 @@ export class RunError extends Error {}
 export interface ResolvedRun {
   options: RunOptions;
   runtime: RuntimeOptions;
-  log: (line: string) => void;
+  log: RunLog;
   dataset: MvtecDataset;
   cfg: AstConfig;
   /**

@@ -13,7 +13,7 @@ import { writeSafetensors } from "../io/safetensors.ts";
 import type { Threshold, ThresholdRule } from "../metrics/threshold.ts";
 import type { ImageResults } from "../models/ast.ts";
 import { mapOutSize } from "../models/scoring.ts";
-import { cardThreshold, type ModelCard, normalisedScore, readModelCard } from "../results/model_card.ts";
+import { cardOverlayScale, cardThreshold, type ModelCard, normalisedScore, type OverlayScale, readModelCard } from "../results/model_card.ts";
 import { writeJsonAtomic } from "../results/run_files.ts";
 import type { InputFiles } from "../types.ts";
 import { anomalyMapFigure, svgToPng } from "../viz/mod.ts";
@@ -79,6 +79,8 @@ export interface ScoringModel {
   model: TrainedModel;
   card: ModelCard;
   threshold: Threshold | null;
+  /** the colour scale of every overlay (model.json's, fixed at training); null: each overlay its own */
+  overlayScale: OverlayScale | null;
   /** things to tell the user before scoring (e.g. weights that cannot be verified) */
   notes: string[];
   dispose(): void;
@@ -92,7 +94,10 @@ export async function openScoringModel(
   const card = await readModelCard(runDir);
   const model = await loadTrainedModel(runDir, { weights: o.weights, runtime: o.runtime });
   const threshold = o.rule ? cardThreshold(card.normal_scores, o.rule) : card.threshold;
-  return { model, card, threshold, notes: model.notes, dispose: () => model.dispose() };
+  // from the card, never from a re-chosen threshold: overlays of one model always compare
+  const overlay = cardOverlayScale(card, model.config.scoring, runDir);
+  const notes = overlay.note ? [...model.notes, overlay.note] : model.notes;
+  return { model, card, threshold, overlayScale: overlay.scale, notes, dispose: () => model.dispose() };
 }
 
 const IMAGE_EXT = new Set([".png", ".jpg", ".jpeg"]);
@@ -280,24 +285,41 @@ export async function scoreInputs(
   return (await scoreEach(m, inputs, onProgress, { failFast: true })).scored;
 }
 
+/**
+ * The map as drawn: values below 0 (the bicubic upsampling's overshoot beside a peak; distances
+ * are never negative) shown as 0. The written map (.map.safetensors) keeps them.
+ */
+export function displayMap(map: Float32Array): Float32Array {
+  return map.map((v) => (v < 0 ? 0 : v));
+}
+
+/** The colour range of one overlay: the model's fixed scale, else (no held-apart normals) this map's own. */
+export function overlayRange(s: Pick<ScoredImage, "map">, threshold: Threshold | null, scale: OverlayScale | null): { vmin: number; vmax: number; label: string } {
+  if (scale) return { vmin: scale.min, vmax: scale.max, label: `anomaly score, scale fixed for this model: 0 to ${scale.basis}; below 0 shown as 0` };
+  // 0 to the larger of the threshold and the map's max: a normal part stays dark
+  let vmax = threshold ? threshold.value : 0;
+  for (const v of s.map) vmax = Math.max(vmax, v);
+  return { vmin: 0, vmax, label: "anomaly score, scale of this image only (0 to its max); below 0 shown as 0" };
+}
+
 /** The anomaly map over the input image, with a colour bar (and the foreground outline for 3D). */
-export async function scoredFigure(s: ScoredImage, threshold: Threshold | null): Promise<string> {
+export async function scoredFigure(s: ScoredImage, threshold: Threshold | null, scale: OverlayScale | null = null): Promise<string> {
   // a depth-only input has no RGB image: the map goes over the point map drawn as grayscale
   const image = isDepthOnly(s) ? await readDepthImage(s.depth!) : await readImage(s.image);
   const verdict = s.defective === null ? "" : s.defective ? " DEFECTIVE" : " ok";
-  // Colour range from 0 to the larger of the threshold and the map's max: a normal part stays dark.
-  let vmax = threshold ? threshold.value : 0;
-  for (const v of s.map) vmax = Math.max(vmax, v);
+  const { vmin, vmax, label } = overlayRange(s, threshold, scale);
   const outline = s.foreground ? Uint8Array.from(s.foreground, (v) => (v > 0.5 ? 1 : 0)) : undefined;
   // The outline is at feature-map resolution: resample to the map side for the contour.
   const outlineMap = outline ? upsampleNearest(outline, s.mapLen, s.side) : undefined;
   return anomalyMapFigure(
     { data: image.data, width: image.width, height: image.height, channels: image.channels as 1 | 3 | 4 },
-    { data: s.map, width: s.side, height: s.side },
+    { data: displayMap(s.map), width: s.side, height: s.side },
     {
       title: `${basename(s.image)}: score ${s.score.toPrecision(4)}${threshold ? ` (threshold ${threshold.value.toPrecision(4)})` : ""}${verdict}`,
-      vmin: 0,
+      vmin,
       vmax,
+      colorLabel: label,
+      ...(threshold ? { barMark: { value: threshold.value, label: "threshold" } } : {}),
       ...(outlineMap ? { outline: outlineMap } : {}),
     },
   );
@@ -346,6 +368,7 @@ export async function writeScoreOutputs(outDir: string, m: ScoringModel, scored:
     used.set(stem, k + 1);
     if (k) stem = `${stem}_${k}`;
     const mapPath = join(outDir, `${stem}.map.safetensors`);
+    const range = overlayRange(s, m.threshold, m.overlayScale);
     await writeSafetensors(mapPath, { anomaly_map: { shape: [s.side, s.side], data: s.map, dtype: "F32" } }, {
       image: s.image,
       score: String(s.score),
@@ -353,10 +376,12 @@ export async function writeScoreOutputs(outDir: string, m: ScoringModel, scored:
       threshold: String(m.threshold?.value ?? ""),
       defective: String(s.defective),
       model: m.model.runDir,
+      overlay_vmin: String(range.vmin),
+      overlay_vmax: String(range.vmax),
     });
     const pngPath = join(outDir, `${stem}.overlay.png`);
     const tmp = `${pngPath}.tmp-${Deno.pid}`;
-    await Deno.writeFile(tmp, svgToPng(await scoredFigure(s, m.threshold), { scale: 1.5 }));
+    await Deno.writeFile(tmp, svgToPng(await scoredFigure(s, m.threshold, m.overlayScale), { scale: 1.5 }));
     await Deno.rename(tmp, pngPath);
     files.push(mapPath, pngPath);
     rows.push({
@@ -368,11 +393,13 @@ export async function writeScoreOutputs(outDir: string, m: ScoringModel, scored:
       defective: s.defective,
       map: basename(mapPath),
       overlay: basename(pngPath),
+      overlay_range: [range.vmin, range.vmax],
     });
   }
   await writeJsonAtomic(join(outDir, "scores.json"), {
     model: m.model.runDir,
     threshold: m.threshold,
+    overlay_scale: m.overlayScale,
     normal_scores: m.card.normal_scores ? { source: m.card.normal_scores.source, n: m.card.normal_scores.n, mean: m.card.normal_scores.mean, std: m.card.normal_scores.std } : null,
     images: rows,
     failed,
@@ -403,7 +430,7 @@ export async function scoreImageFile(
   const m = await openScoringModel(runDir, o);
   try {
     const [s] = await scoreInputs(m, [input]);
-    const svg = await scoredFigure(s, m.threshold);
+    const svg = await scoredFigure(s, m.threshold, m.overlayScale);
     return { ...s, mapTensor: tf.tensor2d(s.map, [s.side, s.side]), threshold: m.threshold, svg, png: svgToPng(svg) };
   } finally {
     m.dispose();

@@ -71,6 +71,8 @@ export interface AnomalyMapOptions extends OverlayOptions {
   panelSize?: number;
   /** What the colour measures, written along the colour bar. Default DEFAULT_COLOR_LABEL. */
   colorLabel?: string;
+  /** A value marked across the colour bar, labelled in place of the middle tick (e.g. the threshold). */
+  barMark?: { value: number; label: string };
 }
 
 /** The colour bar's label when none is given: what AST's maps hold. */
@@ -131,7 +133,9 @@ export function anomalyMapFigure(image: RasterImage, map: ScalarMap, options: An
   const left1 = margin, left2 = margin + pw + gap;
   const barX = left2 + pw + gap, barW = 12;
   const fmt = d3.format(".3~g");
-  const ticks = [vmax, (vmin + vmax) / 2, vmin].map((v) => fmt(v));
+  const { barMark } = options;
+  const markT = barMark && vmax > vmin ? Math.min(1, Math.max(0, (barMark.value - vmin) / (vmax - vmin))) : null;
+  const ticks = [fmt(vmax), barMark && markT !== null ? `${fmt(barMark.value)} ${barMark.label}` : fmt((vmin + vmax) / 2), fmt(vmin)];
   // The colour bar's label reads bottom to top beside the tick values, wrapped to the bar's height.
   const labelLines = colorLabel ? wrapWords(colorLabel, ph) : [];
   const labelX = barX + barW + 4 + Math.max(...ticks.map(textWidth11)) + 8;
@@ -174,9 +178,13 @@ export function anomalyMapFigure(image: RasterImage, map: ScalarMap, options: An
     `<defs><linearGradient id="colorbar" x1="0" y1="1" x2="0" y2="0">${stops.join("")}</linearGradient></defs>`,
     `<rect ${attrs({ x: barX, y: top, width: barW, height: ph, fill: "url(#colorbar)", stroke: "#666666", "stroke-width": 0.5 })}/>`,
     text(barX + barW + 4, top + 9, ticks[0]),
-    text(barX + barW + 4, top + ph / 2 + 4, ticks[1]),
+    text(barX + barW + 4, top + ph * (markT === null ? 0.5 : 1 - markT) + 4, ticks[1]),
     text(barX + barW + 4, top + ph, ticks[2]),
   );
+  if (markT !== null) {
+    const y = top + ph * (1 - markT);
+    parts.push(`<line ${attrs({ x1: barX - 3, y1: y, x2: barX + barW + 3, y2: y, stroke: "#222222", "stroke-width": 1.5, class: "colorbar-mark" })}/>`);
+  }
   labelLines.forEach((line, i) => {
     const x = labelX + 10 + i * lineStep, y = top + ph / 2;
     parts.push(text(x, y, line, { "text-anchor": "middle", transform: `rotate(-90 ${num(x)} ${num(y)})`, class: "colorbar-label" }));

@@ -78,9 +78,13 @@ Deno.test("runtime options: every variable maps to one field; nothing else is re
     nativeEnv: { OMP_NUM_THREADS: "1" },
   });
   assertEquals([r.weightsDir, r.featureCacheDir, r.scale, r.datasets, r.debug], ["/w", "/c/features", "cpu", { mvtecAd: "/ad", mvtec3d: "/3d" }, true]);
-  for (const name of asked) assertEquals(/^(AST_|OMP_|GOMP_|OPENBLAS_|CC$|TMPDIR$|XDG_CACHE_HOME$|HOME$)/.test(name), true, name);
+  for (const name of asked) assertEquals(/^(AST_|OMP_|GOMP_|OPENBLAS_|CC$|TMPDIR$|XDG_CACHE_HOME$|HOME$|CI$)/.test(name), true, name);
   const empty = runtimeFromEnv(() => undefined);
   assertEquals([empty.weightsDir, empty.featureCacheDir, empty.backend.prefer, empty.debug], [undefined, undefined, undefined, false]);
   assertEquals(runtimeFromEnv((n) => ({ HOME: "/h" } as Record<string, string>)[n]).backend.nativeCacheDir, "/h/.cache/ast-lab/native");
   assertEquals(runtimeFromEnv((n) => ({ AST_THREADS: "many" } as Record<string, string>)[n]).backend.threads, "many");
+  // CI: plain progress lines (lib/report/terminal_progress.ts); "false" and "0" are not CI
+  for (const [value, ci] of [["true", true], ["1", true], ["false", undefined], ["0", undefined], [undefined, undefined]] as const) {
+    assertEquals(runtimeFromEnv((n) => (n === "CI" ? value : undefined)).ci, ci, `CI=${value}`);
+  }
 });

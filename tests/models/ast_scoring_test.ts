@@ -1,11 +1,14 @@
 /** AstModel's scoring with a foreground mask: the student distance is zeroed outside, the teacher NLL is not outranked by it. */
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
+import { quietTfjs } from "../../lib/backend/tfjs_warnings.ts";
 import { AstModel, type AstModelConfig, backgroundAtForegroundMin } from "../../lib/models/ast.ts";
 import { imageScores } from "../../lib/models/scoring.ts";
 import { flowNllPerPixel } from "../../lib/models/losses.ts";
 import { mulberry32 } from "../../lib/util/random.ts";
 import { assert, assertClose } from "../assert.ts";
+
+quietTfjs(); // cpu backend without initBackend: no "install our node backend" banner
 
 const cfg: AstModelConfig = {
   mapLen: 8,

@@ -5,6 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
+import { quietTfjs } from "../../lib/backend/tfjs_warnings.ts";
 import { hiddenLayers, mlpForward, parameterShapes } from "../../lib/toy/mlp.ts";
 import {
   fitStudents,
@@ -16,6 +17,8 @@ import {
   toySetup,
 } from "../../lib/toy/regression_1d.ts";
 import { assert, assertEquals, assertThrows } from "../assert.ts";
+
+quietTfjs(); // cpu backend without initBackend: no "install our node backend" banner
 
 const QUICK = { steps: 30, gridSize: 41, nTrain: 16, width: 8, asymmetricWidth: 8 };
 

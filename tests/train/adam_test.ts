@@ -1,8 +1,11 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
+import { quietTfjs } from "../../lib/backend/tfjs_warnings.ts";
 import { Adam } from "../../lib/train/adam.ts";
 import { registerAdamKernel } from "../../lib/backend/js/adam_kernel.ts";
 import { assertClose, assertEquals } from "../assert.ts";
+
+quietTfjs(); // cpu backend without initBackend: no "install our node backend" banner
 
 Deno.test("Adam: PyTorch update rule with coupled weight decay, checked by hand over 3 steps (kernel and composed ops)", async () => {
   await tf.setBackend("cpu");
