@@ -19,6 +19,7 @@ import { backboneSpec, locateWeights, RAW_PATCH_WARNING } from "../features/back
 import { WEIGHTS_DIR_ENV } from "../features/weights_files.ts";
 import { openDataset } from "../data/mvtec.ts";
 import { scoreCommandLine } from "./score_hint.ts";
+import { terminalLog } from "../report/terminal_progress.ts";
 
 const MODE_LABEL: Record<Mode, string> = { depth: "3D (depth)", rgb: "RGB", combi: "RGB+3D" };
 
@@ -67,7 +68,8 @@ export async function demo(argv: string[], runtime: RuntimeOptions = runtimeFrom
       epochs: values.epochs ? Number(values.epochs) : undefined,
       out: join(outRoot, mode),
       runtime,
-      log: (l) => console.log(`  ${l}`),
+      // one updating line per phase on a terminal; plain lines when piped or under CI
+      log: terminalLog({ ci: runtime.ci, indent: "  " }),
     });
     rows.push({ ...metrics, mode: MODE_LABEL[mode], modeName: mode, features: metrics.backbone, out });
   }
