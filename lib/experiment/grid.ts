@@ -298,6 +298,15 @@ export async function runGrid(def: ExperimentDefinition, scale: Scale, o: GridOp
       await o.onCell?.(tag, "unavailable", out.at(-1));
       continue;
     }
+    /** A cell whose record is complete: read, not trained again. */
+    const recordedCell = async (runDir: string): Promise<boolean> => {
+      if (!(await exists(join(runDir, RUN_FILES.metrics)))) return false;
+      log(`${tag}: recorded in ${runDir}`);
+      const metrics = await readJson<RunRecord>(join(runDir, RUN_FILES.metrics));
+      out.push({ ...base, runDir, status: "recorded", metrics, ...(metrics.teacher_from ? { teacherFrom: metrics.teacher_from } : {}) });
+      await o.onCell?.(tag, "recorded", out.at(-1));
+      return true;
+    };
     const options: RunOptions = {
       data: base.data,
       className: ref.className,
@@ -321,13 +330,7 @@ export async function runGrid(def: ExperimentDefinition, scale: Scale, o: GridOp
       const shared = variant.name === reference ? undefined : teachers.get(teacherSlot);
       const teacherFrom = shared && shared.key === teacherConfigKey(cfg) ? shared.runDir : undefined;
       if (variant.name === reference) teachers.set(teacherSlot, { runDir, key: teacherConfigKey(cfg) });
-      if (await exists(join(runDir, RUN_FILES.metrics))) {
-        log(`${tag}: recorded in ${runDir}`);
-        const metrics = await readJson<RunRecord>(join(runDir, RUN_FILES.metrics));
-        out.push({ ...base, runDir, status: "recorded", metrics, ...(metrics.teacher_from ? { teacherFrom: metrics.teacher_from } : {}) });
-        await o.onCell?.(tag, "recorded", out.at(-1));
-        continue;
-      }
+      if (await recordedCell(runDir)) continue;
       if (o.dryRun) {
         log(`${tag}: would run into ${runDir}`);
         out.push({ ...base, runDir, status: "planned", metrics: null });
@@ -343,14 +346,7 @@ export async function runGrid(def: ExperimentDefinition, scale: Scale, o: GridOp
         continue;
       }
       try {
-        if (await exists(join(runDir, RUN_FILES.metrics))) {
-          // finished by the runner that held the lock before us
-          log(`${tag}: recorded in ${runDir}`);
-          const metrics = await readJson<RunRecord>(join(runDir, RUN_FILES.metrics));
-          out.push({ ...base, runDir, status: "recorded", metrics, ...(metrics.teacher_from ? { teacherFrom: metrics.teacher_from } : {}) });
-          await o.onCell?.(tag, "recorded", out.at(-1));
-          continue;
-        }
+        if (await recordedCell(runDir)) continue; // finished by the runner that held the lock before us
         const resume = await exists(join(runDir, RUN_FILES.config));
         if (!resume) await removeEmptyFolder(runDir);
         log(`${tag}: ${resume ? "resuming" : "training"} -> ${runDir}`);
