@@ -64,7 +64,9 @@ export async function cleanPlan(root: string, o: Pick<CleanOptions, "all"> = {})
 /** Remove (or with dryRun list) the targets under `root`; one line per path, then the total. */
 export async function cleanProject(root: string, o: CleanOptions = {}, log: (line: string) => void = console.log): Promise<CleanEntry[]> {
   const plan = await cleanPlan(root, o);
-  const shown = (p: string) => relative(Deno.cwd(), p) || p;
+  // paths as the project names them (data/cache, ...), whatever folder the command runs in
+  const shown = (p: string) => relative(root, p) || p;
+  if (plan.length && resolve(root) !== resolve(Deno.cwd())) log(`in ${root}:`);
   const width = Math.max(0, ...plan.map((e) => shown(join(root, e.path)).length));
   for (const e of plan) {
     const full = join(root, e.path);
