@@ -17,7 +17,8 @@ export type LockResult =
   | { acquired: true; path: string; release: () => Promise<void> }
   | { acquired: false; path: string; owner: LockOwner | null };
 
-function hostname(): string {
+/** This machine's name, as locks record it ("unknown" when it cannot be read). */
+export function hostname(): string {
   try {
     return Deno.hostname();
   } catch {

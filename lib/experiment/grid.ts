@@ -18,7 +18,7 @@ import { openAnyDataset } from "../data/open.ts";
 import { generateDataset } from "../data/synthetic.ts";
 import { generateTestbed, type TestbedName } from "../data/testbeds.ts";
 import { backboneSpec, locateWeights } from "../features/backbones.ts";
-import { acquireCellLock, type LockOwner } from "./cell_lock.ts";
+import { acquireCellLock, hostname, type LockOwner } from "./cell_lock.ts";
 import { weightsChecksumAt } from "../features/weights_files.ts";
 import type { RunRecord } from "../results/record.ts";
 import { exists, readJson, RUN_FILES, writeJsonAtomic } from "../results/run_files.ts";
@@ -380,7 +380,7 @@ export function cellLockPath(runDir: string): string {
 
 function describeOwner(owner: LockOwner | null): string {
   if (!owner) return "lock owner unknown";
-  return owner.hostname === Deno.hostname() ? `pid ${owner.pid}` : `pid ${owner.pid} on ${owner.hostname}`;
+  return owner.hostname === hostname() ? `pid ${owner.pid}` : `pid ${owner.pid} on ${owner.hostname}`;
 }
 
 /**

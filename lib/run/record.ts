@@ -12,7 +12,7 @@ import { readXyzTiff } from "../io/tiff.ts";
 import type { AstModel } from "../models/ast.ts";
 import { INPUT_SIZE_RULE, type InputSpec, MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelCard, normalScores, overlayScaleFor } from "../results/model_card.ts";
 import { exists, RUN_FILES } from "../results/run_files.ts";
-import { sha256File } from "../features/efficientnet/checksum.ts";
+import { sha256File } from "../util/sha256.ts";
 import { provenance } from "../results/provenance.ts";
 import { memorySummary, type RunRecord, summariseScores, writeRunResults } from "../results/record.ts";
 import type { EpochReport, Mode, Sample } from "../types.ts";

@@ -20,6 +20,7 @@ import { anomalyMapFigure, svgToPng } from "../viz/mod.ts";
 import { type FeatureSet, InputError } from "./inputs.ts";
 import { readDepthImage } from "./depth_image.ts";
 import { loadTrainedModel, type TrainedModel } from "./trained.ts";
+import { tempSibling } from "../util/fs.ts";
 
 /** Why an image got no score: the per-image status `score --folder` lists (never "ok"). */
 export type ScoreStatus = "unreadable" | "wrong input" | "no foreground" | "non-finite score";
@@ -380,7 +381,7 @@ export async function writeScoreOutputs(outDir: string, m: ScoringModel, scored:
       overlay_vmax: String(range.vmax),
     });
     const pngPath = join(outDir, `${stem}.overlay.png`);
-    const tmp = `${pngPath}.tmp-${Deno.pid}`;
+    const tmp = tempSibling(pngPath);
     await Deno.writeFile(tmp, svgToPng(await scoredFigure(s, m.threshold, m.overlayScale), { scale: 1.5 }));
     await Deno.rename(tmp, pngPath);
     files.push(mapPath, pngPath);

@@ -15,7 +15,7 @@ import { mapOutSize } from "../models/scoring.ts";
 import type { ParameterStore } from "../models/parameters.ts";
 import { MODEL_CARD_FILE, type ModelCard, unverifiedWeightsNote } from "../results/model_card.ts";
 import type { RunConfigFile, RunRecord } from "../results/record.ts";
-import { sha256File } from "../features/efficientnet/checksum.ts";
+import { sha256File } from "../util/sha256.ts";
 import { exists, readJson, RUN_FILES } from "../results/run_files.ts";
 import { loadCheckpoint } from "../train/checkpoint.ts";
 import type { InputFiles, Sample } from "../types.ts";
@@ -56,8 +56,9 @@ export async function loadTrainedModel(runDir: string, o: { weights?: string; ru
   if (cfg.scoring === "student" && !(await exists(studentPath))) {
     throw new ModelFolderError(`${runDir}: no trained student (${RUN_FILES.student}); is the run finished?`);
   }
-  const notes = await verifyTrainedWeights(runDir);
-  await verifyCardAgainstConfig(runDir, record, cfg);
+  const card = await readCardIfAny(runDir);
+  const notes = await verifyTrainedWeights(runDir, card);
+  if (card) await verifyCardAgainstConfig(runDir, card, record, cfg);
   await initBackend(runtime.backend);
   const backbone: Backbone | null = cfg.mode === "depth" ? null : (await recordedBackbone(record, { weights: o.weights, weightsDir: runtime.weightsDir }, (found, was) =>
     new ModelFolderError(
@@ -90,20 +91,30 @@ export async function loadTrainedModel(runDir: string, o: { weights?: string; ru
  * one line naming the file and both hashes. A folder whose model.json predates the record
  * (format 1.0) or has none loads with a note that its weights cannot be verified.
  */
-export async function verifyTrainedWeights(runDir: string): Promise<string[]> {
-  const cardPath = join(runDir, MODEL_CARD_FILE);
-  const card = (await exists(cardPath)) ? await readJson<Partial<ModelCard>>(cardPath) : null;
+export async function verifyTrainedWeights(runDir: string, card?: Partial<ModelCard> | null): Promise<string[]> {
+  if (card === undefined) card = await readCardIfAny(runDir);
   const note = unverifiedWeightsNote(card ? { version: card.version ?? 0, trained_weights_sha256: card.trained_weights_sha256 } : null, runDir);
   if (note) return [note];
   for (const [name, want] of Object.entries(card!.trained_weights_sha256!)) {
     const path = join(runDir, name);
     if (!(await exists(path))) throw new ModelFolderError(`${path}: trained weights missing (${MODEL_CARD_FILE} records sha256 ${want}); restore the file or retrain`);
-    const got = await sha256File(path);
-    if (got !== want) {
-      throw new ModelFolderError(`${path}: SHA-256 ${got}, but ${MODEL_CARD_FILE} records ${want} from training: the file was changed or damaged; restore it or retrain`);
-    }
+    await checkRecordedSha256(path, want);
   }
   return [];
+}
+
+/** The folder's model.json, or null when it has none (a folder from before the card). */
+async function readCardIfAny(runDir: string): Promise<Partial<ModelCard> | null> {
+  const cardPath = join(runDir, MODEL_CARD_FILE);
+  return (await exists(cardPath)) ? await readJson<Partial<ModelCard>>(cardPath) : null;
+}
+
+/** A file of the folder against the SHA-256 model.json recorded at training: one line on a mismatch. */
+async function checkRecordedSha256(path: string, want: string): Promise<void> {
+  const got = await sha256File(path);
+  if (got !== want) {
+    throw new ModelFolderError(`${path}: SHA-256 ${got}, but ${MODEL_CARD_FILE} records ${want} from training: the file was changed or damaged; restore it or retrain`);
+  }
 }
 
 /**
@@ -112,17 +123,8 @@ export async function verifyTrainedWeights(runDir: string): Promise<string[]> {
  * edited or mixed-up file is refused on load instead of scoring with settings the model was not
  * trained with.
  */
-async function verifyCardAgainstConfig(runDir: string, record: RunConfigFile, cfg: AstConfig): Promise<void> {
-  const cardPath = join(runDir, MODEL_CARD_FILE);
-  if (!(await exists(cardPath))) return; // an old folder: verifyTrainedWeights already noted it
-  const card = await readJson<Partial<ModelCard>>(cardPath);
-  const cfgPath = join(runDir, RUN_FILES.config);
-  if (card.config_sha256) {
-    const got = await sha256File(cfgPath);
-    if (got !== card.config_sha256) {
-      throw new ModelFolderError(`${cfgPath}: SHA-256 ${got}, but ${MODEL_CARD_FILE} records ${card.config_sha256} from training: the file was changed; restore it or retrain`);
-    }
-  }
+async function verifyCardAgainstConfig(runDir: string, card: Partial<ModelCard>, record: RunConfigFile, cfg: AstConfig): Promise<void> {
+  if (card.config_sha256) await checkRecordedSha256(join(runDir, RUN_FILES.config), card.config_sha256);
   const pairs: [string, unknown, unknown][] = [
     ["class", card.class, record.class],
     ["mode", card.mode, cfg.mode],
@@ -132,7 +134,7 @@ async function verifyCardAgainstConfig(runDir: string, record: RunConfigFile, cf
   ];
   for (const [field, inCard, inConfig] of pairs) {
     if (inCard !== undefined && inConfig !== undefined && inCard !== inConfig) {
-      throw new ModelFolderError(`${cardPath}: ${field} is ${JSON.stringify(inCard)} but ${RUN_FILES.config} says ${JSON.stringify(inConfig)}: the files do not belong together (edited or copied from another run); restore them or retrain`);
+      throw new ModelFolderError(`${join(runDir, MODEL_CARD_FILE)}: ${field} is ${JSON.stringify(inCard)} but ${RUN_FILES.config} says ${JSON.stringify(inConfig)}: the files do not belong together (edited or copied from another run); restore them or retrain`);
     }
   }
 }

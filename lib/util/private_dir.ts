@@ -33,7 +33,8 @@ export function currentUid(why: string): number | null {
   return withPermission("--allow-sys=uid", `(${why})`, () => Deno.uid());
 }
 
-const octal = (mode: number) => `0${(mode & 0o777).toString(8).padStart(3, "0")}`;
+/** A file mode as `ls` users read it: 0755, 01777 (sticky and set-id bits shown when set). */
+export const octalMode = (mode: number) => `0${(mode & 0o7777).toString(8).padStart(3, "0")}`;
 
 /** Creates `dir` (mode 0700, parents included) when missing and checks it; returns `dir`. */
 export function ensurePrivateDir(dir: string, opts: PrivateDirOptions): string {
@@ -57,7 +58,7 @@ export function ensurePrivateDir(dir: string, opts: PrivateDirOptions): string {
   const open = info.mode & (opts.strict ? 0o077 : 0o022);
   if (open) {
     const who = opts.strict ? "accessible to group/others" : "writable by group/others";
-    throw refuse(`is ${who} (mode ${octal(info.mode)})`, `chmod 700 ${dir}`);
+    throw refuse(`is ${who} (mode ${octalMode(info.mode)})`, `chmod 700 ${dir}`);
   }
   return dir;
 }

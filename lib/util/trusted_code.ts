@@ -6,9 +6,7 @@
  * all is accepted only with the sticky bit (as /tmp): there no one else can replace our file.
  */
 import { dirname, resolve } from "node:path";
-import { currentUid } from "./private_dir.ts";
-
-const octal = (mode: number) => `0${(mode & 0o7777).toString(8).padStart(3, "0")}`;
+import { currentUid, octalMode } from "./private_dir.ts";
 
 /** Why `path` is not safe to import, or null when it is (or when the platform has no modes). */
 export function untrustedCodeProblem(path: string): string | null {
@@ -27,8 +25,8 @@ export function untrustedCodeProblem(path: string): string | null {
     const what = isFile ? "file" : "folder";
     if (info.uid !== uid && info.uid !== 0) return `its ${what} ${p} is owned by uid ${info.uid}, not by you (uid ${uid}) or root`;
     const sticky = (info.mode & 0o1000) !== 0;
-    if ((info.mode & 0o002) && !(sticky && !isFile)) return `its ${what} ${p} is writable by others (mode ${octal(info.mode)})`;
-    if ((info.mode & 0o020) && info.gid !== gid && !(sticky && !isFile)) return `its ${what} ${p} is writable by group ${info.gid} (mode ${octal(info.mode)})`;
+    if ((info.mode & 0o002) && !(sticky && !isFile)) return `its ${what} ${p} is writable by others (mode ${octalMode(info.mode)})`;
+    if ((info.mode & 0o020) && info.gid !== gid && !(sticky && !isFile)) return `its ${what} ${p} is writable by group ${info.gid} (mode ${octalMode(info.mode)})`;
     const parent = dirname(p);
     if (parent === p) return null;
     p = resolve(parent);

@@ -28,10 +28,11 @@ import type { FusedMath } from "../js/fused_math.ts";
 import { prepareOpenMp } from "./openmp.ts";
 import { cpuFlags } from "./cpu_flags.ts";
 import { projectPath } from "../../util/project.ts";
-import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { PermissionNeeded, withPermission } from "../../util/permission.ts";
 import { currentUid, defaultTempDir, ensurePrivateDir, UnsafeFolderError, userTempDir } from "../../util/private_dir.ts";
+import { tempSibling } from "../../util/fs.ts";
+import { sha256Hex } from "../../util/sha256.ts";
 
 const SOURCE = new URL("./fused_kernels.c", import.meta.url);
 const SOURCE_PATH = decodeURIComponent(SOURCE.pathname); // a file path (spaces etc. decoded)
@@ -89,7 +90,6 @@ function cacheDir(opts: FusedLibraryOptions): { dir: string; fellBack?: string }
   }
 }
 
-const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
 /** What is wrong with the library at `path` (null: it may be loaded). Reads exactly the bytes checked. */
 export function libraryProblem(path: string): string | null {
@@ -111,7 +111,7 @@ export function libraryProblem(path: string): string | null {
     if (err instanceof Deno.errors.NotFound) return "has no recorded SHA-256 (no .sha256 beside it)";
     throw err;
   }
-  return sha256(Deno.readFileSync(path)) === recorded ? null : "does not match its recorded SHA-256";
+  return sha256Hex(Deno.readFileSync(path)) === recorded ? null : "does not match its recorded SHA-256";
 }
 
 function removeLibrary(path: string): void {
@@ -127,7 +127,7 @@ function removeLibrary(path: string): void {
 class NoCompiler extends Error {}
 
 function compileTo(path: string, compiler: string): string {
-  const tmp = `${path}.tmp-${Deno.pid}`;
+  const tmp = tempSibling(path);
   let out: Deno.CommandOutput;
   try {
     out = withPermission(`--allow-run=${compiler}`, `to compile the fused kernels (${SOURCE_PATH}) on first use`, () =>
@@ -146,8 +146,9 @@ function compileTo(path: string, compiler: string): string {
   Deno.renameSync(tmp, path);
   // the sidecar after the rename: a library without one is never loaded
   const sidecar = `${path}.sha256`;
-  Deno.writeTextFileSync(`${sidecar}.tmp-${Deno.pid}`, `${sha256(Deno.readFileSync(path))}\n`);
-  Deno.renameSync(`${sidecar}.tmp-${Deno.pid}`, sidecar);
+  const sidecarTmp = tempSibling(sidecar);
+  Deno.writeTextFileSync(sidecarTmp, `${sha256Hex(Deno.readFileSync(path))}\n`);
+  Deno.renameSync(sidecarTmp, sidecar);
   return path;
 }
 

@@ -27,6 +27,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PermissionNeeded, withPermission } from "../../util/permission.ts";
 import { defaultTempDir, userTempDir } from "../../util/private_dir.ts";
+import { tempSibling } from "../../util/fs.ts";
 
 /** tfjs's C++ side pre-creates 8 pthread workers and never uses more. */
 export const MAX_WASM_THREADS = 8;
@@ -82,7 +83,7 @@ export function writeWorkerFile(tempDir: string, log: (line: string) => void = c
     const current = readIfThere(path);
     if (current !== source) {
       if (current !== null) log(`ast-lab: ${path} differs from the expected worker script: replaced`);
-      const tmp = `${path}.${Deno.pid}.tmp`;
+      const tmp = tempSibling(path);
       Deno.writeTextFileSync(tmp, source, { mode: 0o600 });
       Deno.renameSync(tmp, path); // atomic: concurrent processes never see a half file
     }
