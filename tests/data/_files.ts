@@ -1,5 +1,6 @@
-/** File helpers for the generator tests: every file under a folder, a temp folder removed afterwards. */
+/** File helpers for the data tests: every file under a folder, a file written with its folders, a temp folder removed afterwards. */
 import { join, relative } from "node:path";
+import { encodePng } from "../../lib/io/images.ts";
 
 /** Every file below `dir`, by relative path, with its bytes. */
 export async function allFiles(dir: string): Promise<Map<string, Uint8Array>> {
@@ -24,3 +25,12 @@ export async function withTemp(fn: (dir: string) => Promise<void>, prefix = "ast
     await Deno.remove(dir, { recursive: true });
   }
 }
+
+/** Writes `bytes` to `path`, creating its folders. */
+export async function put(path: string, bytes: Uint8Array): Promise<void> {
+  await Deno.mkdir(join(path, ".."), { recursive: true });
+  await Deno.writeFile(path, bytes);
+}
+
+/** A gray PNG of `w` x `h` filled with `fill`. */
+export const grayPng = (w: number, h: number, fill = 128) => encodePng({ width: w, height: h, channels: 1, data: new Uint8Array(w * h).fill(fill) });

@@ -12,26 +12,14 @@ import {
   splitGood,
 } from "../../lib/data/folder.ts";
 import { assert, assertEquals, assertRejects } from "../assert.ts";
+import { put, withTemp } from "./_files.ts";
+
 
 const png = (w: number, h: number, fill = 128) => encodePng({ width: w, height: h, channels: 1, data: new Uint8Array(w * h).fill(fill) });
 const jpg = (w: number, h: number) => {
   const out = jpeg.encode({ data: new Uint8Array(w * h * 4).fill(200), width: w, height: h }, 90);
   return new Uint8Array(out.data);
 };
-
-async function put(path: string, bytes: Uint8Array) {
-  await Deno.mkdir(join(path, ".."), { recursive: true });
-  await Deno.writeFile(path, bytes);
-}
-
-async function withTemp(fn: (dir: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "ast_folder_test_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 /** `n` good PNGs named g00.png, g01.png, ... */
 async function goods(dir: string, n: number) {

@@ -1,26 +1,12 @@
 /** One image size per class; masks at their image's size (lib/data/image_sizes.ts), checked on open. */
 import { join } from "node:path";
-import { encodePng } from "../../lib/io/images.ts";
 import { openDataset } from "../../lib/data/mvtec.ts";
 import { folderDatasetOptions, openFolderDataset } from "../../lib/data/folder.ts";
 import { DatasetError } from "../../lib/data/errors.ts";
 import { assert, assertRejects } from "../assert.ts";
+import { grayPng, put, withTemp } from "./_files.ts";
 
-const GRAY = (w: number, h: number, fill = 128) => encodePng({ width: w, height: h, channels: 1, data: new Uint8Array(w * h).fill(fill) });
 
-async function put(path: string, bytes: Uint8Array) {
-  await Deno.mkdir(join(path, ".."), { recursive: true });
-  await Deno.writeFile(path, bytes);
-}
-
-async function withTemp(fn: (dir: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "ast_sizes_test_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 /** MVTec AD layout, every file 8x8 unless overridden by `sizes` (relative path -> [w, h]). */
 async function makeAd(root: string, sizes: Record<string, [number, number]> = {}) {
@@ -28,7 +14,7 @@ async function makeAd(root: string, sizes: Record<string, [number, number]> = {}
   const files = ["train/good/000.png", "train/good/001.png", "train/good/002.png", "test/good/000.png", "test/crack/000.png", "ground_truth/crack/000_mask.png"];
   for (const f of files) {
     const [w, h] = sizes[f] ?? [8, 8];
-    await put(join(c, f), GRAY(w, h, f.includes("mask") ? 255 : 128));
+    await put(join(c, f), grayPng(w, h, f.includes("mask") ? 255 : 128));
   }
   return c;
 }
@@ -66,8 +52,8 @@ Deno.test("image sizes: an MVTec mask of another size than its image -> error na
 
 Deno.test("image sizes: a folder dataset with good images of two sizes is refused (it used to be resized silently)", () =>
   withTemp(async (dir) => {
-    for (let i = 0; i < 5; i++) await put(join(dir, "good", `${i}.png`), GRAY(8, 8));
-    await put(join(dir, "good", "5.png"), GRAY(12, 8));
+    for (let i = 0; i < 5; i++) await put(join(dir, "good", `${i}.png`), grayPng(8, 8));
+    await put(join(dir, "good", "5.png"), grayPng(12, 8));
     await assertRejects(async () => openFolderDataset(await folderDatasetOptions(dir)), (e: Error) => {
       assert(oneLine(e, join(dir, "good", "5.png"), "12x8", "8x8"), e.message);
       return true;

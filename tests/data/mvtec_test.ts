@@ -6,23 +6,18 @@ import { DatasetError, detectLayout, listSamples, openDataset } from "../../lib/
 import { loadDepth, loadMask } from "../_inputs.ts";
 import { assert, assertEquals, assertRejects } from "../assert.ts";
 import { needsShared, sharedPath } from "../_shared.ts";
+import { grayPng, put, withTemp } from "./_files.ts";
 
-const GRAY = (w: number, h: number, fill = 128) => encodePng({ width: w, height: h, channels: 1, data: new Uint8Array(w * h).fill(fill) });
 const XYZ = (w: number, h: number) => encodeXyzTiff({ width: w, height: h, xyz: new Float32Array(w * h * 3).fill(0.5) });
-
-async function put(path: string, bytes: Uint8Array) {
-  await Deno.mkdir(join(path, ".."), { recursive: true });
-  await Deno.writeFile(path, bytes);
-}
 
 /** MVTec AD layout: train/good, test/{good,crack}, ground_truth/crack; JPEG + PNG images. */
 async function makeAd(root: string, { withMask = true } = {}) {
   const c = join(root, "cls");
-  await put(join(c, "train", "good", "001.png"), GRAY(8, 8));
-  await put(join(c, "train", "good", "000.png"), GRAY(8, 8));
-  await put(join(c, "test", "good", "000.png"), GRAY(8, 8));
-  await put(join(c, "test", "crack", "000.png"), GRAY(8, 8));
-  await put(join(c, "test", "abrasion", "000.png"), GRAY(8, 8));
+  await put(join(c, "train", "good", "001.png"), grayPng(8, 8));
+  await put(join(c, "train", "good", "000.png"), grayPng(8, 8));
+  await put(join(c, "test", "good", "000.png"), grayPng(8, 8));
+  await put(join(c, "test", "crack", "000.png"), grayPng(8, 8));
+  await put(join(c, "test", "abrasion", "000.png"), grayPng(8, 8));
   await put(join(c, "test", "crack", "notes.txt"), new TextEncoder().encode("not an image"));
   const mask = new Uint8Array(64);
   mask.fill(255, 0, 32); // top half defect
@@ -36,22 +31,13 @@ async function make3d(root: string, { withXyz = true } = {}) {
   const c = join(root, "cls");
   for (const split of ["train", "test"]) {
     for (const type of split === "train" ? ["good"] : ["good", "dent"]) {
-      await put(join(c, split, type, "rgb", "000.png"), GRAY(8, 8));
+      await put(join(c, split, type, "rgb", "000.png"), grayPng(8, 8));
       if (withXyz) await put(join(c, split, type, "xyz", "000.tiff"), XYZ(8, 8));
-      await put(join(c, split, type, "gt", "000.png"), GRAY(8, 8, type === "good" ? 0 : 255));
+      await put(join(c, split, type, "gt", "000.png"), grayPng(8, 8, type === "good" ? 0 : 255));
     }
   }
   if (!withXyz) await Deno.mkdir(join(c, "train", "good", "xyz"), { recursive: true });
   return c;
-}
-
-async function withTemp(fn: (dir: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "ast_mvtec_test_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 }
 
 Deno.test("mvtec: MVTec AD layout in a temp dir: sorting, labels, mask paths", () =>
