@@ -1,5 +1,11 @@
 /** Small assertion helpers with stated tolerances (no std over the network here). */
 export { deepStrictEqual as assertEquals, ok as assert, rejects as assertRejects, throws as assertThrows } from "node:assert";
+import { ok } from "node:assert";
+
+/** `text` contains `part` (the message shows both). */
+export function assertStringIncludes(text: string, part: string): void {
+  ok(text.includes(part), `expected to find\n  ${part}\nin\n${text}`);
+}
 
 export interface CloseReport {
   maxAbs: number;

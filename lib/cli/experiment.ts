@@ -12,6 +12,14 @@
  * mean image AUROC over seeds and its seed sd, and against AST the paired difference with its
  * 95% interval and a verdict (lib/report/ablation.ts).
  *
+ * On a Slurm cluster (lib/cli/experiment_slurm.ts, README "Run on a cluster"):
+ * `--slurm [--partition P] [--time HH:MM:SS] [--cpus N] [--mem SIZE] [--gpus N] [--account A]
+ * [--max-parallel K] [--submit]` writes one job array (one task per cell not yet recorded,
+ * running or queued) under `<results>/experiments/NAME/slurm/`, and submits it with `--submit`;
+ * each task runs `--cell ID`, exactly one cell by its stable id; `--status` lists every cell as
+ * recorded / running / queued / failed / missing, then the table of the recorded ones. The
+ * selection options (--data, --class, --mode, --seeds, --set) select the cells in all three.
+ *
  * `--data ROOT --class NAME` runs the experiment's variants on your own data instead of its
  * datasets (any layout the loaders read: MVTec AD, MVTec 3D-AD, a plain folder; depth modes only
  * where there are point maps). `--json FILE` writes
@@ -27,7 +35,9 @@ import { MAX_SEED } from "../config/ast_config.ts";
 import { runtimeFromEnv, type RuntimeOptions } from "../config/runtime.ts";
 import { classNameProblem } from "../data/class_name.ts";
 import { openAnyDataset } from "../data/open.ts";
-import { type DatasetRef, experimentScale, type GridCell, runGrid, type Scale, SCALES } from "../experiment/grid.ts";
+import { type DatasetRef, experimentScale, type GridCell, planGrid, runGrid, type Scale, SCALES } from "../experiment/grid.ts";
+import { resourceProblem, shellQuote, type SlurmResources } from "../experiment/slurm/sbatch_script.ts";
+import { printStatus, runOneCell, writeJobArray } from "./experiment_slurm.ts";
 import { ablationJsonRows, ablationTable } from "../report/ablation.ts";
 import { experimentTableText } from "../report/experiment_table.ts";
 import { writeJsonAtomic } from "../results/run_files.ts";
@@ -37,7 +47,10 @@ import { parseErrorLine, UsageError } from "./args.ts";
 import { matchExperimentName, prefixNote } from "./experiment_names.ts";
 
 const USAGE = "usage: deno task experiment NAME|all [--scale demo|cpu|paper] [--seeds 0,1,2] [--mode MODE] " +
-  "[--data ROOT --class NAME] [--set key=value] [--json FILE] [--results DIR] [--dry-run] [--keep-going] [--keep-checkpoints]";
+  "[--data ROOT --class NAME] [--set key=value] [--json FILE] [--results DIR] [--dry-run] [--keep-going] [--keep-checkpoints]\n" +
+  "       deno task experiment NAME [selection] --slurm [--partition P] [--time HH:MM:SS] [--cpus N] [--mem SIZE] [--gpus N] " +
+  "[--account A] [--max-parallel K] [--submit]\n" +
+  "       deno task experiment NAME [selection] --status | --cell ID";
 
 /** Your own class as the grid's only dataset; modes without point maps are dropped. */
 async function ownDataset(data: string, className: string): Promise<DatasetRef> {
@@ -78,6 +91,17 @@ export async function main(argv: string[], runtime: RuntimeOptions = runtimeFrom
         "dry-run": { type: "boolean" },
         "keep-going": { type: "boolean" },
         "keep-checkpoints": { type: "boolean" },
+        slurm: { type: "boolean" },
+        submit: { type: "boolean" },
+        status: { type: "boolean" },
+        cell: { type: "string" },
+        partition: { type: "string" },
+        time: { type: "string" },
+        cpus: { type: "string" },
+        mem: { type: "string" },
+        gpus: { type: "string" },
+        account: { type: "string" },
+        "max-parallel": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       allowPositionals: true,
@@ -113,7 +137,17 @@ export async function main(argv: string[], runtime: RuntimeOptions = runtimeFrom
   const datasets = values.data ? [await ownDataset(values.data, values.class!)] : undefined;
   if (values.json && names.length !== 1) throw new UsageError("--json FILE takes one experiment");
   const defs = names.map(experiment);
-  const resultsRoot = resolve(values.results ?? projectPath("results"));
+  const resultsRoot = resolve(values.results ?? runtime.resultsDir ?? projectPath("results"));
+  const cluster = clusterMode(values);
+  if (cluster) {
+    if (defs.length !== 1) throw new UsageError(`--${cluster.mode} takes one experiment`);
+    const [def] = defs;
+    const plan = await planGrid(def, scale, { seeds, modes, datasets, set: parseSets(values.set), runtime, results: resultsRoot, keepCheckpoints: values["keep-checkpoints"], log: (l) => console.log(l) });
+    if (cluster.mode === "cell") return await runOneCell(plan, values.cell!, runtime, values["keep-checkpoints"]);
+    if (cluster.mode === "status") return await printStatus(def, scale, plan);
+    const statusCommand = `deno task experiment ${[def.name, "--scale", scale, ...cluster.selection, ...(values.results ? ["--results", values.results] : []), "--status"].map(shellQuote).join(" ")}`;
+    return await writeJobArray(def, scale, plan, { resources: cluster.resources, submit: !!values.submit, selection: cluster.selection, statusCommand }, runtime);
+  }
   let failed = 0;
   for (const def of defs) {
     const cells: GridCell[] = await runGrid(def, scale, {
@@ -156,6 +190,48 @@ export async function main(argv: string[], runtime: RuntimeOptions = runtimeFrom
     }
   }
   return failed ? 1 : 0;
+}
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+/** The selection options as given, to forward to array tasks (their order kept). */
+function selectionArgs(values: Values): string[] {
+  const out: string[] = [];
+  for (const k of ["data", "class", "mode", "seeds"] as const) if (typeof values[k] === "string") out.push(`--${k}`, k === "data" ? resolve(values[k] as string) : values[k] as string);
+  for (const s of (values.set as string[] | undefined) ?? []) out.push("--set", s);
+  if (values["keep-checkpoints"]) out.push("--keep-checkpoints");
+  return out;
+}
+
+const SLURM_ONLY = ["submit", "partition", "time", "cpus", "mem", "gpus", "account", "max-parallel"] as const;
+
+/** Which cluster mode the options ask for (--slurm, --status, --cell), checked; null: a local run. */
+function clusterMode(values: Values): { mode: "slurm" | "status" | "cell"; selection: string[]; resources: SlurmResources } | null {
+  const modes = (["slurm", "status", "cell"] as const).filter((m) => values[m] !== undefined && values[m] !== false);
+  if (modes.length > 1) throw new UsageError(`--${modes[0]} and --${modes[1]} cannot be combined`);
+  const mode = modes[0];
+  const stray = SLURM_ONLY.filter((k) => values[k] !== undefined && values[k] !== false);
+  if (stray.length && mode !== "slurm") throw new UsageError(`--${stray[0]} goes with --slurm`);
+  if (!mode) return null;
+  for (const k of ["json", "dry-run", "keep-going"] as const) if (values[k] !== undefined && values[k] !== false) throw new UsageError(`--${k} is for a local run, not with --${mode}`);
+  const int = (k: string) => {
+    const v = values[k];
+    if (v === undefined) return undefined;
+    if (!/^\d+$/.test(v as string)) throw new UsageError(`--${k} must be a whole number, got '${v}'`);
+    return Number(v);
+  };
+  const resources: SlurmResources = {
+    ...(values.partition ? { partition: values.partition as string } : {}),
+    ...(values.time ? { time: values.time as string } : {}),
+    ...(values.mem ? { mem: values.mem as string } : {}),
+    ...(values.account ? { account: values.account as string } : {}),
+    ...(int("cpus") !== undefined ? { cpus: int("cpus") } : {}),
+    ...(int("gpus") !== undefined ? { gpus: int("gpus") } : {}),
+    ...(int("max-parallel") !== undefined ? { maxParallel: int("max-parallel") } : {}),
+  };
+  const problem = resourceProblem(resources);
+  if (problem) throw new UsageError(problem);
+  return { mode, selection: selectionArgs(values), resources };
 }
 
 if (import.meta.main) {

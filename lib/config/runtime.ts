@@ -7,7 +7,7 @@
  * | variable | field | meaning |
  * |---|---|---|
  * | AST_BACKEND | backend.prefer | tfjs backend: tensorflow-gpu, tensorflow, wasm, cpu, webgpu, auto |
- * | AST_THREADS | backend.threads | compute threads (default: all logical cores) |
+ * | AST_THREADS | backend.threads | compute threads (default: SLURM_CPUS_PER_TASK inside a Slurm job, else all logical cores) |
  * | AST_NATIVE_CONV | backend.nativeConv | wasm convolutions: onednn, openblas, 0 = wasm's own |
  * | AST_NATIVE_FUSED | backend.nativeFused | 0 = no native fused kernels |
  * | AST_NATIVE_CACHE, XDG_CACHE_HOME, HOME | backend.nativeCacheDir | where fused_kernels.c is compiled to |
@@ -17,6 +17,8 @@
  * | AST_WEIGHTS_DIR | weightsDir | root of the pretrained backbones' weights (else data/weights) |
  * | AST_CACHE_DIR | featureCacheDir | image-feature cache root (`<dir>/features`; else data/cache/features) |
  * | AST_SCALE | scale | experiment scale notebooks run at: demo, cpu, paper |
+ * | AST_RESULTS | resultsDir | the results store grids and notebooks read and write (else the project's results/; a cluster's shared folder) |
+ * | SLURM_ARRAY_JOB_ID, SLURM_ARRAY_TASK_ID, SLURM_JOB_ID, SLURMD_NODENAME, SLURM_CPUS_PER_TASK | slurm | set by Slurm in a job: recorded in cell locks, and the thread count |
  * | AST_MVTEC_AD, AST_MVTEC3D | datasets | full MVTec AD / 3D-AD roots |
  * | AST_DEBUG | debug | print stack traces of errors |
  * | CI | ci | set (not "false"/"0") by CI services: plain progress lines even on a terminal |
@@ -56,6 +58,10 @@ export interface RuntimeOptions {
   featureCacheDir?: string;
   /** experiment scale for notebooks (validated where it is used) */
   scale?: string;
+  /** the results store (absolute); undefined = the project's results/ */
+  resultsDir?: string;
+  /** inside a Slurm job: its ids, as cell locks and the status view name them */
+  slurm?: SlurmJob;
   /** roots of the full datasets, when the user has them */
   datasets: { mvtecAd?: string; mvtec3d?: string };
   debug: boolean;
@@ -63,6 +69,14 @@ export interface RuntimeOptions {
   ci?: boolean;
   /** fault-injection tests: failpoints to arm (lib/util/failpoint.ts) */
   failpoints?: string[];
+}
+
+/** The Slurm job this process runs in (lib/experiment/slurm/). */
+export interface SlurmJob {
+  /** "<array job>_<task>" for an array task, else the job id */
+  job: string;
+  node?: string;
+  cpusPerTask?: number;
 }
 
 /** No environment: every default. Library functions use it when no runtime is passed. */
@@ -102,7 +116,12 @@ export function runtimeFromEnv(get: (name: string) => string | undefined = envVa
     const v = get(name);
     if (v) nativeEnv[name] = v;
   }
-  const threads = get("AST_THREADS");
+  // Inside a Slurm allocation the task's CPUs, not the node's, unless AST_THREADS says otherwise.
+  const threads = get("AST_THREADS") ?? get("SLURM_CPUS_PER_TASK");
+  const results = get("AST_RESULTS");
+  const arrayJob = get("SLURM_ARRAY_JOB_ID"), arrayTask = get("SLURM_ARRAY_TASK_ID"), jobId = get("SLURM_JOB_ID");
+  const slurmJob = arrayJob && arrayTask ? `${arrayJob}_${arrayTask}` : jobId;
+  const cpusPerTask = Number(get("SLURM_CPUS_PER_TASK"));
   const cacheRoot = get("AST_CACHE_DIR");
   const weights = get("AST_WEIGHTS_DIR");
   return {
@@ -119,6 +138,10 @@ export function runtimeFromEnv(get: (name: string) => string | undefined = envVa
     ...(weights ? { weightsDir: resolve(weights) } : {}),
     ...(cacheRoot ? { featureCacheDir: resolve(join(cacheRoot, "features")) } : {}),
     ...(get("AST_SCALE") ? { scale: get("AST_SCALE") } : {}),
+    ...(results ? { resultsDir: resolve(results) } : {}),
+    ...(slurmJob
+      ? { slurm: { job: slurmJob, ...(get("SLURMD_NODENAME") ? { node: get("SLURMD_NODENAME") } : {}), ...(cpusPerTask > 0 ? { cpusPerTask } : {}) } }
+      : {}),
     datasets: {
       ...(get("AST_MVTEC_AD") ? { mvtecAd: get("AST_MVTEC_AD") } : {}),
       ...(get("AST_MVTEC3D") ? { mvtec3d: get("AST_MVTEC3D") } : {}),

@@ -1,16 +1,22 @@
 /**
  * A grid cell's lock, so two experiment runners never train the same cell at once: a file
  * `<cell folder>.lock` created exclusively, holding {pid, hostname, started}. A live lock means
- * "running elsewhere"; a stale one (same host, its process gone) is taken over: removed under a
- * short-lived guard lock (only one taker at a time) and then created anew.
+ * "running elsewhere"; a stale one is taken over: removed under a short-lived guard lock (only
+ * one taker at a time) and then created anew. Stale: on this host, its process is gone; on
+ * another host, only when it names a Slurm job that Slurm says has ended (a node that died
+ * mid-cell); any other lock of another host is taken to be alive.
  */
 import { dirname } from "node:path";
+import type { SlurmJob } from "../config/runtime.ts";
 import { processAlive } from "../util/process_alive.ts";
+import { slurmJobEnded } from "./slurm/squeue.ts";
 
 export interface LockOwner {
   pid: number;
   hostname: string;
   started: string;
+  /** the Slurm job (array task) holding the lock, when it runs in one */
+  slurm?: SlurmJob;
 }
 
 export type LockResult =
@@ -48,8 +54,22 @@ async function lockExists(path: string): Promise<boolean> {
 
 const sameOwner = (a: LockOwner | null, b: LockOwner | null) => !!a && !!b && a.pid === b.pid && a.hostname === b.hostname && a.started === b.started;
 
-function isStale(owner: LockOwner | null): owner is LockOwner {
-  return !!owner && owner.hostname === hostname() && !processAlive(owner.pid);
+async function isStale(owner: LockOwner | null): Promise<boolean> {
+  if (!owner) return false;
+  if (owner.hostname === hostname()) return !processAlive(owner.pid);
+  return owner.slurm ? await slurmJobEnded(owner.slurm.job) === true : false;
+}
+
+/** The owner of the lock at `path` while it is held by a live runner, else null (no lock, or stale). */
+export async function liveLockOwner(path: string): Promise<LockOwner | null> {
+  const owner = await readOwner(path);
+  if (owner === null) return null;
+  return (await isStale(owner)) ? null : owner;
+}
+
+/** The owner of the lock at `path` as recorded, alive or not (null: no lock). */
+export async function lockOwner(path: string): Promise<LockOwner | null> {
+  return await readOwner(path);
 }
 
 const uniqueSuffix = () => `${Deno.pid}-${Date.now()}-${Math.floor(Math.random() * 1e9)}`;
@@ -97,9 +117,9 @@ async function removeStale(path: string, stale: LockOwner, me: LockOwner): Promi
 }
 
 /** Take the lock at `path` (e.g. `<cell folder>.lock`), or say who holds it. */
-export async function acquireCellLock(path: string): Promise<LockResult> {
+export async function acquireCellLock(path: string, slurm?: SlurmJob): Promise<LockResult> {
   await Deno.mkdir(dirname(path), { recursive: true });
-  const me: LockOwner = { pid: Deno.pid, hostname: hostname(), started: new Date().toISOString() };
+  const me: LockOwner = { pid: Deno.pid, hostname: hostname(), started: new Date().toISOString(), ...(slurm ? { slurm } : {}) };
   for (let attempt = 0; attempt < 50; attempt++) {
     if (await createLock(path, me)) {
       return {
@@ -113,7 +133,7 @@ export async function acquireCellLock(path: string): Promise<LockResult> {
     }
     const owner = await readOwner(path);
     if (owner === null && !(await lockExists(path))) continue; // released meanwhile: try again
-    if (!isStale(owner)) return { acquired: false, path, owner };
+    if (!owner || !(await isStale(owner))) return { acquired: false, path, owner };
     await removeStale(path, owner, me);
   }
   return { acquired: false, path, owner: await readOwner(path) };

@@ -12,13 +12,13 @@ import { createHash } from "node:crypto";
 import { join, resolve } from "node:path";
 import { teacherConfigKey } from "../config/ast_config.ts";
 import type { ConfigPatch } from "../config/patch.ts";
-import { DEFAULT_RUNTIME, type RuntimeOptions } from "../config/runtime.ts";
+import { DEFAULT_RUNTIME, type RuntimeOptions, type SlurmJob } from "../config/runtime.ts";
 import type { MvtecDataset } from "../data/mvtec.ts";
 import { openAnyDataset } from "../data/open.ts";
 import { generateDataset } from "../data/synthetic.ts";
 import { generateTestbed, type TestbedName } from "../data/testbeds.ts";
 import { backboneSpec, locateWeights } from "../features/backbones.ts";
-import { acquireCellLock, hostname, type LockOwner } from "./cell_lock.ts";
+import { acquireCellLock, hostname, liveLockOwner, type LockOwner } from "./cell_lock.ts";
 import { weightsChecksumAt } from "../features/weights_files.ts";
 import type { RunRecord } from "../results/record.ts";
 import { exists, readJson, RUN_FILES, writeJsonAtomic } from "../results/run_files.ts";
@@ -257,27 +257,56 @@ export function gridCells(
   return cells;
 }
 
+/** A grid cell planned: what it runs and where, or why it cannot run. */
+export interface PlannedCell {
+  /** 1-based position in the grid's run order */
+  index: number;
+  /** e.g. "[3/12] puck depth ast seed 0" */
+  tag: string;
+  /** the cell's identity as GridCell reports it */
+  base: Omit<GridCell, "runDir" | "status" | "metrics" | "message" | "teacherFrom">;
+  /**
+   * The cell's stable id: its run folder's name, `<class>-<mode>-<hash of data, contents, class,
+   * config, feature weights>`, so the same cell has the same id on every machine that sees the
+   * same files (a Slurm array task names its cell by it). Null when the cell cannot be planned.
+   */
+  id: string | null;
+  runDir: string | null;
+  options: RunOptions | null;
+  /** the same seed's reference cell, whose teacher this cell adopts (equal teacher config) */
+  teacherFrom?: string;
+  /** why the cell cannot run: its (optional) dataset is missing, or its config is invalid */
+  problem?: { status: "unavailable" | "failed"; message: string };
+}
+
+export interface GridPlan {
+  resultsRoot: string;
+  cells: PlannedCell[];
+}
+
+/** The results store a grid uses: the option, else $AST_RESULTS, else the project's results/. */
+export function resultsRootOf(o: Pick<GridOptions, "results" | "runtime"> = {}): string {
+  return resolve(o.results ?? o.runtime?.resultsDir ?? projectPath("results"));
+}
+
 /**
- * Run (or reuse) every cell of an experiment at a scale. Returns one entry per cell and writes
- * the index `results/experiments/<name>/<scale>.json`.
+ * Every cell of an experiment at a scale, with its folder and id, nothing trained. Generated
+ * datasets are made when missing; a missing required dataset throws.
  */
-export async function runGrid(def: ExperimentDefinition, scale: Scale, o: GridOptions = {}): Promise<GridCell[]> {
+export async function planGrid(def: ExperimentDefinition, scale: Scale, o: GridOptions = {}): Promise<GridPlan> {
   const spec = def.scales[scale];
   if (!spec) throw new Error(`${def.name}: no '${scale}' scale (have ${Object.keys(def.scales).join(", ")})`);
   const log = o.log ?? ((l: string) => console.log(l));
-  const resultsRoot = resolve(o.results ?? projectPath("results"));
+  const resultsRoot = resultsRootOf(o);
   const cells = gridCells(spec, o.datasets ?? spec.datasets, o.seeds ?? spec.seeds, (mode) => referenceVariant(def, mode, spec.variants))
     .filter((c) => (!o.modes || o.modes.includes(c.mode)) && (!o.variants || o.variants.includes(c.variant.name)));
   const runtime = o.runtime ?? DEFAULT_RUNTIME;
-  log(`${def.name} (${def.paper}) at ${scale} scale: ${cells.length} runs`);
   const datasets = new Map<DatasetRef, MvtecDataset | string>();
-  const out: GridCell[] = [];
   // The reference cell's teacher per (dataset, mode, seed): student-only variants reuse it.
   const teachers = new Map<string, { runDir: string; key: string }>();
   const fingerprints = new Map<MvtecDataset, string>();
-  let i = 0;
-  for (const { ref, mode, variant, seed, reference } of cells) {
-    i++;
+  const planned: PlannedCell[] = [];
+  for (const [n, { ref, mode, variant, seed, reference }] of cells.entries()) {
     const base = {
       experiment: def.name,
       scale,
@@ -289,24 +318,14 @@ export async function runGrid(def: ExperimentDefinition, scale: Scale, o: GridOp
       reference,
       seed,
     };
-    const tag = `[${i}/${cells.length}] ${ref.className} ${mode} ${variant.name} seed ${seed}`;
+    const cell: PlannedCell = { index: n + 1, tag: `[${n + 1}/${cells.length}] ${ref.className} ${mode} ${variant.name} seed ${seed}`, base, id: null, runDir: null, options: null };
+    planned.push(cell);
     if (!datasets.has(ref)) datasets.set(ref, await prepareDataset(ref, log, runtime));
     const dataset = datasets.get(ref)!;
     if (typeof dataset === "string") {
-      log(`${tag}: skipped (${dataset})`);
-      out.push({ ...base, runDir: null, status: "unavailable", message: dataset, metrics: null });
-      await o.onCell?.(tag, "unavailable", out.at(-1));
+      cell.problem = { status: "unavailable", message: dataset };
       continue;
     }
-    /** A cell whose record is complete: read, not trained again. */
-    const recordedCell = async (runDir: string): Promise<boolean> => {
-      if (!(await exists(join(runDir, RUN_FILES.metrics)))) return false;
-      log(`${tag}: recorded in ${runDir}`);
-      const metrics = await readJson<RunRecord>(join(runDir, RUN_FILES.metrics));
-      out.push({ ...base, runDir, status: "recorded", metrics, ...(metrics.teacher_from ? { teacherFrom: metrics.teacher_from } : {}) });
-      await o.onCell?.(tag, "recorded", out.at(-1));
-      return true;
-    };
     const options: RunOptions = {
       data: base.data,
       className: ref.className,
@@ -324,52 +343,133 @@ export async function runGrid(def: ExperimentDefinition, scale: Scale, o: GridOp
     try {
       const cfg = await runConfig(options, dataset.layout);
       if (!fingerprints.has(dataset)) fingerprints.set(dataset, await datasetFingerprint(dataset));
-      const id = await runKey(base.data, fingerprints.get(dataset)!, ref, cfg, mode, cfg.backbone, runtime);
-      const runDir = join(resultsRoot, "runs", `${ref.className}-${mode}-${id}`);
-      const teacherSlot = `${datasetRoot(ref, runtime)}|${ref.className}|${mode}|${seed}`;
+      const id = `${ref.className}-${mode}-${await runKey(base.data, fingerprints.get(dataset)!, ref, cfg, mode, cfg.backbone, runtime)}`;
+      const runDir = join(resultsRoot, "runs", id);
+      const teacherSlot = `${base.data}|${ref.className}|${mode}|${seed}`;
       const shared = variant.name === reference ? undefined : teachers.get(teacherSlot);
-      const teacherFrom = shared && shared.key === teacherConfigKey(cfg) ? shared.runDir : undefined;
       if (variant.name === reference) teachers.set(teacherSlot, { runDir, key: teacherConfigKey(cfg) });
-      if (await recordedCell(runDir)) continue;
-      if (o.dryRun) {
-        log(`${tag}: would run into ${runDir}`);
-        out.push({ ...base, runDir, status: "planned", metrics: null });
-        continue;
-      }
-      // Another runner (a second `deno task experiment`) may be training this very cell.
-      const lock = await acquireCellLock(cellLockPath(runDir));
-      if (!lock.acquired) {
-        const message = `running elsewhere (${describeOwner(lock.owner)})`;
-        log(`${tag}: skipped, ${message}`);
-        out.push({ ...base, runDir, status: "running-elsewhere", message, metrics: null });
-        await o.onCell?.(tag, "running-elsewhere", out.at(-1));
-        continue;
-      }
-      try {
-        if (await recordedCell(runDir)) continue; // finished by the runner that held the lock before us
-        const resume = await exists(join(runDir, RUN_FILES.config));
-        if (!resume) await removeEmptyFolder(runDir);
-        log(`${tag}: ${resume ? "resuming" : "training"} -> ${runDir}`);
-        await o.onCell?.(tag, resume ? "resuming" : "training");
-        const usable = teacherFrom && (await exists(join(teacherFrom, RUN_FILES.teacher))) ? teacherFrom : undefined;
-        const r = await runExperiment({ ...options, out: runDir, resume, teacherFrom: usable, log: (l) => log(`  ${l}`), onEpoch: o.onEpoch && ((e) => o.onEpoch!(e, tag)) });
-        out.push({ ...base, runDir, status: resume ? "resumed" : "trained", metrics: r.metrics, ...(usable ? { teacherFrom: usable } : {}) });
-        await o.onCell?.(tag, resume ? "resumed" : "trained", out.at(-1));
-      } finally {
-        await lock.release();
-      }
+      Object.assign(cell, { id, runDir, options }, shared && shared.key === teacherConfigKey(cfg) ? { teacherFrom: shared.runDir } : {});
     } catch (e) {
-      const message = (e as Error).message;
-      log(`${tag}: FAILED: ${message}`);
-      out.push({ ...base, runDir: null, status: "failed", message, metrics: null });
-      await o.onCell?.(tag, "failed", out.at(-1));
-      if (!o.continueOnError) {
-        await writeIndex(resultsRoot, def, scale, out);
-        throw new Error(`${def.name} ${tag}: ${message}`);
-      }
+      cell.problem = { status: "failed", message: (e as Error).message };
     }
   }
-  if (!o.dryRun) await writeIndex(resultsRoot, def, scale, out);
+  return { resultsRoot, cells: planned };
+}
+
+/** How often a cell waiting for its reference cell's teacher looks again. */
+const TEACHER_POLL_MS = 5_000;
+
+/**
+ * Run (or reuse) one planned cell: recorded cells are read, a cell another runner holds is
+ * skipped, a started one resumes. A failure is recorded beside the cell (`<cell>.failed.json`,
+ * its first line in the status view) and removed once the cell succeeds. With `waitForTeacher`
+ * (array tasks run cells in parallel), a student-only variant whose reference cell is being
+ * trained right now waits for that teacher instead of training the same one again.
+ */
+export async function runPlannedCell(p: PlannedCell, o: GridOptions & { waitForTeacher?: boolean } = {}): Promise<GridCell> {
+  const log = o.log ?? ((l: string) => console.log(l));
+  const runtime = o.runtime ?? DEFAULT_RUNTIME;
+  const { tag, base } = p;
+  const finish = async (cell: GridCell): Promise<GridCell> => {
+    await o.onCell?.(tag, cell.status, cell);
+    return cell;
+  };
+  if (p.problem) {
+    log(p.problem.status === "unavailable" ? `${tag}: skipped (${p.problem.message})` : `${tag}: FAILED: ${p.problem.message}`);
+    return await finish({ ...base, runDir: null, status: p.problem.status, message: p.problem.message, metrics: null });
+  }
+  const runDir = p.runDir!, options = p.options!;
+  /** A cell whose record is complete: read, not trained again. */
+  const recordedCell = async (): Promise<GridCell | null> => {
+    if (!(await exists(join(runDir, RUN_FILES.metrics)))) return null;
+    log(`${tag}: recorded in ${runDir}`);
+    const metrics = await readJson<RunRecord>(join(runDir, RUN_FILES.metrics));
+    return { ...base, runDir, status: "recorded", metrics, ...(metrics.teacher_from ? { teacherFrom: metrics.teacher_from } : {}) };
+  };
+  const recorded = await recordedCell();
+  if (recorded) return await finish(recorded);
+  if (o.dryRun) {
+    log(`${tag}: would run into ${runDir}`);
+    return { ...base, runDir, status: "planned", metrics: null };
+  }
+  // Another runner (a second `deno task experiment`, an array task) may be training this very cell.
+  const lock = await acquireCellLock(cellLockPath(runDir), runtime.slurm);
+  if (!lock.acquired) {
+    const message = `running elsewhere (${describeOwner(lock.owner)})`;
+    log(`${tag}: skipped, ${message}`);
+    return await finish({ ...base, runDir, status: "running-elsewhere", message, metrics: null });
+  }
+  try {
+    const finished = await recordedCell(); // finished by the runner that held the lock before us
+    if (finished) return await finish(finished);
+    const resume = await exists(join(runDir, RUN_FILES.config));
+    if (!resume) await removeEmptyFolder(runDir);
+    if (p.teacherFrom && o.waitForTeacher) await waitForTeacher(p.teacherFrom, tag, log);
+    log(`${tag}: ${resume ? "resuming" : "training"} -> ${runDir}`);
+    await o.onCell?.(tag, resume ? "resuming" : "training");
+    const usable = p.teacherFrom && (await exists(join(p.teacherFrom, RUN_FILES.teacher))) ? p.teacherFrom : undefined;
+    const r = await runExperiment({ ...options, out: runDir, resume, teacherFrom: usable, log: (l) => log(`  ${l}`), onEpoch: o.onEpoch && ((e) => o.onEpoch!(e, tag)) });
+    await Deno.remove(cellFailurePath(runDir)).catch(() => {});
+    return await finish({ ...base, runDir, status: resume ? "resumed" : "trained", metrics: r.metrics, ...(usable ? { teacherFrom: usable } : {}) });
+  } catch (e) {
+    const message = (e as Error).message;
+    log(`${tag}: FAILED: ${message}`);
+    await writeCellFailure(runDir, message, runtime).catch(() => {});
+    return await finish({ ...base, runDir, status: "failed", message, metrics: null });
+  } finally {
+    await lock.release();
+  }
+}
+
+/** While the reference cell holds its lock and has no teacher yet, wait for its teacher. */
+async function waitForTeacher(referenceDir: string, tag: string, log: (l: string) => void): Promise<void> {
+  let said = false;
+  while (!(await exists(join(referenceDir, RUN_FILES.teacher)))) {
+    const owner = await liveLockOwner(cellLockPath(referenceDir));
+    if (!owner) return; // not being trained: this cell trains the same teacher itself
+    if (!said) log(`${tag}: waiting for the teacher of ${referenceDir} (being trained: ${describeOwner(owner)})`);
+    said = true;
+    await new Promise((r) => setTimeout(r, TEACHER_POLL_MS));
+  }
+}
+
+/** What a failed cell leaves beside its folder, for the status view and resubmission. */
+export interface CellFailure {
+  error: string;
+  at: string;
+  hostname: string;
+  pid: number;
+  slurm?: SlurmJob;
+}
+
+/** `<cell folder>.failed.json`: the last failure of a cell that has no record yet. */
+export function cellFailurePath(runDir: string): string {
+  return `${runDir}.failed.json`;
+}
+
+async function writeCellFailure(runDir: string, message: string, runtime: RuntimeOptions): Promise<void> {
+  const failure: CellFailure = { error: message, at: new Date().toISOString(), hostname: hostname(), pid: Deno.pid, ...(runtime.slurm ? { slurm: runtime.slurm } : {}) };
+  await writeJsonAtomic(cellFailurePath(runDir), failure);
+}
+
+/**
+ * Run (or reuse) every cell of an experiment at a scale. Returns one entry per cell and writes
+ * the index `<results>/experiments/<name>/<scale>.json`.
+ */
+export async function runGrid(def: ExperimentDefinition, scale: Scale, o: GridOptions = {}): Promise<GridCell[]> {
+  const log = o.log ?? ((l: string) => console.log(l));
+  const plan = await planGrid(def, scale, { ...o, log });
+  log(`${def.name} (${def.paper}) at ${scale} scale: ${plan.cells.length} runs`);
+  const out: GridCell[] = [];
+  for (const p of plan.cells) {
+    const cell = await runPlannedCell(p, { ...o, log });
+    out.push(cell);
+    if (cell.status === "failed" && !o.continueOnError) {
+      await writeIndex(plan.resultsRoot, def, scale, out);
+      throw new Error(`${def.name} ${p.tag}: ${cell.message}`);
+    }
+  }
+  if (!o.dryRun) await writeIndex(plan.resultsRoot, def, scale, out);
   return out;
 }
 
@@ -378,9 +478,11 @@ export function cellLockPath(runDir: string): string {
   return `${runDir}.lock`;
 }
 
-function describeOwner(owner: LockOwner | null): string {
+/** "pid 12", "pid 12 on node3", "Slurm job 40_2 on node3 (pid 12)". */
+export function describeOwner(owner: LockOwner | null): string {
   if (!owner) return "lock owner unknown";
-  return owner.hostname === hostname() ? `pid ${owner.pid}` : `pid ${owner.pid} on ${owner.hostname}`;
+  const where = owner.hostname === hostname() ? "" : ` on ${owner.hostname}`;
+  return owner.slurm ? `Slurm job ${owner.slurm.job}${where} (pid ${owner.pid})` : `pid ${owner.pid}${where}`;
 }
 
 /**

@@ -9,13 +9,17 @@ import type { GridCell } from "../experiment/grid.ts";
 import { loadRuns } from "../results/store.ts";
 import { compareWithPaper, meanRow } from "../results/compare.ts";
 import { loadPaperNumbers, type PaperKey, type PaperMetric, variantName } from "../results/paper_numbers.ts";
-import { projectPath } from "../util/project.ts";
+import { dirname } from "node:path";
 
-/** The runs of the cells (complete ones), with experiment, variant and paper_class columns. */
-export function cellRuns(cells: GridCell[], resultsRoot = projectPath("results")): pl.DataFrame {
+/**
+ * The runs of the cells (complete ones), with experiment, variant and paper_class columns. The
+ * store is the cells' own (`<store>/runs/<cell>`: $AST_RESULTS, a cluster's shared folder) unless
+ * given.
+ */
+export function cellRuns(cells: GridCell[], resultsRoot?: string): pl.DataFrame {
   const done = cells.filter((c) => c.runDir && c.metrics);
   if (!done.length) throw new Error("no finished runs among the cells (did the grid run?)");
-  const { runs } = loadRuns(resultsRoot);
+  const { runs } = loadRuns(resultsRoot ?? dirname(dirname(done[0].runDir!)));
   const cellFrame = pl.DataFrame({
     run_dir: done.map((c) => c.runDir!),
     experiment: done.map((c) => c.experiment),

@@ -101,3 +101,42 @@ Deno.test({ name: "cli experiment: a paper table prints ours vs the paper after 
   assert(lines.some((l) => /^depth\s+ast\s+puck\s+0\.\d{3}/.test(l)), r.stdout);
   assert(r.stdout.includes("ours alone: puck is not a class of the paper's dataset"), r.stdout);
 }});
+
+Deno.test({ name: "cli experiment: --slurm writes one job array of the cells not recorded; --cell runs exactly one; --status lists them; misuse is one line (exit 2)", sanitizeResources: false, fn: async () => {
+  const root = await tinyMvtec3d(4);
+  const work = await Deno.makeTempDir();
+  const results = join(work, "results");
+  const grid = ["table5_students", "--data", root, "--class", "puck", "--mode", "depth", "--seeds", "0", "--results", results, ...sets, "--set", "teacher.epochs=1", "--set", "student.epochs=1"];
+  const status = await experiment(work, ...grid, "--status");
+  assertEquals(status.code, 0, status.stderr + status.stdout);
+  const ids = status.stdout.split("\n").map((l) => l.trim().split(/\s{2,}/)).filter((f) => /^\d+$/.test(f[0]) && f.length >= 7);
+  assertEquals(ids.map((f) => [f[3], f[5]]), [["ast", "missing"], ["nf-student", "missing"], ["nf-student-8", "missing"]], status.stdout);
+  assert(status.stdout.includes("3 missing"), status.stdout);
+
+  const one = await experiment(work, ...grid, "--cell", ids[1][6]);
+  assertEquals(one.code, 0, one.stderr + one.stdout);
+  assert(/^node \S+: backend /m.test(one.stdout), one.stdout); // the node's check comes first
+  assert(one.stdout.includes("[2/3] puck depth nf-student seed 0: trained"), one.stdout);
+  const written = await experiment(work, ...grid, "--slurm", "--cpus", "2", "--mem", "2G", "--max-parallel", "1");
+  assertEquals(written.code, 0, written.stderr + written.stdout);
+  assert(written.stdout.includes("2 cells to run (1 recorded left alone)"), written.stdout);
+  const script = written.stdout.match(/job array script: (\S+)/)![1];
+  const text = await Deno.readTextFile(script.startsWith("/") ? script : join(work, script));
+  assert(text.includes("#SBATCH --array=0-1%1\n") && text.includes("#SBATCH --cpus-per-task=2\n") && text.includes("#SBATCH --mem=2G\n"), text);
+  assert(text.includes(`  ${ids[0][6]}  # [1/3] puck depth ast seed 0`) && text.includes(`  ${ids[2][6]}  # [3/3]`) && !text.includes(ids[1][6]), text);
+  assert(written.stdout.includes("submit it with: sbatch "), written.stdout);
+
+  const wrong = await experiment(work, ...grid, "--cell", "puck-depth-000000000000");
+  assertEquals(wrong.code, 2, wrong.stderr);
+  assert(wrong.stderr.startsWith("experiment: error: --cell puck-depth-000000000000 is not a cell of this grid with these options"), wrong.stderr);
+  for (const [args, message] of [
+    [["--submit"], "--submit goes with --slurm"],
+    [["--slurm", "--status"], "--slurm and --status cannot be combined"],
+    [["--slurm", "--mem", "lots"], "--mem must be a size like 4G or 500M, got 'lots'"],
+    [["--slurm", "--cpus", "two"], "--cpus must be a whole number, got 'two'"],
+    [["--status", "--json", "x.json"], "--json is for a local run, not with --status"],
+  ] as const) {
+    const r = await experiment(work, ...grid, ...args);
+    assertEquals([r.code, r.stderr.split("\n")[0]], [2, `experiment: error: ${message}`]);
+  }
+}});

@@ -78,11 +78,18 @@ Deno.test("runtime options: every variable maps to one field; nothing else is re
     nativeEnv: { OMP_NUM_THREADS: "1" },
   });
   assertEquals([r.weightsDir, r.featureCacheDir, r.scale, r.datasets, r.debug], ["/w", "/c/features", "cpu", { mvtecAd: "/ad", mvtec3d: "/3d" }, true]);
-  for (const name of asked) assertEquals(/^(AST_|OMP_|GOMP_|OPENBLAS_|CC$|TMPDIR$|XDG_CACHE_HOME$|HOME$|CI$)/.test(name), true, name);
+  for (const name of asked) assertEquals(/^(AST_|OMP_|GOMP_|OPENBLAS_|SLURM_|SLURMD_NODENAME$|CC$|TMPDIR$|XDG_CACHE_HOME$|HOME$|CI$)/.test(name), true, name);
+  assertEquals([r.resultsDir, r.slurm], [undefined, undefined]);
   const empty = runtimeFromEnv(() => undefined);
   assertEquals([empty.weightsDir, empty.featureCacheDir, empty.backend.prefer, empty.debug], [undefined, undefined, undefined, false]);
   assertEquals(runtimeFromEnv((n) => ({ HOME: "/h" } as Record<string, string>)[n]).backend.nativeCacheDir, "/h/.cache/ast-lab/native");
   assertEquals(runtimeFromEnv((n) => ({ AST_THREADS: "many" } as Record<string, string>)[n]).backend.threads, "many");
+  // inside a Slurm array task: its ids for cell locks, its CPUs as threads unless AST_THREADS says otherwise
+  const slurm: Record<string, string> = { SLURM_ARRAY_JOB_ID: "40", SLURM_ARRAY_TASK_ID: "3", SLURM_JOB_ID: "44", SLURMD_NODENAME: "n7", SLURM_CPUS_PER_TASK: "4", AST_RESULTS: "/shared/r" };
+  const inJob = runtimeFromEnv((n) => slurm[n]);
+  assertEquals([inJob.slurm, inJob.backend.threads, inJob.resultsDir], [{ job: "40_3", node: "n7", cpusPerTask: 4 }, 4, "/shared/r"]);
+  assertEquals(runtimeFromEnv((n) => ({ ...slurm, AST_THREADS: "2" })[n]).backend.threads, 2);
+  assertEquals(runtimeFromEnv((n) => ({ SLURM_JOB_ID: "44" } as Record<string, string>)[n]).slurm, { job: "44" });
   // CI: plain progress lines (lib/report/terminal_progress.ts); "false" and "0" are not CI
   for (const [value, ci] of [["true", true], ["1", true], ["false", undefined], ["0", undefined], [undefined, undefined]] as const) {
     assertEquals(runtimeFromEnv((n) => (n === "CI" ? value : undefined)).ci, ci, `CI=${value}`);
