@@ -141,6 +141,7 @@ Deno.test({
         const [a, b] = await Promise.all([shared, local].map(async (r) => JSON.parse(await Deno.readTextFile(join(r, "runs", id, "metrics.json")))));
         for (const k of ["image_auroc_max", "image_auroc_mean", "pixel_auroc", "aupro", "seed"]) assertEquals(a[k], b[k], `${id} ${k}`);
       }
+      console.log(`--- status after the killed job array ---\n${status1.out}--- status after the resubmission ---\n${status2.out}`);
       console.log(`slurm grid: job ${job1[1]} (3 tasks, killed) ${wait1.toFixed(0)} s, job ${job2[1]} (6 tasks) ${wait2.toFixed(0)} s on ${c.cpus} CPUs`);
     } finally {
       await c.stop();
