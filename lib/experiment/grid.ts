@@ -11,12 +11,11 @@
 import { createHash } from "node:crypto";
 import { join, resolve } from "node:path";
 import { teacherConfigKey } from "../config/ast_config.ts";
-import type { ConfigPatch } from "../config/patch.ts";
 import { DEFAULT_RUNTIME, type RuntimeOptions, type SlurmJob } from "../config/runtime.ts";
 import type { MvtecDataset } from "../data/mvtec.ts";
 import { openAnyDataset } from "../data/open.ts";
 import { generateDataset } from "../data/synthetic.ts";
-import { generateTestbed, type TestbedName } from "../data/testbeds.ts";
+import { generateTestbed } from "../data/testbeds.ts";
 import { backboneSpec, locateWeights } from "../features/backbones.ts";
 import { acquireCellLock, hostname, liveLockOwner, type LockOwner } from "./cell_lock.ts";
 import { weightsChecksumAt } from "../features/weights_files.ts";
@@ -24,92 +23,12 @@ import type { RunRecord } from "../results/record.ts";
 import { exists, readJson, RUN_FILES, writeJsonAtomic } from "../results/run_files.ts";
 import { runConfig, type RunOptions } from "../run/resolve.ts";
 import { runExperiment } from "../run/run.ts";
-import type { EpochReport, Mode, PresetName } from "../types.ts";
+import type { EpochReport, Mode } from "../types.ts";
 import { projectPath } from "../util/project.ts";
+import { type DatasetRef, datasetRoot, type ExperimentDefinition, gridCells, referenceVariant, type Scale, SCALES, variantPatch } from "./grid_spec.ts";
 
-export type Scale = "paper" | "cpu" | "demo";
-export const SCALES: Scale[] = ["paper", "cpu", "demo"];
-
-/** A class folder to run on. */
-export interface DatasetRef {
-  /** dataset root (`--data`); relative paths are relative to the project root */
-  data: string;
-  /** a root the user may keep elsewhere (RuntimeOptions.datasets: $AST_MVTEC_AD, $AST_MVTEC3D); `data` is its default */
-  root?: keyof RuntimeOptions["datasets"];
-  className: string;
-  /** the generated synthetic dataset (or, with `testbed`, that testbed): created (seeded) when missing */
-  generate?: { seed: number; testbed?: TestbedName };
-  /** absent data is skipped with a note instead of failing (e.g. the shared data) */
-  optional?: boolean;
-  /** how to get the data when it is missing */
-  howToGet?: string;
-  /** the class's name in the paper's tables, when it differs from the folder name */
-  paperClass?: string;
-  /** run only these of the grid's modes on this dataset (e.g. MVTec AD has no depth) */
-  modes?: Mode[];
-  /** run only these of the grid's variants on this dataset (a testbed made for one mechanism); the reference always runs */
-  variants?: string[];
-}
-
-export interface Variant {
-  /** short id used in tables, e.g. "ast", "nf-student", "n_st_blocks=8" */
-  name: string;
-  /** merged into the preset's config (top-level keys; nested objects merged one level) */
-  config?: ConfigPatch;
-  /** restrict to these modes (Table 7 varies the mask only where there is depth) */
-  modes?: Mode[];
-}
-
-export interface GridSpec {
-  preset: PresetName;
-  datasets: DatasetRef[];
-  modes: Mode[];
-  variants: Variant[];
-  seeds: number[];
-  /** epochs of teacher and student (else the preset's) */
-  epochs?: number;
-  /** image backbone for rgb/combi (else the preset's) */
-  backbone?: string;
-}
-
-export interface ExperimentDefinition {
-  name: string;
-  title: string;
-  /** which table or figure of the paper */
-  paper: string;
-  description: string;
-  scales: Record<Scale, GridSpec>;
-  /**
-   * The variant that is AST as the paper runs it, which every other variant is compared with
-   * (per mode where it differs, e.g. Table 7: no mask without depth); default: "ast", else the
-   * first variant.
-   */
-  reference?: string | Partial<Record<Mode, string>>;
-  /**
-   * Rows scored by the teacher's own NLL (recorded in every run): `reference` adds one
-   * "teacher-nll" row from the reference runs (Tables 5 and 6), `every-variant` one per variant
-   * (Table 7's teacher column), compared with the reference variant's teacher.
-   */
-  teacherRows?: "reference" | "every-variant";
-  /** the rows' order in the paper's table (variant names, "teacher-nll" for the teacher row); default: the variants' */
-  rowOrder?: string[];
-  /** the metric the paper's table reports (Table 4: pixel AUROC); default image AUROC */
-  metric?: "image_auroc" | "pixel_auroc";
-}
-
-/** The reference (AST) variant of an experiment in a mode. */
-export function referenceVariant(def: Pick<ExperimentDefinition, "reference" | "scales">, mode: Mode, variants: Variant[] = Object.values(def.scales)[0].variants): string {
-  const r = def.reference;
-  const inMode = variants.filter((v) => !v.modes || v.modes.includes(mode)).map((v) => v.name);
-  const named = typeof r === "string" ? r : r?.[mode];
-  if (named) {
-    if (!inMode.includes(named)) throw new Error(`reference variant '${named}' is not among the variants run in ${mode} (${inMode.join(", ")})`);
-    return named;
-  }
-  if (inMode.includes("ast")) return "ast";
-  if (!inMode.length) throw new Error(`no variant runs in ${mode}`);
-  return inMode[0];
-}
+// The grid's definition types and pure enumeration live in grid_spec.ts; re-exported for importers of grid.ts.
+export { type DatasetRef, datasetRoot, type ExperimentDefinition, type GridSpec, gridCells, referenceVariant, type Scale, SCALES, type Variant, variantPatch } from "./grid_spec.ts";
 
 export interface GridCell {
   experiment: string;
@@ -161,11 +80,6 @@ export interface GridOptions {
   onEpoch?: (e: EpochReport, cell: string) => void;
   /** a cell starts training or resuming, or ends (recorded, trained, resumed, failed, unavailable) */
   onCell?: (cell: string, status: GridCell["status"] | "training" | "resuming", result?: GridCell) => void | Promise<void>;
-}
-
-/** A dataset reference's root folder, absolute (the runtime's location for the full datasets). */
-export function datasetRoot(ref: DatasetRef, runtime: RuntimeOptions = DEFAULT_RUNTIME): string {
-  return resolve(projectPath(), (ref.root && runtime.datasets[ref.root]) || ref.data);
 }
 
 async function prepareDataset(ref: DatasetRef, log: (l: string) => void, runtime: RuntimeOptions): Promise<MvtecDataset | string> {
@@ -228,33 +142,6 @@ async function runKey(data: string, contents: string, ref: DatasetRef, cfgJson: 
   }
   const key = JSON.stringify({ data, contents, className: ref.className, config: cfgJson, weights });
   return createHash("sha256").update(key).digest("hex").slice(0, 12);
-}
-
-/**
- * The cells of a grid, in run order: datasets, then modes, then variants (the reference first,
- * so its teachers exist when the student variants of the same seed want them), then seeds.
- */
-export function gridCells(
-  spec: GridSpec,
-  datasets = spec.datasets,
-  seeds = spec.seeds,
-  reference: (mode: Mode) => string = (mode) => referenceVariant({ scales: { demo: spec } as Record<Scale, GridSpec> }, mode, spec.variants),
-) {
-  const cells: { ref: DatasetRef; mode: Mode; variant: Variant; seed: number; reference: string }[] = [];
-  for (const ref of datasets) {
-    for (const mode of spec.modes) {
-      if (ref.modes && !ref.modes.includes(mode)) continue;
-      const inMode = spec.variants.filter((v) => !v.modes || v.modes.includes(mode));
-      if (!inMode.length) continue;
-      const refName = reference(mode);
-      const ordered = [...inMode.filter((v) => v.name === refName), ...inMode.filter((v) => v.name !== refName)]
-        .filter((v) => !ref.variants || v.name === refName || ref.variants.includes(v.name));
-      for (const variant of ordered) {
-        for (const seed of seeds) cells.push({ ref, mode, variant, seed, reference: refName });
-      }
-    }
-  }
-  return cells;
 }
 
 /** A grid cell planned: what it runs and where, or why it cannot run. */
@@ -334,7 +221,7 @@ export async function planGrid(def: ExperimentDefinition, scale: Scale, o: GridO
       seed,
       epochs: spec.epochs,
       backbone: spec.backbone,
-      variant: variant.config ? { name: variant.name, patch: variantPatch(variant.config, dataset) } : undefined,
+      variant: variant.config ? { name: variant.name, patch: variantPatch(variant.config, dataset.layout) } : undefined,
       sets: o.set ? Object.entries(o.set).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`) : undefined,
       dataset,
       runtime,
@@ -510,13 +397,6 @@ async function writeIndex(root: string, def: ExperimentDefinition, scale: Scale,
     written: new Date().toISOString(),
     cells: cells.map(({ metrics: _m, ...c }) => c),
   });
-}
-
-/** A variant's patch for a dataset: MVTec AD has no depth, so no foreground mask to vary. */
-function variantPatch(patch: ConfigPatch, dataset: MvtecDataset): ConfigPatch {
-  if (dataset.layout !== "mvtecad") return patch;
-  const { trainMask: _t, evalMask: _e, ...rest } = patch;
-  return rest;
 }
 
 /** The scale notebooks run at: the runtime's (`$AST_SCALE`), else demo. */

@@ -1,8 +1,12 @@
 /**
  * lib/experiment: experiment grids — a paper table or ablation as datasets x modes x variants x
  * seeds at a scale; every cell an ordinary run (lib/run) under a folder named by what determines
- * its result, reused when recorded. The definitions themselves live in experiments/.
+ * its result, reused when recorded (grid.ts; its pure part, the cells of a grid, grid_spec.ts), and
+ * what the paper's tables cost from measured step times (cost.ts, image counts class_counts.ts).
+ * The definitions themselves live in experiments/.
  * May import: lib/run, lib/results, lib/config, lib/data, lib/features (weights checksums),
  * lib/types.ts, lib/util.
  */
 export { datasetRoot, type DatasetRef, type ExperimentDefinition, experimentScale, type GridCell, gridCells, type GridSpec, openDatasetRef, referenceVariant, runGrid, type Scale, SCALES, type Variant } from "./grid.ts";
+export { type ClassCounts, classCounts, countsKey, countsOfRefs, type CountSource } from "./class_counts.ts";
+export { cellHours, type CostCell, costCells, type CostEstimate, estimateCost, type ExperimentCost, type Hours, type NetworkShape, type StepTimes, trainingSplit } from "./cost.ts";

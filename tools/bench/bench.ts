@@ -29,6 +29,7 @@ import { fileURLToPath } from "node:url";
 import { PROJECT_ROOT } from "../../lib/util/project.ts";
 import { initBackend } from "../../lib/backend/backend.ts";
 import { loadOpenBlas } from "../../lib/backend/native/openblas.ts";
+import { cpuModelName, speedIsaFlags } from "../../lib/backend/native/cpu_flags.ts";
 import { runtimeFromEnv } from "../../lib/config/runtime.ts";
 import {
   type BenchEnv,
@@ -40,7 +41,7 @@ import {
   type TimingOptions,
   type Workload,
 } from "./workloads.ts";
-import { type BenchRecord, formatTable, loadAverage, makeRow, mergeRecords, writeRecord } from "./report.ts";
+import { type BenchCpu, type BenchRecord, formatTable, loadAverage, makeRow, mergeRecords, writeRecord } from "./report.ts";
 import { DEFAULT_SHARED_DIR } from "./effnet_weights.ts";
 import { runArgs } from "../tasks/task_flags.ts";
 
@@ -106,6 +107,12 @@ function hostSgemmGflops(): number | null {
   return Math.round((2 * m * n * k) / 1e6 / times[times.length >> 1]);
 }
 
+/** The CPU the timings run on (`cpu`), or nothing when /proc/cpuinfo cannot be read (not Linux). */
+function benchCpu(): { cpu?: BenchCpu } {
+  const model = cpuModelName();
+  return model ? { cpu: { model, isa: speedIsaFlags() } } : {};
+}
+
 const MEASURE_FLAG = "--measure-one";
 
 /** Runs `bench.ts --measure-one NAME` (same timing) and reads its result (the last stdout line). */
@@ -144,8 +151,8 @@ async function measureOne(name: string, timing: Partial<TimingOptions>, env: Ben
   console.log(JSON.stringify({ ...r, rssMb: Math.round(Deno.memoryUsage().rss / 2 ** 20) }));
 }
 
-/** The record to merge into: `<dir>/latest.json` if any; it must be from this backend and thread count. */
-async function previousRecord(dir: string, backend: string, threads: number): Promise<BenchRecord | null> {
+/** The record to merge into: `<dir>/latest.json` if any; it must be from this backend and thread count (and CPU, when both name one). */
+async function previousRecord(dir: string, backend: string, threads: number, cpu: BenchCpu | undefined): Promise<BenchRecord | null> {
   let text: string;
   try {
     text = await Deno.readTextFile(join(dir, "latest.json"));
@@ -156,6 +163,10 @@ async function previousRecord(dir: string, backend: string, threads: number): Pr
   const prev = JSON.parse(text) as BenchRecord;
   if (prev.backend !== backend || prev.threads !== threads) {
     throw new BenchError(`--merge: ${join(dir, "latest.json")} is from ${prev.backend} x${prev.threads}, this run is ${backend} x${threads}; not merging`);
+  }
+  // rows measured on another CPU would be recorded under this one's name
+  if (prev.cpu && cpu && prev.cpu.model !== cpu.model) {
+    throw new BenchError(`--merge: ${join(dir, "latest.json")} was measured on ${prev.cpu.model}, this run is on ${cpu.model}; not merging`);
   }
   return prev;
 }
@@ -182,12 +193,14 @@ export async function runBench(o: BenchOptions = {}): Promise<{ record: BenchRec
   // Read (and check) before the run: a refused merge should not cost the workloads' time.
   // e.g. "wasm+onednn+fused": native convolutions and fused kernels are different speed classes
   const backendLabel = [info.name, ...(info.convolutions ? [info.convolutions.split(" ")[0].toLowerCase()] : []), ...(info.fusedKernels ? ["fused"] : [])].join("+");
-  const previous = o.merge ? await previousRecord(outDir, backendLabel, info.threads) : null;
+  const { cpu } = benchCpu();
+  const previous = o.merge ? await previousRecord(outDir, backendLabel, info.threads, cpu) : null;
   const record: BenchRecord = {
     backend: backendLabel,
     ...(info.convolutions ? { convolutions: info.convolutions } : {}),
     ...(info.fusedKernels ? { fused_kernels: info.fusedKernels } : {}),
     threads: info.threads,
+    ...(cpu ? { cpu } : {}),
     workloads: [],
     demo_seconds: null,
     skipped: [],

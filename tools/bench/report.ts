@@ -31,11 +31,19 @@ export interface MergedFrom {
   workloads: string[];
 }
 
+export interface BenchCpu {
+  model: string;
+  /** e.g. ["avx2", "fma", "avx512f", "avx512_bf16"] (lib/backend/native/cpu_flags.ts SPEED_ISA_FLAGS) */
+  isa: string[];
+}
+
 export interface BenchRecord {
   /** the host's speed before / after the workloads: OpenBLAS SGEMM GFLOP/s (isolated runs) */
   host_sgemm_gflops?: { start: number | null; end: number | null };
   backend: string;
   threads: number;
+  /** the CPU the timings ran on: /proc/cpuinfo's model name and its speed-relevant ISA flags (records before this field lack it) */
+  cpu?: BenchCpu;
   workloads: WorkloadRow[];
   /** wall time of `deno task demo` (full bench, or `--only ...,demo`), else null */
   demo_seconds: number | null;
@@ -121,10 +129,16 @@ export async function writeRecord(dir: string, record: BenchRecord, stamp: strin
   return paths;
 }
 
+/** "MODEL (isa1 isa2 ...)", or the model alone without known flags. */
+export function cpuLine(cpu: BenchCpu): string {
+  return cpu.isa.length ? `${cpu.model} (${cpu.isa.join(" ")})` : cpu.model;
+}
+
 export function formatTable(r: BenchRecord): string {
   const lines = [
     `backend ${r.backend} x${r.threads}${r.backend_note ? ` (${r.backend_note})` : ""}; load average ${r.loadavg.start} -> ${r.loadavg.end}` +
       (r.host_sgemm_gflops ? `; host SGEMM ${r.host_sgemm_gflops.start} -> ${r.host_sgemm_gflops.end} GFLOP/s` : ""),
+    ...(r.cpu ? [`cpu ${cpuLine(r.cpu)}`] : []),
     `${"workload".padEnd(16)} ${"ms".padStart(10)} ${"GFLOP/s".padStart(8)} ${"PyTorch ms".padStart(10)} ${"ratio".padStart(6)}`,
   ];
   for (const w of r.workloads) {

@@ -6,7 +6,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import { join } from "node:path";
 import { initBackend } from "../../../lib/backend/backend.ts";
 import { BenchError, runBench } from "../../../tools/bench/bench.ts";
-import { type BenchRecord, mergeRecords } from "../../../tools/bench/report.ts";
+import { type BenchRecord, formatTable, mergeRecords } from "../../../tools/bench/report.ts";
+import { speedIsaFlags } from "../../../lib/backend/native/cpu_flags.ts";
 import type { Workload } from "../../../tools/bench/workloads.ts";
 import { defaultWorkloads } from "../../../tools/bench/workloads.ts";
 import { effnetB5ForwardFlops, flowForwardFlops, kernelFlops, studentForwardFlops, TRAIN_STEP_FACTOR } from "../../../tools/bench/flops.ts";
@@ -40,6 +41,8 @@ Deno.test({ name: "bench: tiny workloads give the contract's record, latest.json
     assertEquals(typeof latest.backend, "string");
     assert(Number.isInteger(latest.threads) && latest.threads >= 1);
     assertEquals(latest.demo_seconds, null);
+    // every timing names its CPU (Linux: /proc/cpuinfo)
+    if (Deno.build.os === "linux") assert(typeof latest.cpu?.model === "string" && Array.isArray(latest.cpu.isa), `cpu: ${JSON.stringify(latest.cpu)}`);
     assertEquals(latest.workloads.map((w: { name: string }) => w.name), ["student_h256", "teacher_h64", "effnet_b5_768"]);
     for (const w of latest.workloads) {
       for (const k of ["ms_per_step", "gflops", "reference_ms", "ratio"]) assertEquals(typeof w[k], "number", `${w.name}.${k}`);
@@ -128,6 +131,14 @@ Deno.test("bench: mergeRecords carries earlier provenance and lets a new skip re
   assertEquals(b.merged_from!.map((m) => [m.date, m.workloads]), [["d1", ["z"]], ["d2", ["y"]]]);
   assertEquals(b.demo_seconds, 5);
   assertEquals(b.date, "d3");
+});
+
+Deno.test("bench: the table's header names the CPU and its ISA flags; older records without them still print", () => {
+  const rec: BenchRecord = { backend: "wasm", threads: 2, workloads: [], demo_seconds: null, skipped: [], loadavg: { start: "0", end: "0" }, date: "d" };
+  assert(!formatTable(rec).includes("cpu "));
+  const lines = formatTable({ ...rec, cpu: { model: "Some CPU @ 2.0GHz", isa: ["avx2", "fma", "avx512f"] } }).split("\n");
+  assertEquals(lines[1], "cpu Some CPU @ 2.0GHz (avx2 fma avx512f)");
+  assertEquals(speedIsaFlags(new Set(["fpu", "amx_tile", "avx2", "fma", "avx512_bf16"])), ["avx2", "fma", "avx512_bf16", "amx_tile"]);
 });
 
 Deno.test("bench FLOPs: the issue's hidden-1024 student is ~2.3 TFLOP per training step", () => {
