@@ -7,7 +7,7 @@
 import { relative } from "node:path";
 import type { RuntimeOptions } from "../config/runtime.ts";
 import { type ExperimentDefinition, type GridPlan, runPlannedCell, type Scale } from "../experiment/grid.ts";
-import { checkNodeEnvironment } from "../experiment/slurm/node_check.ts";
+import { checkNodeEnvironment } from "./node_check.ts";
 import { sbatchScript, type SlurmResources } from "../experiment/slurm/sbatch_script.ts";
 import { asGridCells, gridStatus, statusTable } from "../experiment/slurm/status.ts";
 import { submit, writeSubmission } from "../experiment/slurm/submission.ts";
@@ -65,19 +65,21 @@ function carriedEnvironment(runtime: RuntimeOptions): Record<string, string> {
   if (b.prefer) env.AST_BACKEND = b.prefer;
   if (b.nativeConv !== undefined) env.AST_NATIVE_CONV = b.nativeConv;
   if (b.nativeFused === false) env.AST_NATIVE_FUSED = "0";
-  if (b.nativeCacheDir && !b.nativeCacheDir.startsWith(`${Deno.env.get("HOME") ?? "\0"}/`)) env.AST_NATIVE_CACHE = b.nativeCacheDir;
   return env;
 }
 
 /** `--slurm`: the job array for the missing and failed cells. */
 export async function writeJobArray(def: ExperimentDefinition, scale: Scale, plan: GridPlan, req: SlurmRequest, runtime: RuntimeOptions): Promise<number> {
   const { cells } = await gridStatus(plan, def.name, scale);
-  const todo = cells.filter((c) => c.state === "missing" || c.state === "failed");
-  const left = cells.filter((c) => c.state !== "missing" && c.state !== "failed");
+  // A cell that cannot even be planned (its config is invalid) would fail on every node: said, not sent.
+  const unplannable = cells.filter((c) => c.cell.problem?.status === "failed");
+  for (const c of unplannable) console.error(`experiment: error: ${c.cell.tag}: not submitted: ${c.detail}`);
+  const todo = cells.filter((c) => (c.state === "missing" || c.state === "failed") && c.cell.id);
+  const left = cells.filter((c) => !todo.includes(c) && !unplannable.includes(c));
   const counts = Object.entries(Object.groupBy(left, (c) => c.state)).map(([k, v]) => `${v!.length} ${k}`).join(", ");
   if (!todo.length) {
     console.log(`${def.name} at ${scale} scale: nothing to submit (${counts || "no cells"})`);
-    return 0;
+    return unplannable.length ? 1 : 0;
   }
   const taskCommand: string = JSON.parse(await Deno.readTextFile(projectPath("deno.json"))).tasks.experiment;
   const written = new Date().toISOString();
@@ -103,9 +105,9 @@ export async function writeJobArray(def: ExperimentDefinition, scale: Scale, pla
   console.log(`job array script: ${shown}`);
   if (!req.submit) {
     console.log(`submit it with: sbatch ${shown}`);
-    return 0;
+    return unplannable.length ? 1 : 0;
   }
   const jobId = await submit(dir);
   console.log(`submitted job ${jobId} (${todo.length} array tasks); logs in ${dir}/logs/; progress: ${req.statusCommand}`);
-  return 0;
+  return unplannable.length ? 1 : 0;
 }

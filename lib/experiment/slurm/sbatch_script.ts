@@ -72,12 +72,11 @@ export function resourceProblem(r: SlurmResources): string | null {
 /**
  * The task's --allow-write list: the task's own (results, data, caches, /tmp), plus the node's
  * $TMPDIR (Slurm often gives each job its own; the wasm worker file goes there), the results
- * store and the AST_* folders the task writes to.
+ * store, and the feature and native caches when the job's environment moves them.
  */
-function writeFlag(flags: string[], env: Record<string, string>): string {
+function writeFlag(flags: string[]): string {
   const own = flags.find((f) => f.startsWith("--allow-write="))?.slice("--allow-write=".length).split(",") ?? [];
-  const extra = ["${TMPDIR:-/tmp}", "$AST_RESULTS", ...["AST_CACHE_DIR", "AST_NATIVE_CACHE"].filter((k) => env[k]).map((k) => `$${k}`)];
-  return `"--allow-write=${[...own, ...extra].join(",")}"`;
+  return `"--allow-write=${[...own, "${TMPDIR:-/tmp}", "$AST_RESULTS"].join(",")}\${AST_CACHE_DIR:+,$AST_CACHE_DIR}\${AST_NATIVE_CACHE:+,$AST_NATIVE_CACHE}"`;
 }
 
 export function sbatchScript(o: SbatchScriptInput): string {
@@ -97,7 +96,7 @@ export function sbatchScript(o: SbatchScriptInput): string {
     // a requeued task appends to its log instead of replacing what the first attempt said
     "--open-mode=append",
   ];
-  const flags = o.taskFlags.map((f) => f.startsWith("--allow-write=") ? writeFlag(o.taskFlags, o.env) : shellQuote(f));
+  const flags = o.taskFlags.map((f) => f.startsWith("--allow-write=") ? writeFlag(o.taskFlags) : shellQuote(f));
   // "${NAME:-default}": the value at submission, unless the environment of sbatch says otherwise
   const defaulted = (name: string, value: string) => `"\${${name}:-${value.replaceAll(/["\\$`}]/g, "\\$&")}}"`;
   const exports = Object.entries(o.env).map(([k, v]) => `export ${k}=${defaulted(k, v)}`);

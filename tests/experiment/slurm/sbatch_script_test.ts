@@ -33,7 +33,7 @@ Deno.test("sbatch script: directives, one array task per cell, quoted arguments,
     assertStringIncludes(s, `#SBATCH ${d}\n`);
   }
   assertStringIncludes(s, `  'my class-depth-bbb'  # [2/2]`);
-  assertStringIncludes(s, `"--allow-write=results,data,$HOME/.cache/ast-lab,/tmp,\${TMPDIR:-/tmp},$AST_RESULTS,$AST_CACHE_DIR"`);
+  assertStringIncludes(s, `"--allow-write=results,data,$HOME/.cache/ast-lab,/tmp,\${TMPDIR:-/tmp},$AST_RESULTS\${AST_CACHE_DIR:+,$AST_CACHE_DIR}\${AST_NATIVE_CACHE:+,$AST_NATIVE_CACHE}"`);
   assertStringIncludes(s, `--cell "$cell" --results "$AST_RESULTS" --class 'my class' --set student.hidden=8\n`);
   assertStringIncludes(s, `export AST_CACHE_DIR="\${AST_CACHE_DIR:-/shared/cache}"`);
   assert(!s.includes("--allow-all") && !/\s-A\s/.test(s));

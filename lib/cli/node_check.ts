@@ -6,9 +6,9 @@
  * naming what is missing and how to opt out (AST_NATIVE_CONV=0, AST_NATIVE_FUSED=0,
  * AST_BACKEND=cpu say "run without it").
  */
-import { type BackendInfo, initBackend } from "../../backend/backend.ts";
-import type { RuntimeOptions } from "../../config/runtime.ts";
-import { hostname } from "../cell_lock.ts";
+import { type BackendInfo, initBackend } from "../backend/backend.ts";
+import type { RuntimeOptions } from "../config/runtime.ts";
+import { hostname } from "../experiment/cell_lock.ts";
 
 export class NodeEnvironmentError extends Error {}
 
