@@ -1,6 +1,7 @@
 /** Issue 14, case 1 (grids): a cell another runner is training is skipped; a dead runner's cell is taken over and trained. */
 import { join } from "node:path";
-import { cellLockPath, type ExperimentDefinition, runGrid } from "../../lib/experiment/grid.ts";
+import { cellLockPath, runGrid } from "../../lib/experiment/grid.ts";
+import { deadPid, tinyGrid } from "./_tiny_grid.ts";
 import { assert, assertEquals } from "../assert.ts";
 import { tinyMvtec3d } from "../run/_tiny.ts";
 
@@ -8,23 +9,7 @@ const opts = { sanitizeOps: false, sanitizeResources: false };
 const quiet = () => {};
 const root3d = await tinyMvtec3d();
 
-function definition(): ExperimentDefinition {
-  const spec = {
-    preset: "demo" as const,
-    datasets: [{ data: root3d, className: "puck" }],
-    modes: ["depth" as const],
-    variants: [{ name: "a", config: { mapLen: 8, teacher: { hidden: 8 }, student: { hidden: 8, nBlocks: 1 } } }],
-    seeds: [0],
-    epochs: 1,
-  };
-  return { name: "tiny", title: "tiny", paper: "none", description: "test", scales: { demo: spec, cpu: spec, paper: spec } };
-}
-
-async function deadPid(): Promise<number> {
-  const child = new Deno.Command(Deno.execPath(), { args: ["eval", "0"], stdout: "null", stderr: "null" }).spawn();
-  await child.status;
-  return child.pid;
-}
+const definition = () => tinyGrid(root3d);
 
 Deno.test({ name: "grid: a cell locked by a live runner is skipped as running elsewhere; a stale lock is taken over", ...opts, fn: async () => {
   const results = await Deno.makeTempDir();

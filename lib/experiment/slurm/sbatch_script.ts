@@ -127,6 +127,7 @@ export function sbatchScript(o: SbatchScriptInput): string {
     "[ -f \"$AST_LAB_PROJECT/deno.json\" ] || fail \"the project is not at $AST_LAB_PROJECT: put it on a path the nodes share, or set AST_LAB_PROJECT\"",
     "[ -d \"$AST_LAB_PROJECT/node_modules\" ] || fail \"$AST_LAB_PROJECT/node_modules is missing: run 'deno install' in the project once\"",
     "mkdir -p \"$AST_RESULTS/runs\" 2>/dev/null && [ -w \"$AST_RESULTS/runs\" ] || fail \"the results store $AST_RESULTS/runs is not writable here: put it on a shared path, or set AST_RESULTS\"",
+    "[ -n \"${HOME:-}\" ] || fail \"HOME is not set (the native kernel cache goes below it): submit with sbatch's default --export=ALL, or set HOME\"",
     "cd \"$AST_LAB_PROJECT\" || fail \"cannot enter $AST_LAB_PROJECT\"",
     "echo \"ast-lab: cell $cell ($where, ${SLURM_CPUS_PER_TASK:-1} CPUs), $(\"$AST_LAB_DENO\" --version | head -1)\"",
     ["exec \"$AST_LAB_DENO\" run -q", ...flags, "lib/cli/experiment.ts", shellQuote(o.experiment), "--scale", shellQuote(o.scale), "--cell", "\"$cell\"", "--results", "\"$AST_RESULTS\"", ...o.selection.map(shellQuote)].join(" "),

@@ -1,6 +1,7 @@
 /** The status view reads a results store as it is: recorded, running (with its Slurm job), interrupted, failed with its error line, missing. */
 import { join } from "node:path";
-import { cellFailurePath, cellLockPath, type ExperimentDefinition, planGrid, runPlannedCell } from "../../../lib/experiment/grid.ts";
+import { cellFailurePath, cellLockPath, planGrid, runPlannedCell } from "../../../lib/experiment/grid.ts";
+import { deadPid, TINY_CONFIG, tinyGrid } from "../_tiny_grid.ts";
 import { gridStatus, statusTable } from "../../../lib/experiment/slurm/status.ts";
 import { writeSubmission } from "../../../lib/experiment/slurm/submission.ts";
 import { assert, assertEquals, assertStringIncludes } from "../../assert.ts";
@@ -9,25 +10,7 @@ import { tinyMvtec3d } from "../../run/_tiny.ts";
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const quiet = () => {};
 const root3d = await tinyMvtec3d();
-const tiny = { mapLen: 8, teacher: { hidden: 8 }, student: { hidden: 8, nBlocks: 1 } };
-
-function definition(): ExperimentDefinition {
-  const spec = {
-    preset: "demo" as const,
-    datasets: [{ data: root3d, className: "puck" }],
-    modes: ["depth" as const],
-    variants: [{ name: "ast", config: tiny }, { name: "wide", config: { ...tiny, student: { hidden: 12, nBlocks: 1 } } }],
-    seeds: [0, 1, 2],
-    epochs: 1,
-  };
-  return { name: "tiny", title: "tiny", paper: "none", description: "test", scales: { demo: spec, cpu: spec, paper: spec } };
-}
-
-async function deadPid(): Promise<number> {
-  const child = new Deno.Command(Deno.execPath(), { args: ["eval", "0"], stdout: "null", stderr: "null" }).spawn();
-  await child.status;
-  return child.pid;
-}
+const definition = () => tinyGrid(root3d, [{ name: "ast", config: TINY_CONFIG }, { name: "wide", config: { ...TINY_CONFIG, student: { hidden: 12, nBlocks: 1 } } }], [0, 1, 2]);
 
 Deno.test({ name: "status: recorded, running (Slurm job), interrupted, failed (error line), missing; ids are stable", ...opts, fn: async () => {
   const results = await Deno.makeTempDir();
