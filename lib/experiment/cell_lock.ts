@@ -54,8 +54,11 @@ async function lockExists(path: string): Promise<boolean> {
 
 const sameOwner = (a: LockOwner | null, b: LockOwner | null) => !!a && !!b && a.pid === b.pid && a.hostname === b.hostname && a.started === b.started;
 
-async function isStale(owner: LockOwner | null): Promise<boolean> {
+async function isStale(owner: LockOwner | null, me?: LockOwner): Promise<boolean> {
   if (!owner) return false;
+  // An earlier attempt of this very Slurm task (requeued after a node failure or preemption): its
+  // job id is still "running" (it is us), but the process that took the lock is gone.
+  if (me?.slurm && owner.slurm?.job === me.slurm.job && !sameOwner(owner, me)) return owner.hostname !== me.hostname || !processAlive(owner.pid);
   if (owner.hostname === hostname()) return !processAlive(owner.pid);
   return owner.slurm ? await slurmJobEnded(owner.slurm.job) === true : false;
 }
@@ -133,7 +136,7 @@ export async function acquireCellLock(path: string, slurm?: SlurmJob): Promise<L
     }
     const owner = await readOwner(path);
     if (owner === null && !(await lockExists(path))) continue; // released meanwhile: try again
-    if (!owner || !(await isStale(owner))) return { acquired: false, path, owner };
+    if (!owner || !(await isStale(owner, me))) return { acquired: false, path, owner };
     await removeStale(path, owner, me);
   }
   return { acquired: false, path, owner: await readOwner(path) };

@@ -2,15 +2,9 @@
 import { join } from "node:path";
 import { acquireCellLock, processAlive } from "../../lib/experiment/cell_lock.ts";
 import { assert, assertEquals } from "../assert.ts";
+import { deadPid } from "./_tiny_grid.ts";
 
-/** The pid of a process that has finished: a runner that died without removing its lock. */
-async function deadPid(): Promise<number> {
-  const child = new Deno.Command(Deno.execPath(), { args: ["eval", "0"], stdout: "null", stderr: "null" }).spawn();
-  await child.status;
-  return child.pid;
-}
-
-async function writeLock(path: string, owner: { pid: number; hostname: string }) {
+async function writeLock(path: string, owner: { pid: number; hostname: string; slurm?: { job: string } }) {
   await Deno.writeTextFile(path, JSON.stringify({ ...owner, started: "2026-01-01T00:00:00.000Z" }));
 }
 
@@ -53,4 +47,26 @@ Deno.test("cell lock: a live process's lock and another host's lock are respecte
   await writeLock(remote, { pid: await deadPid(), hostname: "another-machine" }); // cannot tell: not taken over
   const r2 = await acquireCellLock(remote);
   assert(!r2.acquired && r2.owner?.hostname === "another-machine");
+});
+
+Deno.test("cell lock: Slurm tasks; a requeued task takes over its own earlier attempt's lock, another task's live lock stays", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = join(dir, "cell.lock");
+  // another host's lock naming a Slurm job: alive unless Slurm says the job ended (here squeue cannot be asked: alive)
+  await writeLock(path, { pid: 4242, hostname: "node-elsewhere", slurm: { job: "77_1" } });
+  const other = await acquireCellLock(path, { job: "78_0" });
+  assert(!other.acquired && other.owner?.slurm?.job === "77_1", JSON.stringify(other));
+  // the same array task, requeued onto another node: its earlier attempt is gone, the lock is taken over
+  const again = await acquireCellLock(path, { job: "77_1", node: "node-new" });
+  assert(again.acquired, JSON.stringify(again));
+  const held = JSON.parse(await Deno.readTextFile(path));
+  assertEquals([held.pid, held.slurm], [Deno.pid, { job: "77_1", node: "node-new" }]);
+  if (again.acquired) await again.release();
+  // requeued onto the same node: taken over only when the earlier process is gone
+  await writeLock(path, { pid: 1, hostname: Deno.hostname(), slurm: { job: "77_1" } });
+  assert(!(await acquireCellLock(path, { job: "77_1" })).acquired, "pid 1 is alive: not taken");
+  await writeLock(path, { pid: await deadPid(), hostname: Deno.hostname(), slurm: { job: "77_1" } });
+  const mine = await acquireCellLock(path, { job: "77_1" });
+  assert(mine.acquired);
+  if (mine.acquired) await mine.release();
 });
