@@ -17,6 +17,8 @@ const P = "pointer" as const;
 const SYMBOLS = {
   dnnl_version: { parameters: [], result: P },
   dnnl_set_verbose: { parameters: ["i32"], result: "i32" },
+  dnnl_get_effective_cpu_isa: { parameters: [], result: "i32" },
+  dnnl_cpu_isa2str: { parameters: ["i32"], result: P },
   dnnl_engine_create: { parameters: [P, "i32", "usize"], result: "i32" },
   dnnl_stream_create: { parameters: [P, P, "u32"], result: "i32" },
   dnnl_stream_wait: { parameters: [P], result: "i32" },
@@ -63,14 +65,17 @@ export type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 export type OmpLib = Deno.DynamicLibrary<typeof OMP_SYMBOLS>["symbols"];
 export type Ptr = Deno.PointerValue;
 
-// enum values of oneDNN 2.6 (checked with a C program against dnnl_types.h)
-export const F32 = 3, TAG_ANY = 1, TAG_A = 2, TAG_AB = 3, TAG_NHWC = 20, TAG_HWIO = 30;
+// enum values of oneDNN 2.6 (checked with a C program against dnnl_types.h; BF16 and the ISA
+// value against libdnnl-dev 2.6.3's dnnl_types.h: dnnl_bf16 = 2, dnnl_cpu_isa_avx512_core_bf16 = 0xe7)
+export const BF16 = 2, F32 = 3, TAG_ANY = 1, TAG_A = 2, TAG_AB = 3, TAG_NHWC = 20, TAG_HWIO = 30;
 export const ENGINE_CPU = 1, STREAM_DEFAULT = 1;
 export const FWD_TRAINING = 64, FWD_INFERENCE = 96;
 export const ALG_DIRECT = 1, ALG_AUTO = 3;
 export const ARG_SRC = 1, ARG_DST = 17, ARG_WEIGHTS = 33, ARG_BIAS = 41;
 export const ARG_DIFF_SRC = 129, ARG_DIFF_DST = 145, ARG_DIFF_WEIGHTS = 161, ARG_DIFF_BIAS = 169;
 export const Q_IMPL_INFO_STR = 8;
+/** dnnl_cpu_isa_avx512_core_bf16: the bits every ISA with bf16 instructions has (avx512_core_amx = 0x3e7 too) */
+export const CPU_ISA_AVX512_CORE_BF16 = 0xe7;
 export const Q_SRC_MD = 129, Q_DIFF_SRC_MD = 130, Q_WEIGHTS_MD = 131, Q_DIFF_WEIGHTS_MD = 132, Q_DST_MD = 133, Q_DIFF_DST_MD = 134;
 /** DNNL_MEMORY_ALLOCATE = (void *)-1; a function: creating a pointer needs --allow-ffi, which importing must not. */
 export const memoryAllocate = (): Ptr => Deno.UnsafePointer.create(0xffffffffffffffffn);
