@@ -97,6 +97,7 @@ export async function writeJobArray(def: ExperimentDefinition, scale: Scale, pla
       taskFlags: taskCommand.split(/\s+/).filter((t) => /^--(allow|deny)-/.test(t)),
       selection: req.selection,
       env: carriedEnvironment(runtime),
+      statusCommand: req.statusCommand,
       origin: `written by \`deno task experiment ${def.name} --scale ${scale} --slurm\` on ${written}`,
     }));
   const script = `${dir}/job.sbatch`;

@@ -49,6 +49,8 @@ export interface SbatchScriptInput {
   env: Record<string, string>;
   /** written by, for the header */
   origin: string;
+  /** the command that shows the grid's status, for the header */
+  statusCommand?: string;
 }
 
 /** A word for bash, single-quoted unless it is plainly safe. */
@@ -105,7 +107,8 @@ export function sbatchScript(o: SbatchScriptInput): string {
     `# AST Lab: ${o.experiment} at ${o.scale} scale, ${n} cell${n === 1 ? "" : "s"} as one Slurm job array.`,
     `# ${o.origin}`,
     "# Each array task runs one grid cell by its id; a cell recorded or running elsewhere is left alone,",
-    "# an interrupted one resumes from its checkpoint. Progress: deno task experiment ... --status",
+    "# an interrupted one resumes from its checkpoint.",
+    `# Progress: ${o.statusCommand ?? `deno task experiment ${o.experiment} --scale ${o.scale} --status`}`,
     ...directives.map((d) => `#SBATCH ${d}`),
     "set -uo pipefail",
     "",
