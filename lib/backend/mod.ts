@@ -5,3 +5,4 @@
  * May import: lib/ops (kernel names, gradient registration), lib/config (BackendOptions), lib/util.
  */
 export { type BackendInfo, backendInfo, type BackendName, type BackendOptions, initBackend } from "./backend.ts";
+export { convolutionPrecisionReport, type PrecisionChoice, setConvolutionPrecision } from "./precision.ts";

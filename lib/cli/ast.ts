@@ -6,7 +6,7 @@
  *   score --model RUN_DIR (--image FILE [--depth XYZ.tiff] | --depth XYZ.tiff | --folder DIR) [--out DIR]
  *        [--threshold fpr:F|quantile:Q] [--weights PATH]
  *   extract --backbone NAME [--weights PATH] [--layer NAME] --image IMG --out OUT.safetensors
- *        [--size PX | --map-len N]
+ *        [--size PX | --map-len N] [--precision fp32|bf16]
  * Errors are one line on stderr and a non-zero exit (2 for usage errors).
  */
 import { MAX_EPOCHS, MAX_SEED } from "../config/ast_config.ts";

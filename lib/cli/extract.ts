@@ -1,12 +1,16 @@
 /**
  * `deno task ast extract --backbone NAME [--weights PATH] [--layer L] --image IMG --out OUT
- *   [--size PX | --map-len N]`: one image's features as safetensors, tensor `features`
+ *   [--size PX | --map-len N] [--precision fp32|bf16]`: one image's features as safetensors, tensor `features`
  * (1, C, H, W) float32 (NCHW, PyTorch layout) with `__metadata__` naming backbone, layer,
  * input size, map size and the weights' SHA-256. The input side defaults to the backbone's
  * size for a 24x24 map (the paper's: 768 px for efficientnet-b5, 384 for mobilenet_v2).
+ * `--precision bf16` runs the backbone's convolutions in bf16 (lib/backend/precision.ts; the
+ * metadata then says `precision: bf16`); where bf16 cannot run they stay fp32, with a note.
  */
 import { resolve } from "node:path";
 import { initBackend } from "../backend/backend.ts";
+import { setConvolutionPrecision } from "../backend/precision.ts";
+import { PRECISIONS, type Precision } from "../config/ast_config.ts";
 import type { RuntimeOptions } from "../config/runtime.ts";
 import { backboneRecord, backboneSpec, resolveBackbone } from "../features/backbones.ts";
 import { readImage } from "../io/images.ts";
@@ -14,7 +18,7 @@ import { writeSafetensors } from "../io/safetensors.ts";
 import { intOption, parseOptions, UsageError } from "./args.ts";
 
 export const EXTRACT_USAGE = `usage: deno task ast extract --backbone NAME [--weights PATH] [--layer NAME]
-         --image IMG --out OUT.safetensors [--size PX | --map-len N]`;
+         --image IMG --out OUT.safetensors [--size PX | --map-len N] [--precision fp32|bf16]`;
 
 /** The paper's map side: the default when neither --size nor --map-len is given. */
 export const DEFAULT_MAP_LEN = 24;
@@ -35,6 +39,7 @@ export async function extractCommand(args: string[], runtime: RuntimeOptions, lo
     out: { type: "string" },
     size: { type: "string" },
     "map-len": { type: "string" },
+    precision: { type: "string" },
   });
   if (!v.backbone) throw new UsageError("--backbone NAME is required");
   if (!v.image) throw new UsageError("--image IMG is required");
@@ -49,7 +54,12 @@ export async function extractCommand(args: string[], runtime: RuntimeOptions, lo
   let mapLen = intOption("map-len", v["map-len"], 1) ?? DEFAULT_MAP_LEN;
   const size = intOption("size", v.size, 1);
 
+  const wanted = (v.precision ?? "fp32") as Precision;
+  if (!PRECISIONS.includes(wanted)) throw new UsageError(`--precision must be ${PRECISIONS.join(" or ")}, got '${v.precision}'`);
+
   await initBackend(runtime.backend);
+  const precision = setConvolutionPrecision(wanted);
+  if (precision.note) log(`note: ${precision.note}`);
   const { backbone, weightsPath } = await resolveBackbone({
     name: spec.name,
     weights: v.weights,
@@ -73,6 +83,7 @@ export async function extractCommand(args: string[], runtime: RuntimeOptions, lo
       layout: "NCHW",
       image: resolve(v.image),
       map_len: String(mapLen),
+      ...(precision.precision === "bf16" ? { precision: "bf16" } : {}),
       ...(weightsPath ? { weights_path: weightsPath } : {}),
     };
     for (const [k, val] of Object.entries(rec)) meta[k] = String(val);

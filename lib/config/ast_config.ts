@@ -19,6 +19,13 @@ export interface AdamConfig {
 export type FlowPermutations = "reference" | "seeded";
 export const FLOW_PERMUTATIONS: readonly FlowPermutations[] = ["reference", "seeded"];
 
+/**
+ * The convolutions' input precision (issue 17): "bf16" runs the oneDNN convolution kernels on
+ * bfloat16 inputs (fp32 accumulation); everything else stays fp32. Absent means fp32.
+ */
+export type Precision = "fp32" | "bf16";
+export const PRECISIONS: readonly Precision[] = ["fp32", "bf16"];
+
 export interface AstConfig {
   preset: PresetName;
   mode: Mode;
@@ -81,6 +88,12 @@ export interface AstConfig {
   holdoutFraction: number;
   /** how the decision threshold is chosen from held-apart normal scores: "fpr:F" or "quantile:Q" */
   threshold: string;
+  /**
+   * The convolutions' precision (lib/backend/precision.ts). Absent = fp32: a resolved config holds
+   * the key only for "bf16" (applyPatch drops "fp32"), so fp32 configs keep the JSON, and with it
+   * the grid's run ids and config.json's checksum, they had before the option existed.
+   */
+  precision?: Precision;
 }
 
 /** Seeds are 32-bit: the seeded generators (lib/util/random.ts) take `seed >>> 0`, larger ones would alias. */
@@ -90,6 +103,19 @@ export const MAX_EPOCHS = 100_000;
 
 /** Fields that may hold null or a string. */
 export const NULLABLE_FIELDS: ReadonlySet<string> = new Set(["layer", "weights"]);
+
+/**
+ * Optional top-level fields, absent at their default (so that the configs of earlier runs keep
+ * their JSON): the default value a patch may give to mean "absent", and the type of the others.
+ */
+export const OPTIONAL_FIELDS: ReadonlyMap<string, { absentAs: unknown; kind: "string" }> = new Map([
+  ["precision", { absentAs: "fp32", kind: "string" as const }],
+]);
+
+/** The precision a config asks for ("fp32" when absent). */
+export function configPrecision(c: Pick<AstConfig, "precision">): Precision {
+  return c.precision ?? "fp32";
+}
 
 /** Config fields older run folders lack, with the value they meant. */
 export function withDefaults(c: AstConfig): AstConfig {
@@ -133,6 +159,9 @@ export function validateConfig(c: AstConfig): void {
   if (!["student", "teacher-nll"].includes(c.scoring)) bad(`scoring must be student or teacher-nll`);
   if (!(c.adam.lr > 0)) bad(`adam.lr must be > 0`);
   if (!(c.holdoutFraction >= 0 && c.holdoutFraction < 1)) bad(`holdoutFraction must be in [0, 1), got ${c.holdoutFraction}`);
+  if (c.precision !== undefined && !PRECISIONS.includes(c.precision)) {
+    bad(`precision must be ${PRECISIONS.join(" or ")}, got ${JSON.stringify(c.precision)}`);
+  }
   try {
     parseThresholdRule(c.threshold);
   } catch (e) {

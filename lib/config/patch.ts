@@ -4,7 +4,7 @@
  * (teacher, student, adam, preprocess) are merged one level. Every key must exist in the config
  * and every value must keep the type of the field it replaces.
  */
-import { type AstConfig, NULLABLE_FIELDS } from "./ast_config.ts";
+import { type AstConfig, NULLABLE_FIELDS, OPTIONAL_FIELDS } from "./ast_config.ts";
 
 export type ConfigPatch = {
   [K in keyof AstConfig]?: AstConfig[K] extends unknown[] ? AstConfig[K]
@@ -44,6 +44,14 @@ export function applyPatch(config: AstConfig, patch: ConfigPatch | Record<string
   const out = structuredClone(config) as unknown as Record<string, unknown>;
   for (const [key, value] of Object.entries(patch)) {
     if (value === undefined) continue;
+    const optional = OPTIONAL_FIELDS.get(key);
+    if (optional) {
+      // absent at its default: `precision: "fp32"` leaves no key (validateConfig checks the others)
+      if (kindOf(value) !== optional.kind) throw new ConfigError(`${source}: '${key}' must be ${optional.kind}, got ${kindOf(value)}`);
+      if (value === optional.absentAs) delete out[key];
+      else out[key] = value;
+      continue;
+    }
     if (!(key in out)) throw new ConfigError(`${source}: unknown config key '${key}'`);
     const current = out[key];
     if (isPlainObject(current) && isPlainObject(value)) {
@@ -90,6 +98,10 @@ export function patchFromSets(config: AstConfig, sets: string[]): ConfigPatch {
       current = current[k];
     }
     const last = path[path.length - 1];
+    if (path.length === 1 && OPTIONAL_FIELDS.has(last)) {
+      patch[last] = typeof value === "string" ? value : raw; // applyPatch normalises, validateConfig checks
+      continue;
+    }
     if (path.length > 2 || !(last in current)) throw new ConfigError(`--set ${s}: unknown config key '${name}'`);
     // a string field takes the text as written (--set layer=12 names a layer, not a number)
     const textField = typeof current[last] === "string" || NULLABLE_FIELDS.has(name);

@@ -33,6 +33,8 @@ export interface FeatureCacheKey {
   preprocessing: string;
   /** sha256 of the image list: relative path, size and mtime of each file, in order */
   files_sha256: string;
+  /** "bf16" for features computed with bf16 convolutions; absent for fp32 (keys from before the option) */
+  precision?: "bf16";
 }
 
 export interface CacheContext {
@@ -43,6 +45,8 @@ export interface CacheContext {
   className: string;
   split: string;
   log?: (line: string) => void;
+  /** "bf16" when the backbone's convolutions run in bf16 (lib/backend/precision.ts): its own entries; absent = fp32 */
+  precision?: "bf16";
 }
 
 /** The runtime's cache folder (`$AST_CACHE_DIR/features`, see lib/config/runtime.ts), else the project's `data/cache/features`. */
@@ -75,6 +79,8 @@ export async function featureCacheKey(images: string[], backbone: Backbone, mapL
     weights_sha256: backbone.weightsChecksum ?? "",
     preprocessing: backbone.preprocessing ?? "",
     files_sha256: await filesFingerprint(data, images),
+    // only bf16 adds the key: fp32 keys (and so their files) stay those from before the option
+    ...(ctx.precision === "bf16" ? { precision: "bf16" as const } : {}),
   };
 }
 

@@ -39,6 +39,14 @@ export interface RunConfigFile extends FeatureRecord {
 export interface RunRecord extends Metrics {
   backend: string;
   threads: number;
+  /**
+   * what the convolutions ran in ("bf16" only where config `precision` asked for it and it could
+   * run, lib/backend/precision.ts) and on which kernels (oneDNN: e.g. "bf16 via
+   * brgconv:avx512_core_bf16, ..."; else the library's name; null: the backend's own). Absent in
+   * runs recorded before issue 17 (all fp32).
+   */
+  precision?: "fp32" | "bf16";
+  precision_isa?: string | null;
   seconds: number;
   class: string;
   mode: Mode;

@@ -3,6 +3,7 @@
  * the flow's inputs of the train, validation and test images (lib/run/inputs.ts; features of
  * pretrained backbones cached on disk).
  */
+import type { Precision } from "../config/ast_config.ts";
 import { backboneRecord, type ResolvedBackbone, resolveBackbone } from "../features/backbones.ts";
 import { featureCacheDir } from "../features/feature_cache.ts";
 import type { FeatureRecord } from "../results/record.ts";
@@ -99,8 +100,11 @@ export function progressLine(what: string, log: RunLog, now: () => number = () =
   };
 }
 
-/** The flow's inputs of every split; the backbone is released afterwards. */
-export async function extractFeatures(run: ResolvedRun, split: SplitDataset, backbone: RunBackbone): Promise<RunFeatures> {
+/**
+ * The flow's inputs of every split; the backbone is released afterwards. `precision`: what the
+ * convolutions run in (lib/backend/precision.ts); bf16 features have cache entries of their own.
+ */
+export async function extractFeatures(run: ResolvedRun, split: SplitDataset, backbone: RunBackbone, precision: Precision = "fp32"): Promise<RunFeatures> {
   const { cfg, options: o, log } = run;
   const b = backbone.resolved?.backbone ?? null;
   // Only pretrained networks are worth caching: the raw-patch embedding costs about a file read.
@@ -113,7 +117,7 @@ export async function extractFeatures(run: ResolvedRun, split: SplitDataset, bac
       useMask: cfg.trainMask || cfg.evalMask,
       preprocess: cfg.preprocess,
       onProgress: progressLine(`features ${what}`, log),
-      cache: cacheDir ? { dir: cacheDir, data: o.data, className: o.className, split: what, log } : null,
+      cache: cacheDir ? { dir: cacheDir, data: o.data, className: o.className, split: what, log, ...(precision === "bf16" ? { precision } : {}) } : null,
     });
   const { dataset } = split;
   try {

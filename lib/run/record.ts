@@ -3,6 +3,7 @@
  * maps, the model card (what scoring new images needs) and metrics.json, written last.
  */
 import type { BackendInfo } from "../backend/backend.ts";
+import { convolutionPrecisionReport } from "../backend/precision.ts";
 import type { AstConfig } from "../config/ast_config.ts";
 import type { MvtecDataset } from "../data/mvtec.ts";
 import { datasetNotes, hasDefectMasks } from "../data/open.ts";
@@ -91,6 +92,12 @@ function modelCard(r: RecordInputs, dataset: MvtecDataset, input: InputSpec, wei
   };
 }
 
+/** metrics.json's precision and precision_isa: what the convolutions ran in (lib/backend/precision.ts). */
+function precisionRecord(): Pick<RunRecord, "precision" | "precision_isa"> {
+  const { precision, isa } = convolutionPrecisionReport();
+  return { precision, precision_isa: isa };
+}
+
 async function runRecord(r: RecordInputs, dataset: MvtecDataset): Promise<RunRecord> {
   const { cfg, backbone: { name, info, resolved }, evaluation: ev } = r;
   const notes = datasetNotes(dataset), masks = hasDefectMasks(dataset);
@@ -98,6 +105,7 @@ async function runRecord(r: RecordInputs, dataset: MvtecDataset): Promise<RunRec
     ...ev.metrics,
     backend: r.backend.name,
     threads: r.backend.threads,
+    ...precisionRecord(),
     seconds: r.seconds,
     class: r.className,
     mode: cfg.mode,

@@ -8,6 +8,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { resolve } from "node:path";
 import { initBackend } from "../backend/backend.ts";
+import { setConvolutionPrecision } from "../backend/precision.ts";
+import { configPrecision } from "../config/ast_config.ts";
 import { AstModel } from "../models/ast.ts";
 import { readHistory, removeCheckpoints, type RunRecord, writeRunConfig } from "../results/record.ts";
 import { RUN_FILES } from "../results/run_files.ts";
@@ -43,6 +45,10 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
   const split = holdApartNormals(run.dataset, cfg, log);
   const { dataset } = split;
   const backend = await initBackend(run.runtime.backend);
+  // the convolutions' precision (config `precision`), before any convolution: backbone and flows
+  const precision = setConvolutionPrecision(configPrecision(cfg));
+  if (precision.note) log(`note: ${precision.note}`);
+  else if (precision.precision === "bf16") log(`convolutions in bf16 (${precision.isa}); weights, optimizer, normalisation and losses in fp32`);
   const backbone = await runBackbone(run);
   // The raw-pixel stand-in is said loudly: its numbers are not those of a pretrained network.
   if (backbone.resolved?.note) log(`${backbone.resolved.backbone.name === "raw-patch" ? "WARNING" : "note"}: ${backbone.resolved.note}`);
@@ -58,7 +64,7 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
   log(`AST ${cfg.mode} on ${dataset.classDir} (${dataset.layout}): ${dataset.train.length} train, ${dataset.validation.length} validation, ${dataset.test.length} test; backend ${backend.name} x${backend.threads}; features ${desc === backbone.name ? backbone.name : `${backbone.name} (${desc})`}`);
 
   const lap = stopwatch();
-  const features = await extractFeatures(run, split, backbone);
+  const features = await extractFeatures(run, split, backbone, precision.precision);
   const featuresSeconds = lap();
   const model = AstModel.create(cfg, features.train.channels, cfg.seed);
   try {

@@ -7,6 +7,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { join } from "node:path";
 import { initBackend } from "../backend/backend.ts";
+import { setConvolutionPrecision } from "../backend/precision.ts";
 import { type AstConfig, withDefaults } from "../config/ast_config.ts";
 import { DEFAULT_RUNTIME, type RuntimeOptions } from "../config/runtime.ts";
 import type { Backbone } from "../features/backbone.ts";
@@ -60,6 +61,15 @@ export async function loadTrainedModel(runDir: string, o: { weights?: string; ru
   const notes = await verifyTrainedWeights(runDir, card);
   if (card) await verifyCardAgainstConfig(runDir, card, record, cfg);
   await initBackend(runtime.backend);
+  const metricsPath = join(runDir, RUN_FILES.metrics);
+  const metrics = (await exists(metricsPath)) ? await readJson<RunRecord>(metricsPath) : null;
+  // The convolutions in the precision the model ran in (metrics.json; before the record: what
+  // config.json asked for; runs from before the option: fp32). Set again before each use: other
+  // models loaded in the same process may differ.
+  const precision = metrics?.precision ?? cfg.precision ?? "fp32";
+  const usePrecision = () => setConvolutionPrecision(precision);
+  const precisionNote = usePrecision().note;
+  if (precisionNote) notes.push(precisionNote);
   const backbone: Backbone | null = cfg.mode === "depth" ? null : (await recordedBackbone(record, { weights: o.weights, weightsDir: runtime.weightsDir }, (found, was) =>
     new ModelFolderError(
       `${runDir}: ${record.backbone} weights differ from the ones the model was trained with (sha256 ${found} != ${was}); pass the original weights`,
@@ -67,8 +77,6 @@ export async function loadTrainedModel(runDir: string, o: { weights?: string; ru
   const model = AstModel.create(cfg, inputChannels(cfg.mode, backbone), cfg.seed);
   await loadWeights(teacherPath, model.teacher.params);
   if (model.student) await loadWeights(studentPath, model.student.params);
-  const metricsPath = join(runDir, RUN_FILES.metrics);
-  const metrics = (await exists(metricsPath)) ? await readJson<RunRecord>(metricsPath) : null;
   const inputOptions = { mode: cfg.mode, mapLen: cfg.mapLen, backbone, useMask: cfg.trainMask || cfg.evalMask, preprocess: cfg.preprocess };
   return {
     runDir,
@@ -77,8 +85,8 @@ export async function loadTrainedModel(runDir: string, o: { weights?: string; ru
     metrics,
     model,
     notes,
-    features: (files, onProgress) => buildInputs(files, { ...inputOptions, onProgress: onProgress ? (d, t) => onProgress(d, t) : undefined }),
-    score: (f) => model.score(scoringInput(f, cfg), cfg.batchSize),
+    features: (files, onProgress) => (usePrecision(), buildInputs(files, { ...inputOptions, onProgress: onProgress ? (d, t) => onProgress(d, t) : undefined })),
+    score: (f) => (usePrecision(), model.score(scoringInput(f, cfg), cfg.batchSize)),
     dispose() {
       model.dispose();
       backbone?.dispose?.();

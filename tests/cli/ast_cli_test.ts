@@ -47,9 +47,10 @@ Deno.test({ name: "cli: run trains, evaluates and writes metrics.json", sanitize
   assertEquals(r.code, 0, r.stderr);
   assert(/teacher epoch 1\/1/.test(r.stdout), "progress per epoch is printed");
   const m = JSON.parse(await Deno.readTextFile(join(out, "metrics.json")));
-  for (const k of ["image_auroc_max", "image_auroc_mean", "pixel_auroc", "aupro", "backend", "seconds", "threads"]) {
+  for (const k of ["image_auroc_max", "image_auroc_mean", "pixel_auroc", "aupro", "backend", "seconds", "threads", "precision", "precision_isa"]) {
     assert(k in m, `metrics.json lacks ${k}`);
   }
+  assertEquals(m.precision, "fp32", "the default runs fp32 (issue 17), and says so");
   assertEquals([m.seed, m.preset, m.class, m.mode], [2, "demo", "puck", "depth"]);
   // the summary line reports the recorded numbers
   assert(r.stdout.includes(`done: image AUROC max ${m.image_auroc_max.toFixed(4)}, mean ${m.image_auroc_mean.toFixed(4)}, pixel AUROC ${m.pixel_auroc.toFixed(4)}`), r.stdout);

@@ -148,3 +148,21 @@ Deno.test({ name: "feature cache: two processes filling one cache folder at once
   const third = await child();
   assertEquals(JSON.parse(new TextDecoder().decode(third.stdout).trim().split("\n").at(-1)!).cache, "hit");
 } });
+
+Deno.test("feature cache: bf16 features (issue 17) have entries of their own; fp32 keys are the ones from before the option", async () => {
+  const { ctx } = await context();
+  const bb = countingBackbone();
+  const fp32Key = await featureCacheKey(trainImages, bb, 4, ctx);
+  assert(!("precision" in fp32Key), "an fp32 key has no precision field (its file name stays what it was)");
+  assertEquals(Object.keys(fp32Key).sort(), ["backbone", "channels", "class", "data", "files_sha256", "format", "input_size", "layer", "map_len", "preprocessing", "split", "weights_sha256"]);
+  const bf16Ctx: CacheContext = { ...ctx, precision: "bf16" };
+  const bf16Key = await featureCacheKey(trainImages, bb, 4, bf16Ctx);
+  assertEquals(bf16Key.precision, "bf16");
+  assert(cacheFile(ctx.dir, bf16Key) !== cacheFile(ctx.dir, fp32Key));
+  const n = dataset.train.length;
+  assertEquals((await cachedImageFeatures(trainImages, bb, 4, ctx)).cache, "stored");
+  assertEquals((await cachedImageFeatures(trainImages, bb, 4, bf16Ctx)).cache, "stored");
+  assertEquals((await cachedImageFeatures(trainImages, bb, 4, bf16Ctx)).cache, "hit");
+  assertEquals((await cachedImageFeatures(trainImages, bb, 4, ctx)).cache, "hit");
+  assertEquals(bb.calls, 2 * n);
+});
