@@ -6,7 +6,7 @@
  * its workloads (workloads.ts, score_workload.ts, effnet_weights.ts), FLOP counts (flops.ts)
  * and record (report.ts); the per-kernel profiler (kernel_profile.ts, CLI profile.ts); and
  * stand-alone measurements (measure_backend_conv.ts, measure_native_conv.ts,
- * measure_extraction.ts). Tools may import lib/ (tools -> lib); nothing in lib/ imports tools/
+ * measure_extraction.ts); and the same-run PyTorch reference (torch_reference.py). Tools may import lib/ (tools -> lib); nothing in lib/ imports tools/
  * (lib -> tools never). The environment ($AST_SHARED_DIR) is read by the entry points' `main`
  * and passed down; lib reads its own (AST_BACKEND, AST_THREADS, AST_WEIGHTS_DIR ...).
  *
