@@ -6,7 +6,7 @@
  * its workloads (workloads.ts, score_workload.ts, effnet_weights.ts), FLOP counts (flops.ts)
  * and record (report.ts); the per-kernel profiler (kernel_profile.ts, CLI profile.ts); and
  * stand-alone measurements (measure_backend_conv.ts, measure_native_conv.ts,
- * measure_extraction.ts). Tools may import lib/ (tools -> lib); nothing in lib/ imports tools/
+ * measure_extraction.ts); and the same-run PyTorch reference (torch_reference.py). Tools may import lib/ (tools -> lib); nothing in lib/ imports tools/
  * (lib -> tools never). The environment ($AST_SHARED_DIR) is read by the entry points' `main`
  * and passed down; lib reads its own (AST_BACKEND, AST_THREADS, AST_WEIGHTS_DIR ...).
  *
@@ -14,7 +14,20 @@
  *   deno task bench --only student_h256,teacher_h64   # a subset (add `demo` for the demo)
  *   deno task bench --no-demo                      # every workload, no demo
  *   deno task bench --only score_demo,score_paper --merge   # replace just those rows in latest.json
+ *   deno task bench --only student_h256 --precision fp32,bf16   # our convolutions in fp32, then bf16
  *   options: --out DIR  --budget SECONDS  --min-steps N  --max-steps N  --warmup N  --merge
+ *            --precision fp32|bf16|fp32,bf16 (default fp32)  --no-torch
+ *
+ * Precision: every workload runs once per precision asked, the active oneDNN library set to it in
+ * the measuring process (rows carry `precision`); bf16 where the CPU or oneDNN has no bf16
+ * kernels, or the convolutions are not oneDNN's, is skipped with the reason.
+ *
+ * Reference: when `$AST_BENCH_PYTHON` (default /usr/bin/python3, Debian's python3-torch) imports
+ * torch, tools/bench/torch_reference.py times the training workloads and effnet_b5_768 in PyTorch
+ * after ours, in the same run, at the same thread count and precisions: `torch_fp32_ms`,
+ * `torch_bf16_ms`, `ratio_fp32`, `ratio_bf16`; `reference_ms` / `ratio` are the PyTorch fp32 ones
+ * (the record's `reference` says so). Without torch these are null and `torch.note` says why. The
+ * speed issue's old constants stay only as `reference_ms_issue5` (not same-run: never compare).
  *
  * Each workload runs in its own subprocess (a fresh heap and native caches), the steps' median
  * after warm-up is reported with the process's resident memory.
@@ -41,7 +54,21 @@ import {
   type TimingOptions,
   type Workload,
 } from "./workloads.ts";
-import { type BenchCpu, type BenchRecord, formatTable, loadAverage, makeRow, mergeRecords, writeRecord } from "./report.ts";
+import {
+  type BenchCpu,
+  type BenchRecord,
+  formatTable,
+  loadAverage,
+  makeRow,
+  mergeRecords,
+  round,
+  type TorchInfo,
+  type WorkloadRow,
+  writeRecord,
+} from "./report.ts";
+import { effnetB5ForwardFlops, flowForwardFlops, studentForwardFlops, TRAIN_STEP_FACTOR } from "./flops.ts";
+import { nativeConvolutionsActive } from "../../lib/backend/native/kernels.ts";
+import { OneDnnConvolutions, PRECISIONS, type Precision } from "../../lib/backend/native/onednn/conv.ts";
 import { DEFAULT_SHARED_DIR } from "./effnet_weights.ts";
 import { runArgs } from "../tasks/task_flags.ts";
 
@@ -66,7 +93,16 @@ export interface BenchOptions {
   /** where the EfficientNet-B5 fixture weights are looked for and the runtime options (main reads them from the environment) */
   env?: BenchEnv;
   log?: (line: string) => void;
+  /** precisions to run every workload in, in order (default ["fp32"]) */
+  precisions?: Precision[];
+  /**
+   * the interpreter for the same-run PyTorch reference (main: $AST_BENCH_PYTHON or
+   * /usr/bin/python3); null: no reference (columns null with a note)
+   */
+  python?: string | null;
 }
+
+export const DEFAULT_PYTHON = "/usr/bin/python3";
 
 export class BenchError extends Error {}
 
@@ -116,8 +152,8 @@ function benchCpu(): { cpu?: BenchCpu } {
 const MEASURE_FLAG = "--measure-one";
 
 /** Runs `bench.ts --measure-one NAME` (same timing) and reads its result (the last stdout line). */
-async function measureInSubprocess(name: string, t: TimingOptions, log: (s: string) => void): Promise<Outcome> {
-  const args = [...runArgs("bench", fileURLToPath(import.meta.url)), MEASURE_FLAG, name,
+async function measureInSubprocess(name: string, precision: Precision, t: TimingOptions, log: (s: string) => void): Promise<Outcome> {
+  const args = [...runArgs("bench", fileURLToPath(import.meta.url)), MEASURE_FLAG, name, "--precision", precision,
     "--warmup", String(t.warmup), "--min-steps", String(t.minSteps), "--max-steps", String(t.maxSteps), "--budget", String(t.budgetSeconds)];
   const child = new Deno.Command(Deno.execPath(), { args, cwd: PROJECT_ROOT, stdout: "piped", stderr: "piped" }).spawn();
   // progress lines (stderr) pass through as they come
@@ -139,16 +175,152 @@ async function measureInSubprocess(name: string, t: TimingOptions, log: (s: stri
 }
 
 /** Child side of measureInSubprocess: one workload, progress on stderr, the result as JSON on stdout. */
-async function measureOne(name: string, timing: Partial<TimingOptions>, env: BenchEnv): Promise<void> {
+async function measureOne(name: string, precision: Precision, timing: Partial<TimingOptions>, env: BenchEnv): Promise<void> {
   await initBackend(env.runtime.backend);
   const w = defaultWorkloads().find((x) => x.name === name);
   if (!w) throw new BenchError(`unknown workload ${name}`);
-  const r = await measureWorkload(w, {
+  const r = await measureAtPrecision(w, precision, {
     ...DEFAULT_TIMING,
     ...timing,
     onStep: (ms, warm) => console.error(`    ${warm ? "warm-up" : "step"} ${ms.toFixed(0)} ms (load ${loadAverage()})`),
   }, env);
   console.log(JSON.stringify({ ...r, rssMb: Math.round(Deno.memoryUsage().rss / 2 ** 20) }));
+}
+
+/**
+ * Why `w` cannot run at `precision` here, or null: bf16 needs the active convolutions to be
+ * oneDNN's with bf16 kernels (bf16Support()); the host workloads have no convolutions.
+ */
+function precisionRefusal(w: Workload, precision: Precision): string | null {
+  if (precision === "fp32") return null;
+  if (w.kind === "host") return "bf16: no convolutions in this workload (JS loops)";
+  const lib = nativeConvolutionsActive()?.lib;
+  if (!(lib instanceof OneDnnConvolutions)) return `bf16: the convolutions are ${lib ? lib.name : "the wasm backend's own"}, not oneDNN's`;
+  const support = lib.bf16Support();
+  return support.supported ? null : `bf16 unsupported here: ${support.reason}`;
+}
+
+/**
+ * Times `w` with the active oneDNN library at `precision` (restored to fp32 after), adding the
+ * implementations its convolutions used; skipped with the reason where the precision cannot run.
+ */
+export async function measureAtPrecision(w: Workload, precision: Precision, t: TimingOptions, env: BenchEnv): Promise<Outcome> {
+  const refusal = precisionRefusal(w, precision);
+  if (refusal) return { skipped: refusal };
+  const lib = nativeConvolutionsActive()?.lib;
+  const onednn = lib instanceof OneDnnConvolutions ? lib : null;
+  const before = onednn?.precision;
+  onednn?.setPrecision(precision);
+  try {
+    const r = await measureWorkload(w, t, env);
+    return onednn && !("skipped" in r) ? { ...r, onednnImpls: onednn.implReport().summary } : r;
+  } finally {
+    if (onednn && before) onednn.setPrecision(before);
+  }
+}
+
+const TORCH_SCRIPT = fileURLToPath(new URL("./torch_reference.py", import.meta.url));
+
+/** The workload as torch_reference.py reads it (with flops.ts's forward-pass conv GFLOPs), or null when it has no PyTorch version. */
+export function torchSpec(w: Workload): Record<string, unknown> | null {
+  switch (w.kind) {
+    case "student":
+      return { ...w, analytic_gflops: (TRAIN_STEP_FACTOR * studentForwardFlops(w, w.batch, w.side)) / 1e9 };
+    case "teacher":
+      return { ...w, analytic_gflops: (TRAIN_STEP_FACTOR * flowForwardFlops(w, w.batch, w.side)) / 1e9 };
+    case "effnet":
+      return { ...w, analytic_gflops: effnetB5ForwardFlops(w.inputSize, w.upToBlock) / 1e9 };
+    default:
+      return null;
+  }
+}
+
+/** One torch_reference.py line: a timing, or the workload's failure. */
+interface TorchLine {
+  name: string;
+  precision: Precision;
+  ms_per_step?: number;
+  steps_ms?: number[];
+  torch_gflops?: number;
+  analytic_gflops?: number;
+  error?: string;
+}
+
+/** Whether `python` imports torch; the reason when not. */
+async function torchAvailable(python: string): Promise<string | null> {
+  try {
+    const out = await new Deno.Command(python, { args: ["-c", "import torch"], stdout: "null", stderr: "piped" }).output();
+    if (out.success) return null;
+    const last = new TextDecoder().decode(out.stderr).trim().split("\n").pop() ?? "";
+    return `${python} cannot import torch (${last || `exit code ${out.code}`})`;
+  } catch (e) {
+    return `${python} cannot be run (${(e as Error).message.split("\n")[0]})`;
+  }
+}
+
+/**
+ * The same-run PyTorch reference of `workloads` (those with a PyTorch version) at `precisions`:
+ * torch_reference.py at the bench's threads and timing. Lines keyed "name@precision".
+ */
+async function torchReference(
+  python: string | null,
+  workloads: Workload[],
+  precisions: Precision[],
+  threads: number,
+  t: TimingOptions,
+  log: (s: string) => void,
+): Promise<{ info: TorchInfo; lines: Map<string, TorchLine> }> {
+  const lines = new Map<string, TorchLine>();
+  if (python == null) return { info: { python: "", available: false, note: "no PyTorch reference asked (--no-torch)" }, lines };
+  const specs = workloads.map(torchSpec).filter((x) => x != null);
+  const missing = await torchAvailable(python);
+  if (missing) return { info: { python, available: false, note: `no same-run PyTorch reference: ${missing}` }, lines };
+  if (!specs.length) return { info: { python, available: true, note: "no workload with a PyTorch version selected" }, lines };
+  log(`  PyTorch reference (${python} tools/bench/torch_reference.py, ${precisions.join(",")}) ...`);
+  const args = [TORCH_SCRIPT, "--workloads", JSON.stringify(specs), "--precision", precisions.join(","), "--threads", String(threads),
+    "--warmup", String(Math.max(1, t.warmup)), "--min-steps", String(t.minSteps), "--max-steps", String(t.maxSteps), "--budget", String(t.budgetSeconds)];
+  const out = await new Deno.Command(python, { args, cwd: PROJECT_ROOT, stdout: "piped", stderr: "piped" }).output();
+  for (const l of new TextDecoder().decode(out.stderr).split("\n")) if (l.trim()) log(`    torch: ${l}`);
+  const info: TorchInfo = { python, available: true };
+  const errors: string[] = [];
+  for (const text of new TextDecoder().decode(out.stdout).split("\n")) {
+    if (!text.startsWith("{")) continue;
+    const j = JSON.parse(text);
+    if ("torch_version" in j) {
+      Object.assign(info, { version: j.torch_version, threads: j.threads, cpu_capability: j.cpu_capability, memory_format: j.memory_format });
+      if (j.bf16_isa) info.bf16_isa = j.bf16_isa;
+    } else if ("error" in j && !("name" in j)) {
+      return { info: { python, available: false, note: `no same-run PyTorch reference: ${j.error}` }, lines };
+    } else {
+      lines.set(`${j.name}@${j.precision}`, j);
+      if (j.error) errors.push(`${j.name} ${j.precision}: ${j.error}`);
+      else log(`  torch ${j.name} ${j.precision}: ${j.ms_per_step} ms (conv GFLOP: torch ${j.torch_gflops}, ours ${round(j.analytic_gflops, 6)})`);
+    }
+  }
+  if (!out.success && !errors.length) errors.push(`torch_reference.py exited with code ${out.code}`);
+  if (errors.length) info.note = `PyTorch failed: ${errors.join("; ")}`;
+  return { info, lines };
+}
+
+/** Fills a row's same-run PyTorch columns (null where there is no timing); reference_ms / ratio = PyTorch fp32. */
+function withTorchColumns(row: WorkloadRow, lines: Map<string, TorchLine>): WorkloadRow {
+  const ms = (p: Precision) => lines.get(`${row.name}@${p}`)?.ms_per_step ?? null;
+  const ratio = (ref: number | null) => (ref ? round(row.ms_per_step / ref, 3) : null);
+  const fp32 = ms("fp32"), bf16 = ms("bf16");
+  const steps = Object.fromEntries(PRECISIONS.flatMap((p) => {
+    const s = lines.get(`${row.name}@${p}`)?.steps_ms;
+    return s ? [[p, s]] : [];
+  }));
+  return {
+    ...row,
+    reference_ms: fp32,
+    ratio: ratio(fp32),
+    torch_fp32_ms: fp32,
+    torch_bf16_ms: bf16,
+    ratio_fp32: ratio(fp32),
+    ratio_bf16: ratio(bf16),
+    ...(Object.keys(steps).length ? { torch_steps_ms: steps } : {}),
+  };
 }
 
 /** The record to merge into: `<dir>/latest.json` if any; it must be from this backend and thread count (and CPU, when both name one). */
@@ -210,28 +382,43 @@ export async function runBench(o: BenchOptions = {}): Promise<{ record: BenchRec
     date: new Date().toISOString(),
   };
   log(`bench on ${backendLabel} x${info.threads}${info.convolutions ? ` (convolutions: ${info.convolutions})` : ""}, load average ${record.loadavg.start}`);
+  const precisions = o.precisions?.length ? o.precisions : ["fp32" as Precision];
+  record.precisions = precisions;
   for (const w of selected) {
-    log(`  ${w.name} ...`);
-    try {
-      const r = o.isolate ? await measureInSubprocess(w.name, timing, log) : await measureWorkload(w, timing, env);
-      if ("skipped" in r) {
-        record.skipped.push({ name: w.name, reason: r.skipped });
-        log(`  ${w.name}: skipped (${r.skipped})`);
-        continue;
+    for (const precision of precisions) {
+      const label = precisions.length > 1 || precision !== "fp32" ? `${w.name} ${precision}` : w.name;
+      log(`  ${label} ...`);
+      try {
+        const r = o.isolate ? await measureInSubprocess(w.name, precision, timing, log) : await measureAtPrecision(w, precision, timing, env);
+        if ("skipped" in r) {
+          record.skipped.push({ name: w.name, reason: r.skipped, precision });
+          log(`  ${label}: skipped (${r.skipped})`);
+          continue;
+        }
+        const row = makeRow(w.name, r.msPerStep, r.flops, null, r.stepsMs, r.note, r.perImage, precision);
+        if (w.referenceMs != null) row.reference_ms_issue5 = w.referenceMs;
+        if (r.onednnImpls) row.onednn_impls = r.onednnImpls;
+        // resident memory of the measuring process after the workload (native libraries included)
+        row.rss_mb = r.rssMb ?? Math.round(Deno.memoryUsage().rss / 2 ** 20);
+        record.workloads.push(row);
+        const rate = row.images_per_s == null ? "" : `, ${row.images_per_s} images/s`;
+        log(`  ${label}: ${row.ms_per_step} ms${rate}, ${row.gflops} GFLOP/s (steps ${row.steps_ms.join(", ")}; load ${loadAverage()})`);
+      } catch (err) {
+        // One failing workload (e.g. out of memory) must not lose the others' numbers.
+        const reason = `failed: ${String((err as Error)?.message ?? err).split("\n")[0]}`;
+        record.skipped.push({ name: w.name, reason, precision });
+        log(`  ${label}: ${reason}`);
       }
-      const row = makeRow(w.name, r.msPerStep, r.flops, w.referenceMs, r.stepsMs, r.note, r.perImage);
-      // resident memory of the measuring process after the workload (native libraries included)
-      row.rss_mb = r.rssMb ?? Math.round(Deno.memoryUsage().rss / 2 ** 20);
-      record.workloads.push(row);
-      const rate = row.images_per_s == null ? "" : `, ${row.images_per_s} images/s`;
-      log(`  ${w.name}: ${row.ms_per_step} ms${rate}, ${row.gflops} GFLOP/s (steps ${row.steps_ms.join(", ")}; load ${loadAverage()})`);
-    } catch (err) {
-      // One failing workload (e.g. out of memory) must not lose the others' numbers.
-      const reason = `failed: ${String((err as Error)?.message ?? err).split("\n")[0]}`;
-      record.skipped.push({ name: w.name, reason });
-      log(`  ${w.name}: ${reason}`);
     }
   }
+  // The reference in the same run, after ours (same host phase as near as one can).
+  const python = o.python === undefined ? DEFAULT_PYTHON : o.python;
+  const torch = await torchReference(python, selected, precisions, info.threads, timing, log);
+  record.torch = torch.info;
+  record.reference = torch.info.available && torch.info.version
+    ? `PyTorch ${torch.info.version} fp32, same run (tools/bench/torch_reference.py)`
+    : `none: ${torch.info.note}`;
+  record.workloads = record.workloads.map((row) => withTorchColumns(row, torch.lines));
   if (o.demo) {
     const d = await timeDemo(log);
     record.demo_seconds = d.seconds == null ? null : Math.round(d.seconds * 10) / 10;
@@ -251,6 +438,15 @@ function positiveInt(v: string | undefined, name: string): number | undefined {
   return n;
 }
 
+/** `--precision fp32|bf16|fp32,bf16` (default fp32): the precisions, in order, without repeats. */
+export function parsePrecisions(v: string | undefined): Precision[] {
+  if (v == null) return ["fp32"];
+  const list = v.split(",").map((x) => x.trim()).filter((x) => x.length > 0);
+  const bad = list.filter((x) => !(PRECISIONS as readonly string[]).includes(x));
+  if (bad.length || !list.length) throw new BenchError(`--precision: expected fp32, bf16 or fp32,bf16, got '${v}'`);
+  return [...new Set(list)] as Precision[];
+}
+
 export async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -265,6 +461,8 @@ export async function main(argv: string[]): Promise<void> {
       warmup: { type: "string" },
       merge: { type: "boolean", default: false },
       "measure-one": { type: "string" },
+      precision: { type: "string" },
+      "no-torch": { type: "boolean", default: false },
     },
     strict: true,
   });
@@ -277,7 +475,8 @@ export async function main(argv: string[]): Promise<void> {
   set("warmup", positiveInt(values.warmup, "warmup"));
   // read once here and passed down; a --measure-one child reads the same (inherited) environment
   const env: BenchEnv = { sharedDir: Deno.env.get("AST_SHARED_DIR") ?? DEFAULT_SHARED_DIR, runtime: runtimeFromEnv() };
-  if (values["measure-one"]) return await measureOne(values["measure-one"], timing, env);
+  const precisions = parsePrecisions(values.precision);
+  if (values["measure-one"]) return await measureOne(values["measure-one"], precisions[0], timing, env);
   const { record, paths } = await runBench({
     isolate: true,
     only,
@@ -287,6 +486,8 @@ export async function main(argv: string[]): Promise<void> {
     merge: values.merge,
     timing,
     env,
+    precisions,
+    python: values["no-torch"] ? null : (Deno.env.get("AST_BENCH_PYTHON") || DEFAULT_PYTHON),
   });
   console.log("\n" + formatTable(record));
   console.log(`\nwrote ${paths.join(" and ")}`);

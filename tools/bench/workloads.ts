@@ -36,7 +36,11 @@ import {
 
 interface Base {
   name: string;
-  /** PyTorch 1.13 CPU, 2 threads, on these machines (issue 5); null when there is none */
+  /**
+   * issue 5's constant (PyTorch 1.13 CPU, 2 threads, measured once, NOT in the bench's run): kept
+   * as the row's `reference_ms_issue5` only; the bench compares with same-run PyTorch
+   * (torch_reference.py). null when there is none.
+   */
   referenceMs: number | null;
 }
 
@@ -118,6 +122,8 @@ export interface Measured {
   perImage?: boolean;
   /** resident memory of the process that measured it, MB (isolated runs) */
   rssMb?: number;
+  /** the oneDNN implementations the convolutions used (bench.ts measureAtPrecision) */
+  onednnImpls?: string;
 }
 
 export type Outcome = Measured | { skipped: string };

@@ -5,7 +5,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { join } from "node:path";
 import { initBackend } from "../../../lib/backend/backend.ts";
-import { BenchError, runBench } from "../../../tools/bench/bench.ts";
+import { BenchError, DEFAULT_PYTHON, main as benchMain, parsePrecisions, runBench, torchSpec } from "../../../tools/bench/bench.ts";
 import { type BenchRecord, formatTable, mergeRecords } from "../../../tools/bench/report.ts";
 import { speedIsaFlags } from "../../../lib/backend/native/cpu_flags.ts";
 import type { Workload } from "../../../tools/bench/workloads.ts";
@@ -13,11 +13,13 @@ import { defaultWorkloads } from "../../../tools/bench/workloads.ts";
 import { effnetB5ForwardFlops, flowForwardFlops, kernelFlops, studentForwardFlops, TRAIN_STEP_FACTOR } from "../../../tools/bench/flops.ts";
 import { randomEffnetB5Weights } from "../../../tools/bench/effnet_weights.ts";
 import { EfficientNetB5 } from "../../../lib/features/efficientnet/model.ts";
-import { assert, assertEquals, assertRejects } from "../../assert.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "../../assert.ts";
 import { runtimeFromEnv } from "../../../lib/config/runtime.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const FAST = { warmup: 1, minSteps: 2, maxSteps: 2, budgetSeconds: 0 };
+/** an interpreter that does not exist: the PyTorch columns are then null with a note */
+const NO_PYTHON = "/nonexistent/ast-bench/python3";
 
 function tinyWorkloads(): Workload[] {
   const train = { batch: 2, side: 4, channels: 6, posEncDim: 4 };
@@ -31,7 +33,7 @@ function tinyWorkloads(): Workload[] {
 Deno.test({ name: "bench: tiny workloads give the contract's record, latest.json and a timestamped copy", ...opts, fn: async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const { record, paths } = await runBench({ workloads: tinyWorkloads(), outDir: dir, timing: FAST, log: () => {} });
+    const { record, paths } = await runBench({ workloads: tinyWorkloads(), outDir: dir, timing: FAST, log: () => {}, python: NO_PYTHON });
     const latest = JSON.parse(await Deno.readTextFile(join(dir, "latest.json")));
     assertEquals(latest, JSON.parse(JSON.stringify(record)));
     assertEquals(paths.length, 2);
@@ -44,8 +46,15 @@ Deno.test({ name: "bench: tiny workloads give the contract's record, latest.json
     // every timing names its CPU (Linux: /proc/cpuinfo)
     if (Deno.build.os === "linux") assert(typeof latest.cpu?.model === "string" && Array.isArray(latest.cpu.isa), `cpu: ${JSON.stringify(latest.cpu)}`);
     assertEquals(latest.workloads.map((w: { name: string }) => w.name), ["student_h256", "teacher_h64", "effnet_b5_768"]);
+    // no PyTorch: the same-run reference columns are null, the record says why; issue 5's constants only under their own name
+    assertEquals(latest.torch.available, false);
+    assert(latest.torch.note.includes(NO_PYTHON) && latest.reference.startsWith("none"), JSON.stringify([latest.torch, latest.reference]));
+    assertEquals(latest.precisions, ["fp32"]);
+    assertEquals(latest.workloads.map((w: { reference_ms_issue5: number }) => w.reference_ms_issue5), [881, 681, 1720]);
     for (const w of latest.workloads) {
-      for (const k of ["ms_per_step", "gflops", "reference_ms", "ratio"]) assertEquals(typeof w[k], "number", `${w.name}.${k}`);
+      assertEquals(w.precision, "fp32");
+      for (const k of ["ms_per_step", "gflops"]) assertEquals(typeof w[k], "number", `${w.name}.${k}`);
+      for (const k of ["reference_ms", "ratio", "torch_fp32_ms", "torch_bf16_ms", "ratio_fp32", "ratio_bf16"]) assertEquals(w[k], null, `${w.name}.${k}`);
       assert(w.ms_per_step > 0 && w.gflops > 0, `${w.name}: ${JSON.stringify(w)}`);
       assertEquals(w.steps_ms.length, 2);
     }
@@ -57,7 +66,7 @@ Deno.test({ name: "bench: tiny workloads give the contract's record, latest.json
 Deno.test({ name: "bench: --only writes just those workloads; unknown names are refused", ...opts, fn: async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const { record } = await runBench({ workloads: tinyWorkloads(), only: ["teacher_h64"], outDir: dir, timing: FAST, log: () => {} });
+    const { record } = await runBench({ workloads: tinyWorkloads(), only: ["teacher_h64"], outDir: dir, timing: FAST, log: () => {}, python: null });
     assertEquals(record.workloads.map((w) => w.name), ["teacher_h64"]);
     await assertRejects(() => runBench({ workloads: tinyWorkloads(), only: ["nope"], outDir: dir, log: () => {} }), BenchError);
   } finally {
@@ -86,7 +95,7 @@ Deno.test({ name: "bench: score workloads time features + scoring per image, rep
   const dir = await Deno.makeTempDir();
   try {
     const before = tf.memory().numTensors;
-    const { record } = await runBench({ workloads: tinyScoreWorkloads(), outDir: dir, timing: FAST, log: () => {} });
+    const { record } = await runBench({ workloads: tinyScoreWorkloads(), outDir: dir, timing: FAST, log: () => {}, python: null });
     assertEquals(tf.memory().numTensors, before);
     assertEquals(record.skipped, []);
     assertEquals(record.workloads.map((w) => w.name), ["score_demo", "score_paper"]);
@@ -105,8 +114,8 @@ Deno.test({ name: "bench: score workloads time features + scoring per image, rep
 Deno.test({ name: "bench: --merge replaces the rows it ran and keeps the others with their provenance", ...opts, fn: async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const first = (await runBench({ workloads: tinyWorkloads(), outDir: dir, timing: FAST, log: () => {} })).record;
-    const { record } = await runBench({ workloads: tinyWorkloads(), only: ["teacher_h64"], merge: true, outDir: dir, timing: FAST, log: () => {} });
+    const first = (await runBench({ workloads: tinyWorkloads(), outDir: dir, timing: FAST, log: () => {}, python: null })).record;
+    const { record } = await runBench({ workloads: tinyWorkloads(), only: ["teacher_h64"], merge: true, outDir: dir, timing: FAST, log: () => {}, python: null });
     assertEquals(record.workloads.map((w) => w.name), ["student_h256", "effnet_b5_768", "teacher_h64"]);
     assertEquals(record.workloads[0], first.workloads[0]);
     assertEquals(record.merged_from, [{ date: first.date, loadavg: first.loadavg, workloads: ["student_h256", "effnet_b5_768"] }]);
@@ -171,7 +180,7 @@ Deno.test({ name: "bench: isolated mode measures a default workload in a subproc
   const dir = await Deno.makeTempDir();
   try {
     const lines: string[] = [];
-    const { record } = await runBench({ only: ["mobilenet_v2"], isolate: true, outDir: dir, timing: FAST, log: (l) => lines.push(l) });
+    const { record } = await runBench({ only: ["mobilenet_v2"], isolate: true, outDir: dir, timing: FAST, log: (l) => lines.push(l), python: null });
     const row = record.workloads.find((w) => w.name === "mobilenet_v2");
     const skip = record.skipped.find((w) => w.name === "mobilenet_v2");
     assert(row != null || skip != null, `neither row nor skip: ${JSON.stringify(record)}`);
@@ -191,10 +200,126 @@ Deno.test({ name: "bench: host stages (metrics of a test set, 3D preprocessing o
   try {
     const host = defaultWorkloads().filter((w) => w.kind === "host");
     assertEquals(host.map((w) => w.name), ["metrics_mvtec", "depth_800"]);
-    const { record } = await runBench({ workloads: host, outDir: dir, timing: { ...FAST, minSteps: 1, maxSteps: 1 }, log: () => {} });
+    const { record } = await runBench({ workloads: host, outDir: dir, timing: { ...FAST, minSteps: 1, maxSteps: 1 }, log: () => {}, python: null });
     assertEquals(record.workloads.map((w) => [w.name, w.gflops, w.images_per_s === undefined]), [["metrics_mvtec", 0, true], ["depth_800", 0, false]]);
     for (const w of record.workloads) assert(/no FLOP count/.test(w.note!), w.note ?? "no note");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 } });
+
+// ---- issue 17: precisions and the same-run PyTorch reference
+
+Deno.test("bench: --precision parses fp32, bf16 and both, in order, without repeats; anything else is refused", () => {
+  assertEquals(parsePrecisions(undefined), ["fp32"]);
+  assertEquals(parsePrecisions("bf16"), ["bf16"]);
+  assertEquals(parsePrecisions("fp32,bf16"), ["fp32", "bf16"]);
+  assertEquals(parsePrecisions(" bf16 , fp32,bf16"), ["bf16", "fp32"]);
+  for (const bad of ["", "fp16", "fp32,int8", ","]) assertThrows(() => parsePrecisions(bad), BenchError);
+});
+
+Deno.test({ name: "bench: a bad --precision exits before any workload", ...opts, fn: async () => {
+  await assertRejects(() => benchMain(["--only", "student_h256", "--precision", "fp16", "--out", "/nonexistent"]), BenchError);
+} });
+
+Deno.test({ name: "bench: fp32,bf16 gives a row (or a skip naming the reason) per workload and precision", ...opts, fn: async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { record } = await runBench({
+      workloads: [...tinyWorkloads(), ...defaultWorkloads().filter((w) => w.name === "depth_800")],
+      only: ["student_h256", "depth_800"],
+      precisions: ["fp32", "bf16"],
+      outDir: dir,
+      timing: { ...FAST, minSteps: 1, maxSteps: 1 },
+      log: () => {},
+      python: NO_PYTHON,
+    });
+    assertEquals(record.precisions, ["fp32", "bf16"]);
+    const rowOrSkip = (name: string, p: string) =>
+      record.workloads.find((w) => w.name === name && w.precision === p) ?? record.skipped.find((s) => s.name === name && s.precision === p);
+    for (const name of ["student_h256", "depth_800"]) for (const p of ["fp32", "bf16"]) assert(rowOrSkip(name, p), `${name} ${p}: ${JSON.stringify(record)}`);
+    assert(record.workloads.some((w) => w.name === "student_h256" && w.precision === "fp32"));
+    // the host stages have no convolutions: no bf16 row
+    assert(/no convolutions/.test(record.skipped.find((s) => s.name === "depth_800" && s.precision === "bf16")!.reason));
+    const bf16 = record.workloads.find((w) => w.name === "student_h256" && w.precision === "bf16");
+    const skip = record.skipped.find((s) => s.name === "student_h256" && s.precision === "bf16");
+    if (bf16) assert(/bf16/.test(bf16.onednn_impls ?? ""), `bf16 row without bf16 plans: ${bf16.onednn_impls}`);
+    else assert(/bf16/.test(skip!.reason), skip!.reason);
+    for (const w of record.workloads) assertEquals([w.torch_fp32_ms, w.torch_bf16_ms, w.ratio_fp32, w.ratio_bf16], [null, null, null, null]);
+    const table = formatTable(record);
+    assert(/prec/.test(table) && /torch fp32/.test(table) && /reference: none/.test(table), table);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+} });
+
+Deno.test("bench: mergeRecords replaces a workload's row at the precision measured and keeps its other precision", () => {
+  const row = (name: string, precision: "fp32" | "bf16", ms: number) => ({ name, precision, ms_per_step: ms, gflops: 1, reference_ms: null, ratio: null, steps_ms: [ms] });
+  const rec = (date: string, workloads: ReturnType<typeof row>[]): BenchRecord => ({
+    backend: "wasm", threads: 2, workloads, demo_seconds: null, skipped: [], loadavg: { start: date, end: date }, date,
+  });
+  const m = mergeRecords(rec("d1", [row("s", "fp32", 1), row("s", "bf16", 2)]), rec("d2", [row("s", "bf16", 3)]));
+  assertEquals(m.workloads.map((w) => [w.precision, w.ms_per_step]), [["fp32", 1], ["bf16", 3]]);
+  assertEquals(m.merged_from, [{ date: "d1", loadavg: { start: "d1", end: "d1" }, workloads: ["s"] }]);
+});
+
+const torchImports = await (async () => {
+  try {
+    return (await new Deno.Command(DEFAULT_PYTHON, { args: ["-c", "import torch, torchvision"], stdout: "null", stderr: "null" }).output()).success;
+  } catch {
+    return false;
+  }
+})();
+const TORCH_SCRIPT = new URL("../../../tools/bench/torch_reference.py", import.meta.url).pathname;
+
+Deno.test({
+  name: "torch_reference.py: tiny student, teacher and EfficientNet-B5 in fp32 and bf16; conv MACs agree with flops.ts",
+  ignore: !torchImports,
+  ...opts,
+  fn: async () => {
+    const specs = tinyWorkloads().map(torchSpec);
+    const run = async (workloads: unknown[]) => {
+      const out = await new Deno.Command(DEFAULT_PYTHON, {
+        args: [TORCH_SCRIPT, "--workloads", JSON.stringify(workloads), "--precision", "fp32,bf16", "--threads", "1", "--budget", "0", "--min-steps", "1", "--max-steps", "1", "--no-isa-probe"],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      return { code: out.code, lines: new TextDecoder().decode(out.stdout).trim().split("\n").map((l) => JSON.parse(l)) };
+    };
+    const { code, lines } = await run(specs);
+    assertEquals(code, 0);
+    assert(typeof lines[0].torch_version === "string", JSON.stringify(lines[0]));
+    assertEquals(lines.slice(1).map((l) => `${l.name}@${l.precision}`), ["student_h256", "teacher_h64", "effnet_b5_768"].flatMap((n) => [`${n}@fp32`, `${n}@bf16`]));
+    for (const l of lines.slice(1)) {
+      assert(l.ms_per_step > 0 && l.steps_ms.length === 1, JSON.stringify(l));
+      assert(Math.abs(l.torch_gflops - l.analytic_gflops) <= 0.05 * l.analytic_gflops, JSON.stringify(l));
+    }
+    // a FLOP count that does not match is an error line for that workload, and a failing exit
+    const wrong = await run([{ ...specs[0], analytic_gflops: 2 * (specs[0]!.analytic_gflops as number) }]);
+    assertEquals(wrong.code, 1);
+    assert(/differ from the analytic/.test(wrong.lines[1].error), JSON.stringify(wrong.lines));
+  },
+});
+
+Deno.test({
+  name: "bench: with PyTorch, the rows carry the same-run torch columns and reference_ms is PyTorch fp32",
+  ignore: !torchImports,
+  ...opts,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const { record } = await runBench({
+        workloads: tinyWorkloads(), only: ["teacher_h64"], precisions: ["fp32"], outDir: dir, timing: { ...FAST, minSteps: 1, maxSteps: 1 }, log: () => {}, python: DEFAULT_PYTHON,
+      });
+      assert(record.torch?.available && /^PyTorch .* fp32, same run/.test(record.reference!), JSON.stringify([record.torch, record.reference]));
+      const [w] = record.workloads;
+      assert(w.torch_fp32_ms! > 0 && w.reference_ms === w.torch_fp32_ms, JSON.stringify(w));
+      assertEquals(w.ratio_fp32, Math.round((w.ms_per_step / w.torch_fp32_ms!) * 1000) / 1000);
+      assertEquals(w.ratio, w.ratio_fp32);
+      assertEquals([w.torch_bf16_ms, w.ratio_bf16], [null, null]); // bf16 not asked
+      assertEquals(w.torch_steps_ms?.fp32?.length, 1);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
