@@ -127,6 +127,10 @@ Deno.test("cost: shapes the bench did not run are scaled by FLOPs from the neare
   assertAlmostEquals(t.forwardMsPerImage(flow(64, 4)), 50 / 3 / 8, 1e-9);
   assertEquals(t.extractionMsPerImage("efficientnet-b5", 24), 600);
   assertThrows(() => benchStepTimes({ ...RECORD, workloads: [] }).trainStepMs(cnn(4)), (e: Error) => e instanceof StepTimeError && /student/.test(e.message));
+  // a record with a row per precision: the estimate takes the fp32 rows unless asked otherwise
+  const both = { ...RECORD, workloads: RECORD.workloads.flatMap((w) => [{ ...w, precision: "fp32" as const }, { ...w, precision: "bf16" as const, ms_per_step: w.ms_per_step / 2 }]) };
+  assertEquals(benchStepTimes(both).trainStepMs(flow(64, 4)), 50);
+  assertEquals(benchStepTimes(both, undefined, "bf16").trainStepMs(flow(64, 4)), 25);
 });
 
 Deno.test("cost: published counts add up to the papers' totals; the split follows lib/run/split.ts", () => {

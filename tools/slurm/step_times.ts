@@ -50,8 +50,9 @@ export interface BenchStepTimes extends StepTimes {
   scalings(): Scaling[];
 }
 
-export function benchStepTimes(record: BenchRecord, workloads = defaultWorkloads()): BenchStepTimes {
-  const rows = new Map<string, WorkloadRow>(record.workloads.map((w) => [w.name, w]));
+export function benchStepTimes(record: BenchRecord, workloads = defaultWorkloads(), precision: "fp32" | "bf16" = "fp32"): BenchStepTimes {
+  // a record with `--precision fp32,bf16` has a row per precision: the estimate is of one precision
+  const rows = new Map<string, WorkloadRow>(record.workloads.filter((w) => (w.precision ?? "fp32") === precision).map((w) => [w.name, w]));
   const measured = workloads.flatMap((w) => {
     const row = rows.get(w.name);
     if (!row) return [];
