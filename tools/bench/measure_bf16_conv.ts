@@ -15,21 +15,10 @@ import { parseArgs } from "node:util";
 import { sameGeometry } from "../../lib/backend/native/im2col_conv.ts";
 import { OneDnnConvolutions, type Precision } from "../../lib/backend/native/onednn/conv.ts";
 import { cpuModelName, speedIsaFlags } from "../../lib/backend/native/cpu_flags.ts";
+import { medianMs } from "./measure_native_conv.ts";
 
 const PASSES = ["fwd", "bwd_data", "bwd_weights"] as const;
 type PassMs = Record<(typeof PASSES)[number], number>;
-
-function medianMs(fn: () => void, repeats: number): number {
-  fn(); // warm-up: primitive creation, scratch allocation, thread start
-  const t: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const t0 = performance.now();
-    fn();
-    t.push(performance.now() - t0);
-  }
-  t.sort((a, b) => a - b);
-  return t[t.length >> 1];
-}
 
 const best = (a: PassMs | undefined, b: PassMs): PassMs =>
   a ? Object.fromEntries(PASSES.map((p) => [p, Math.min(a[p], b[p])])) as PassMs : b;

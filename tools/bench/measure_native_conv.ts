@@ -11,7 +11,8 @@ import { parseArgs } from "node:util";
 import { sameGeometry } from "../../lib/backend/native/im2col_conv.ts";
 import { type ConvolutionChoice, loadConvolutionLibrary } from "../../lib/backend/native/library.ts";
 
-function medianMs(fn: () => void, repeats: number): number {
+/** Median wall time of `fn` over `repeats` calls, after one untimed call. */
+export function medianMs(fn: () => void, repeats: number): number {
   fn(); // warm-up: primitive creation, scratch allocation, thread start
   const t: number[] = [];
   for (let i = 0; i < repeats; i++) {
