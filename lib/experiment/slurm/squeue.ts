@@ -26,18 +26,23 @@ async function squeue(args: string[]): Promise<{ ok: boolean; stdout: string; st
 
 /**
  * The state of each array task (`<job>_<task>`) and plain job of the given job ids, as squeue
- * lists them (array tasks one per line); null when squeue cannot be asked.
+ * lists them (array tasks one per line); null when squeue cannot be asked. One squeue per id: a
+ * job the controller has already forgotten is an error ("Invalid job id specified") that would
+ * otherwise hide the others.
  */
 export async function jobStates(jobIds: string[]): Promise<Map<string, string> | null> {
   const states = new Map<string, string>();
-  if (!jobIds.length) return states;
-  const r = await squeue(["-h", "-r", "-o", "%i %T", "-j", jobIds.join(",")]);
-  if (!r) return null;
-  // A job the controller has already forgotten: "Invalid job id specified" (exit 1) when it is the only one asked.
-  if (!r.ok) return /invalid job id/i.test(r.stderr) ? states : null;
-  for (const line of r.stdout.split("\n")) {
-    const [id, state] = line.trim().split(/\s+/);
-    if (id && state) states.set(id, state);
+  for (const id of jobIds) {
+    const r = await squeue(["-h", "-r", "-o", "%i %T", "-j", id]);
+    if (!r) return null;
+    if (!r.ok) {
+      if (/invalid job id/i.test(r.stderr)) continue; // ended long enough ago to be forgotten
+      return null;
+    }
+    for (const line of r.stdout.split("\n")) {
+      const [task, state] = line.trim().split(/\s+/);
+      if (task && state) states.set(task, state);
+    }
   }
   return states;
 }

@@ -59,7 +59,9 @@ export async function gridStatus(plan: GridPlan, experiment: string, scale: stri
     const taskId = task?.submission.jobId ? `${task.submission.jobId}_${task.task}` : null;
     const taskState = taskId && states ? states.get(taskId) : undefined;
     if (taskId && taskState && activeState(taskState)) {
-      status("queued", `Slurm job ${taskId} ${taskState.toLowerCase()}`);
+      // a task Slurm has started that has not taken the cell's lock yet (starting Deno) is running
+      if (taskState === "RUNNING") status("running", `Slurm job ${taskId} starting`);
+      else status("queued", `Slurm job ${taskId} ${taskState.toLowerCase()}`);
       continue;
     }
     const failure = await readJson<CellFailure>(cellFailurePath(runDir)).catch(() => null);
