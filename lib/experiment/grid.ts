@@ -7,6 +7,8 @@
  * is reused, not retrained (Table 4 reads Table 2's and 3's runs), an interrupted cell resumes
  * from its checkpoint, and a changed config gets a new folder instead of overwriting a record.
  * A cell being trained is locked (cell_lock.ts): a second runner skips it as running elsewhere.
+ * `planGrid` lists the cells with their folders and ids without training anything; `runGrid`
+ * runs them in order, and a Slurm array task runs one by its id (`runPlannedCell`; slurm/).
  */
 import { createHash } from "node:crypto";
 import { join, resolve } from "node:path";
