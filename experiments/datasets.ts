@@ -18,6 +18,14 @@ export const SHARED_GRID: DatasetRef = {
   howToGet: "the shared data is not on this machine (only used at demo scale, skipped)",
 };
 
+/** The shared synthetic MVTec 3D-AD-layout puck (RGB + xyz; the calibration data of docs/REFERENCE_RESULTS.md). */
+export const SHARED_PUCK: DatasetRef = {
+  data: "../shared/data/synthetic_mvtec3d",
+  className: "puck",
+  optional: true,
+  howToGet: "the shared data is not on this machine (skipped)",
+};
+
 export const MVTEC_AD_CLASSES = [
   "carpet", "grid", "leather", "tile", "wood",
   "bottle", "cable", "capsule", "hazelnut", "metal_nut", "pill", "screw", "toothbrush", "transistor", "zipper",

@@ -42,6 +42,7 @@ import { ablationJsonRows, ablationTable } from "../report/ablation.ts";
 import { experimentTableText } from "../report/experiment_table.ts";
 import { writeJsonAtomic } from "../results/run_files.ts";
 import { MODES, type Mode } from "../types.ts";
+import { countsText } from "../util/counts_text.ts";
 import { projectPath } from "../util/project.ts";
 import { parseErrorLine, UsageError } from "./args.ts";
 import { matchExperimentName, prefixNote } from "./experiment_names.ts";
@@ -162,8 +163,7 @@ export async function main(argv: string[], runtime: RuntimeOptions = runtimeFrom
       results: resultsRoot,
     });
     failed += cells.filter((c) => c.status === "failed" && !values["dry-run"]).length;
-    const counts = Object.entries(Object.groupBy(cells, (c) => c.status)).map(([k, v]) => `${v!.length} ${k}`).join(", ");
-    console.log(`${def.name}: ${counts}`);
+    console.log(`${def.name}: ${countsText(cells, (c) => c.status)}`);
     if (values["dry-run"]) continue;
     // the table the experiment's notebook shows, as plain text
     const rows = ablationTable(def, cells);

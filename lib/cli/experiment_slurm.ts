@@ -13,6 +13,7 @@ import { asGridCells, gridStatus, statusTable } from "../experiment/slurm/status
 import { submit, writeSubmission } from "../experiment/slurm/submission.ts";
 import { ablationTable } from "../report/ablation.ts";
 import { experimentTableText } from "../report/experiment_table.ts";
+import { countsText } from "../util/counts_text.ts";
 import { PROJECT_ROOT, projectPath } from "../util/project.ts";
 import { UsageError } from "./args.ts";
 
@@ -76,7 +77,7 @@ export async function writeJobArray(def: ExperimentDefinition, scale: Scale, pla
   for (const c of unplannable) console.error(`experiment: error: ${c.cell.tag}: not submitted: ${c.detail}`);
   const todo = cells.filter((c) => (c.state === "missing" || c.state === "failed") && c.cell.id);
   const left = cells.filter((c) => !todo.includes(c) && !unplannable.includes(c));
-  const counts = Object.entries(Object.groupBy(left, (c) => c.state)).map(([k, v]) => `${v!.length} ${k}`).join(", ");
+  const counts = countsText(left, (c) => c.state);
   if (!todo.length) {
     console.log(`${def.name} at ${scale} scale: nothing to submit (${counts || "no cells"})`);
     return unplannable.length ? 1 : 0;

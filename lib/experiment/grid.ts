@@ -236,8 +236,9 @@ export async function planGrid(def: ExperimentDefinition, scale: Scale, o: GridO
       const runDir = join(resultsRoot, "runs", id);
       const teacherSlot = `${base.data}|${ref.className}|${mode}|${seed}`;
       const shared = variant.name === reference ? undefined : teachers.get(teacherSlot);
-      if (variant.name === reference) teachers.set(teacherSlot, { runDir, key: teacherConfigKey(cfg) });
-      Object.assign(cell, { id, runDir, options }, shared && shared.key === teacherConfigKey(cfg) ? { teacherFrom: shared.runDir } : {});
+      const teacherKey = teacherConfigKey(cfg);
+      if (variant.name === reference) teachers.set(teacherSlot, { runDir, key: teacherKey });
+      Object.assign(cell, { id, runDir, options }, shared && shared.key === teacherKey ? { teacherFrom: shared.runDir } : {});
     } catch (e) {
       cell.problem = { status: "failed", message: (e as Error).message };
     }

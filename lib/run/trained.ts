@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { join } from "node:path";
 import { initBackend } from "../backend/backend.ts";
 import { setConvolutionPrecision } from "../backend/precision.ts";
-import { type AstConfig, withDefaults } from "../config/ast_config.ts";
+import { type AstConfig, configPrecision, withDefaults } from "../config/ast_config.ts";
 import { DEFAULT_RUNTIME, type RuntimeOptions } from "../config/runtime.ts";
 import type { Backbone } from "../features/backbone.ts";
 import { AstModel, type ImageResults } from "../models/ast.ts";
@@ -66,7 +66,7 @@ export async function loadTrainedModel(runDir: string, o: { weights?: string; ru
   // The convolutions in the precision the model ran in (metrics.json; before the record: what
   // config.json asked for; runs from before the option: fp32). Set again before each use: other
   // models loaded in the same process may differ.
-  const precision = metrics?.precision ?? cfg.precision ?? "fp32";
+  const precision = metrics?.precision ?? configPrecision(cfg);
   const usePrecision = () => setConvolutionPrecision(precision);
   const precisionNote = usePrecision().note;
   if (precisionNote) notes.push(precisionNote);

@@ -60,7 +60,15 @@ async function waitForJob(jobId: string, timeoutMs: number): Promise<number> {
   return (performance.now() - t0) / 1000;
 }
 
-const submittedJob = (out: string) => out.match(/submitted job (\d+) \((\d+) array tasks\)/);
+/** Submit with `--slurm --submit`, check the array's task count, wait for the job to end: its id and seconds waited. */
+async function submitAndWait(args: string[], tasks: number, timeoutMs: number, env: Record<string, string> = {}): Promise<{ jobId: string; seconds: number }> {
+  const r = await experiment(args, env);
+  assertEquals(r.code, 0, r.out);
+  const job = r.out.match(/submitted job (\d+) \((\d+) array tasks\)/);
+  assert(job, r.out);
+  assertEquals(job[2], String(tasks));
+  return { jobId: job[1], seconds: await waitForJob(job[1], timeoutMs) };
+}
 
 /** status lines: "# class mode variant seed status cell detail" -> cell id -> status */
 function statusOf(out: string): Map<string, { status: string; line: string }> {
@@ -88,12 +96,7 @@ Deno.test({
       const slurm = ["--slurm", "--submit", "--cpus", "1", "--max-parallel", String(Math.max(1, c.cpus)), "--time", "00:10:00", "--partition", c.partition];
 
       // 1. seed 1 only, every task killed right after its teacher's checkpoint
-      const first = await experiment([...grid, "--seeds", "1", ...slurm], { AST_FAILPOINT: "teacher:after-checkpoint" });
-      assertEquals(first.code, 0, first.out);
-      const job1 = submittedJob(first.out);
-      assert(job1, first.out);
-      assertEquals(job1[2], "3");
-      const wait1 = await waitForJob(job1[1], 180_000);
+      const job1 = await submitAndWait([...grid, "--seeds", "1", ...slurm], 3, 180_000, { AST_FAILPOINT: "teacher:after-checkpoint" });
 
       const status1 = await experiment([...grid, "--seeds", "0,1", "--status"]);
       assertEquals(status1.code, 1, "a failed cell makes --status exit 1\n" + status1.out);
@@ -102,17 +105,12 @@ Deno.test({
       const states1 = [...s1.values()].map((s) => s.status).sort();
       assertEquals(states1, ["failed", "failed", "failed", "missing", "missing", "missing"], status1.out);
       for (const s of [...s1.values()].filter((s) => s.status === "failed")) {
-        assertStringIncludes(s.line, `interrupted (Slurm job ${job1[1]}_`);
+        assertStringIncludes(s.line, `interrupted (Slurm job ${job1.jobId}_`);
         assertStringIncludes(s.line, "resubmitting resumes it from its checkpoint");
       }
 
       // 2. the whole grid: only what is not recorded goes out; the interrupted cells resume
-      const second = await experiment([...grid, "--seeds", "0,1", ...slurm]);
-      assertEquals(second.code, 0, second.out);
-      const job2 = submittedJob(second.out);
-      assert(job2, second.out);
-      assertEquals(job2[2], "6");
-      const wait2 = await waitForJob(job2[1], 300_000);
+      const job2 = await submitAndWait([...grid, "--seeds", "0,1", ...slurm], 6, 300_000);
       const status2 = await experiment([...grid, "--seeds", "0,1", "--status"]);
       assertEquals(status2.code, 0, status2.out);
       const s2 = statusOf(status2.out);
@@ -142,7 +140,7 @@ Deno.test({
         for (const k of ["image_auroc_max", "image_auroc_mean", "pixel_auroc", "aupro", "seed"]) assertEquals(a[k], b[k], `${id} ${k}`);
       }
       console.log(`--- status after the killed job array ---\n${status1.out}--- status after the resubmission ---\n${status2.out}`);
-      console.log(`slurm grid: job ${job1[1]} (3 tasks, killed) ${wait1.toFixed(0)} s, job ${job2[1]} (6 tasks) ${wait2.toFixed(0)} s on ${c.cpus} CPUs`);
+      console.log(`slurm grid: job ${job1.jobId} (3 tasks, killed) ${job1.seconds.toFixed(0)} s, job ${job2.jobId} (6 tasks) ${job2.seconds.toFixed(0)} s on ${c.cpus} CPUs`);
     } finally {
       await c.stop();
       for (const pid of Object.values(c.pids)) {

@@ -68,7 +68,8 @@ import {
 } from "./report.ts";
 import { effnetB5ForwardFlops, flowForwardFlops, studentForwardFlops, TRAIN_STEP_FACTOR } from "./flops.ts";
 import { nativeConvolutionsActive } from "../../lib/backend/native/kernels.ts";
-import { OneDnnConvolutions, PRECISIONS, type Precision } from "../../lib/backend/native/onednn/conv.ts";
+import { OneDnnConvolutions } from "../../lib/backend/native/onednn/conv.ts";
+import { PRECISIONS, type Precision } from "../../lib/config/ast_config.ts";
 import { DEFAULT_SHARED_DIR } from "./effnet_weights.ts";
 import { runArgs } from "../tasks/task_flags.ts";
 

@@ -23,18 +23,11 @@ import { gridProgress } from "../../lib/report/grid_progress.ts";
 import { writeJsonAtomic } from "../../lib/results/run_files.ts";
 import { projectPath } from "../../lib/util/project.ts";
 import type { Mode } from "../../lib/types.ts";
-import { mvtec3d, mvtecAd, SHARED_GRID } from "../../experiments/datasets.ts";
+import { mvtec3d, mvtecAd, SHARED_GRID, SHARED_PUCK } from "../../experiments/datasets.ts";
 import { PAPER_SEEDS } from "../../experiments/scales.ts";
 
 /** The bar: bf16 is the default on supporting CPUs only if no difference exceeds this. */
 export const MAX_DEFAULT_DIFFERENCE = 0.005;
-
-const SHARED_PUCK: DatasetRef = {
-  data: "../shared/data/synthetic_mvtec3d",
-  className: "puck",
-  optional: true,
-  howToGet: "the shared data is not on this machine",
-};
 
 export function precisionExperiment(): ExperimentDefinition {
   const variants = [{ name: "fp32" }, { name: "bf16", config: { precision: "bf16" } }] as ExperimentDefinition["scales"]["demo"]["variants"];

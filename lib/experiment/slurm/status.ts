@@ -8,6 +8,7 @@
 import { join } from "node:path";
 import type { RunRecord } from "../../results/record.ts";
 import { exists, readJson, RUN_FILES } from "../../results/run_files.ts";
+import { countsText } from "../../util/counts_text.ts";
 import { liveLockOwner, lockOwner } from "../cell_lock.ts";
 import { cellFailurePath, cellLockPath, type CellFailure, describeOwner, type GridCell, type GridPlan, type PlannedCell } from "../grid.ts";
 import { activeState, jobStates } from "./squeue.ts";
@@ -107,8 +108,7 @@ export function statusTable(statuses: CellStatus[]): string {
     state === "recorded" ? "" : detail,
   ]);
   const head = ["#", "class", "mode", "variant", "seed", "status", "cell", "detail"];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.slice(0).map((r) => (i === 7 ? 0 : r[i].length))));
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (i === 7 ? 0 : r[i].length))));
   const line = (r: string[]) => r.map((c, i) => (i === 7 ? c : c.padEnd(widths[i]))).join("  ").trimEnd();
-  const counts = Object.entries(Object.groupBy(statuses, (s) => s.state)).map(([k, v]) => `${v!.length} ${k}`).join(", ");
-  return [line(head), ...rows.map(line), counts].join("\n");
+  return [line(head), ...rows.map(line), countsText(statuses, (s) => s.state)].join("\n");
 }

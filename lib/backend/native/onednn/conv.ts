@@ -31,6 +31,7 @@
 import type { ConvGeometry } from "../im2col_conv.ts";
 import type { ConvolutionLibrary } from "../convolution_library.ts";
 import { cpuFlags } from "../cpu_flags.ts";
+import { type Precision, PRECISIONS } from "../../../config/ast_config.ts";
 import { type NativeEnv, openMpThreadsSetting, prepareOpenMp } from "../openmp.ts";
 import {
   ALG_AUTO, ALG_DIRECT, ARG_BIAS, ARG_DIFF_BIAS, ARG_DIFF_DST, ARG_DIFF_SRC, ARG_DIFF_WEIGHTS, ARG_DST, ARG_SRC, ARG_WEIGHTS,
@@ -43,9 +44,8 @@ import {
 export type Layout = "plain" | "weights-any" | "any";
 export type LayoutChoice = Layout | "auto" | { fwd: Layout; bwd_data: Layout; bwd_weights: Layout };
 export type Pass = "fwd" | "bwd_data" | "bwd_weights" | "bwd_weights_bias" | "fwd_bias" | "dw_fwd" | "dw_fwd_bias";
-/** The convolutions' input precision; accumulation and outputs are fp32 in both. */
-export type Precision = "fp32" | "bf16";
-export const PRECISIONS: readonly Precision[] = ["fp32", "bf16"];
+// The convolutions' input precision (the config's `precision`); accumulation and outputs are fp32 in both.
+export type { Precision };
 
 /** OneDnnConvolutions.at(p): its convolutions at one precision (bias gradient included). */
 export interface OneDnnAtPrecision extends ConvolutionLibrary {
