@@ -24,6 +24,7 @@ import type { ConvGeometry } from "../../lib/backend/native/im2col_conv.ts";
 import { cpuFlags } from "../../lib/backend/native/cpu_flags.ts";
 import { mulberry32 } from "../../lib/util/random.ts";
 import { assert, assertEquals } from "../assert.ts";
+import { toBf16 } from "./_bf16.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -52,14 +53,6 @@ function library(): { lib: OneDnnConvolutions | null; skip: string | null; suppo
 function rand(n: number, seed: number): Float32Array {
   const r = mulberry32(seed);
   return Float32Array.from({ length: n }, () => r() * 2 - 1);
-}
-
-/** Rounded to bfloat16 (nearest even), as oneDNN's f32 -> bf16 reorder does; finite inputs. */
-function toBf16(a: Float32Array): Float32Array {
-  const out = new Float32Array(a);
-  const u = new Uint32Array(out.buffer);
-  for (let i = 0; i < u.length; i++) u[i] = ((u[i] + 0x7fff + ((u[i] >>> 16) & 1)) & 0xffff0000) >>> 0;
-  return out;
 }
 
 function relL2(got: Float32Array, want: Float32Array): number {
