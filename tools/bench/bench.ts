@@ -23,11 +23,13 @@
  * kernels, or the convolutions are not oneDNN's, is skipped with the reason.
  *
  * Reference: when `$AST_BENCH_PYTHON` (default /usr/bin/python3, Debian's python3-torch) imports
- * torch, tools/bench/torch_reference.py times the training workloads and effnet_b5_768 in PyTorch
- * after ours, in the same run, at the same thread count and precisions: `torch_fp32_ms`,
- * `torch_bf16_ms`, `ratio_fp32`, `ratio_bf16`; `reference_ms` / `ratio` are the PyTorch fp32 ones
- * (the record's `reference` says so). Without torch these are null and `torch.note` says why. The
- * speed issue's old constants stay only as `reference_ms_issue5` (not same-run: never compare).
+ * torch, tools/bench/torch_reference.py times the training workloads, effnet_b5_768 and the score
+ * workloads in PyTorch after ours, in the same run, at the same thread count and precisions:
+ * `torch_fp32_ms`, `torch_bf16_ms`, `ratio_fp32`, `ratio_bf16`; `reference_ms` / `ratio` are the
+ * PyTorch fp32 ones (the record's `reference` says so). The score rows' PyTorch step is the network
+ * part only (resize of the image tensor, backbone, teacher, student, map, scores; no PNG/TIFF decode
+ * or depth preprocessing): their `torch_note` says so, and the table prints it. Without torch these
+ * are null and `torch.note` says why. The speed issue's old constants stay only as `reference_ms_issue5` (not same-run: never compare).
  *
  * Each workload runs in its own subprocess (a fresh heap and native caches), the steps' median
  * after warm-up is reported with the process's resident memory.
@@ -71,6 +73,7 @@ import { nativeConvolutionsActive } from "../../lib/backend/native/kernels.ts";
 import { OneDnnConvolutions } from "../../lib/backend/native/onednn/conv.ts";
 import { PRECISIONS, type Precision } from "../../lib/config/ast_config.ts";
 import { DEFAULT_SHARED_DIR } from "./effnet_weights.ts";
+import { scoreBackboneName, scoreTorchSpec } from "./score_workload.ts";
 import { runArgs } from "../tasks/task_flags.ts";
 
 export interface BenchOptions {
@@ -222,8 +225,12 @@ export async function measureAtPrecision(w: Workload, precision: Precision, t: T
 
 const TORCH_SCRIPT = fileURLToPath(new URL("./torch_reference.py", import.meta.url));
 
-/** The workload as torch_reference.py reads it (with flops.ts's forward-pass conv GFLOPs), or null when it has no PyTorch version. */
-export function torchSpec(w: Workload): Record<string, unknown> | null {
+/**
+ * The workload as torch_reference.py reads it (with flops.ts's forward-pass conv GFLOPs), or null
+ * when it has no PyTorch version. `scoreBackbone`: the backbone a score workload's run resolves
+ * to (scoreBackboneName; default the config's).
+ */
+export function torchSpec(w: Workload, scoreBackbone?: string): Record<string, unknown> | null {
   switch (w.kind) {
     case "student":
       return { ...w, analytic_gflops: (TRAIN_STEP_FACTOR * studentForwardFlops(w, w.batch, w.side)) / 1e9 };
@@ -231,6 +238,8 @@ export function torchSpec(w: Workload): Record<string, unknown> | null {
       return { ...w, analytic_gflops: (TRAIN_STEP_FACTOR * flowForwardFlops(w, w.batch, w.side)) / 1e9 };
     case "effnet":
       return { ...w, analytic_gflops: effnetB5ForwardFlops(w.inputSize, w.upToBlock) / 1e9 };
+    case "score":
+      return scoreTorchSpec(w, scoreBackbone);
     default:
       return null;
   }
@@ -243,7 +252,9 @@ interface TorchLine {
   ms_per_step?: number;
   steps_ms?: number[];
   torch_gflops?: number;
-  analytic_gflops?: number;
+  analytic_gflops?: number | null;
+  /** what the PyTorch step covers when it is not like-for-like (score: the network part only) */
+  note?: string;
   error?: string;
 }
 
@@ -270,10 +281,20 @@ async function torchReference(
   threads: number,
   t: TimingOptions,
   log: (s: string) => void,
+  weightsDir?: string,
 ): Promise<{ info: TorchInfo; lines: Map<string, TorchLine> }> {
   const lines = new Map<string, TorchLine>();
   if (python == null) return { info: { python: "", available: false, note: "no PyTorch reference asked (--no-torch)" }, lines };
-  const specs = workloads.map(torchSpec).filter((x) => x != null);
+  const specs: Record<string, unknown>[] = [];
+  for (const w of workloads) {
+    try {
+      const spec = torchSpec(w, w.kind === "score" ? await scoreBackboneName(w, weightsDir) : undefined);
+      if (spec) specs.push(spec);
+    } catch (e) {
+      // a config our own run refused already has its skip; the other workloads still get PyTorch
+      log(`  no PyTorch spec for ${w.name}: ${(e as Error).message.split("\n")[0]}`);
+    }
+  }
   const missing = await torchAvailable(python);
   if (missing) return { info: { python, available: false, note: `no same-run PyTorch reference: ${missing}` }, lines };
   if (!specs.length) return { info: { python, available: true, note: "no workload with a PyTorch version selected" }, lines };
@@ -295,7 +316,10 @@ async function torchReference(
     } else {
       lines.set(`${j.name}@${j.precision}`, j);
       if (j.error) errors.push(`${j.name} ${j.precision}: ${j.error}`);
-      else log(`  torch ${j.name} ${j.precision}: ${j.ms_per_step} ms (conv GFLOP: torch ${j.torch_gflops}, ours ${round(j.analytic_gflops, 6)})`);
+      else {
+        const ours = j.analytic_gflops == null ? "not counted" : round(j.analytic_gflops, 6);
+        log(`  torch ${j.name} ${j.precision}: ${j.ms_per_step} ms (conv GFLOP: torch ${j.torch_gflops}, ours ${ours})${j.note ? `; ${j.note}` : ""}`);
+      }
     }
   }
   if (!out.success && !errors.length) errors.push(`torch_reference.py exited with code ${out.code}`);
@@ -308,6 +332,7 @@ function withTorchColumns(row: WorkloadRow, lines: Map<string, TorchLine>): Work
   const ms = (p: Precision) => lines.get(`${row.name}@${p}`)?.ms_per_step ?? null;
   const ratio = (ref: number | null) => (ref ? round(row.ms_per_step / ref, 3) : null);
   const fp32 = ms("fp32"), bf16 = ms("bf16");
+  const note = PRECISIONS.map((p) => lines.get(`${row.name}@${p}`)?.note).find((n) => n);
   const steps = Object.fromEntries(PRECISIONS.flatMap((p) => {
     const s = lines.get(`${row.name}@${p}`)?.steps_ms;
     return s ? [[p, s]] : [];
@@ -321,6 +346,7 @@ function withTorchColumns(row: WorkloadRow, lines: Map<string, TorchLine>): Work
     ratio_fp32: ratio(fp32),
     ratio_bf16: ratio(bf16),
     ...(Object.keys(steps).length ? { torch_steps_ms: steps } : {}),
+    ...(note ? { torch_note: note } : {}),
   };
 }
 
@@ -414,7 +440,7 @@ export async function runBench(o: BenchOptions = {}): Promise<{ record: BenchRec
   }
   // The reference in the same run, after ours (same host phase as near as one can).
   const python = o.python === undefined ? DEFAULT_PYTHON : o.python;
-  const torch = await torchReference(python, selected, precisions, info.threads, timing, log);
+  const torch = await torchReference(python, selected, precisions, info.threads, timing, log, env.runtime.weightsDir);
   record.torch = torch.info;
   record.reference = torch.info.available && torch.info.version
     ? `PyTorch ${torch.info.version} fp32, same run (tools/bench/torch_reference.py)`

@@ -29,6 +29,8 @@ export interface WorkloadRow {
   /** ms_per_step / torch_fp32_ms and ms_per_step / torch_bf16_ms */
   ratio_fp32?: number | null;
   ratio_bf16?: number | null;
+  /** what the PyTorch step covers when it differs from ours (score rows: network part only, no decode/depth preprocessing) */
+  torch_note?: string;
   /**
    * NOT same-run: the constant of the speed issue (issue 5: PyTorch 1.13 CPU, 2 threads, measured
    * once on an earlier host), kept for continuity only; never compare against it
@@ -207,6 +209,9 @@ export function formatTable(r: BenchRecord): string {
         (w.images_per_s == null ? "" : `  ${w.images_per_s} images/s`),
     );
   }
+  // once per workload: the PyTorch step is not like-for-like beyond what it says
+  const notes = new Map(r.workloads.filter((w) => w.torch_note).map((w) => [w.name, w.torch_note!]));
+  for (const [name, note] of notes) lines.push(`${name.padEnd(16)} torch: ${note}`);
   for (const s of r.skipped) lines.push(`${s.name.padEnd(16)} ${(s.precision ?? "").padEnd(4)} skipped: ${s.reason}`);
   if (r.demo_seconds != null) lines.push(`${"demo_seconds".padEnd(16)} ${"".padEnd(4)} ${r.demo_seconds.toFixed(1).padStart(10)}`);
   return lines.join("\n");

@@ -5,12 +5,29 @@
  * preprocessing) then `AstModel.score` (teacher, student, distance, upsampled map, image score,
  * read back). The models have the preset's combi shapes with random weights: speed does not
  * depend on trained values. The images come from the synthetic generator, written to a temp dir.
+ * `scoreTorchSpec` gives tools/bench/torch_reference.py the same shapes for its PyTorch version.
  */
 import { join } from "node:path";
 import { generateDataset } from "../../lib/data/synthetic.ts";
 import { openDataset } from "../../lib/data/mvtec.ts";
 import { resolveConfig } from "../../lib/config/resolve.ts";
-import { backboneRecord, backboneSpec, locateWeights, type ResolvedBackbone, resolveBackbone } from "../../lib/features/backbones.ts";
+import {
+  backboneRecord,
+  backboneSpec,
+  efficientNetBlock,
+  locateWeights,
+  rawPatchBackbone,
+  type ResolvedBackbone,
+  resolveBackbone,
+} from "../../lib/features/backbones.ts";
+import { RAW_PATCH_FACTOR, RAW_PATCH_RECIPE } from "../../lib/features/raw_patch.ts";
+import { MOBILENET_V2_DEFAULT_LAYER, MOBILENET_V2_RECIPE } from "../../lib/features/mobilenet_v2.ts";
+import { EFFICIENTNET_RECIPE, strideAtBlock } from "../../lib/features/efficientnet/backbone.ts";
+import { B5_BLOCKS } from "../../lib/features/efficientnet/architecture.ts";
+import type { RgbRecipe } from "../../lib/preprocess/rgb.ts";
+import { mapOutSize } from "../../lib/models/scoring.ts";
+import { DEPTH_CHANNELS } from "../../lib/preprocess/depth.ts";
+import { effnetB5ForwardFlops, flowForwardFlops, studentForwardFlops } from "./flops.ts";
 import { AstModel } from "../../lib/models/ast.ts";
 import { scoringInput } from "../../lib/run/evaluate.ts";
 import { buildInputs, inputChannels } from "../../lib/run/inputs.ts";
@@ -21,7 +38,7 @@ import type { BenchEnv } from "./workloads.ts";
 export interface ScoreWorkload {
   kind: "score";
   name: string;
-  /** no PyTorch reference exists for this path */
+  /** issue 5 had no constant for this path (the same-run PyTorch reference: scoreTorchSpec) */
   referenceMs: null;
   /** config preset, in combi mode on MVTec 3D-AD */
   preset: PresetName;
@@ -113,4 +130,98 @@ export async function prepareScore(w: ScoreWorkload, env: BenchEnv): Promise<Sco
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
     throw e;
   }
+}
+
+/**
+ * The backbone a score workload's run uses, by name, without loading it: the config's, or
+ * raw-patch when a preset that may fall back (demo: mobilenet_v2) finds no weights, as
+ * `resolveBackbone` decides. EfficientNet-B5 never falls back here (`benchBackbone` stands in
+ * weights), so the PyTorch reference builds the network our row timed.
+ */
+export async function scoreBackboneName(w: ScoreWorkload, weightsDir?: string): Promise<string> {
+  const cfg = resolveConfig({ preset: w.preset, mode: "combi", layout: "mvtec3d", sets: w.overrides });
+  if (!cfg.backboneFallback || cfg.backbone === "efficientnet-b5") return cfg.backbone;
+  const spec = backboneSpec(cfg.backbone);
+  return spec.weights && !(await locateWeights(spec, undefined, weightsDir)) ? rawPatchBackbone.name : cfg.backbone;
+}
+
+/** How torch_reference.py resizes and normalises for each of our RGB recipes (lib/preprocess/rgb.ts). */
+const TORCH_RECIPES: Record<RgbRecipe, { resize: "bilinear-antialias" | "area"; normalise: "imagenet" | "unit-range" }> = {
+  "pil-bilinear-imagenet": { resize: "bilinear-antialias", normalise: "imagenet" },
+  "area-imagenet": { resize: "area", normalise: "imagenet" },
+  "area-unit-range": { resize: "area", normalise: "unit-range" },
+};
+
+interface TorchBackbone {
+  backbone: string;
+  /** EfficientNet-B5 block / Keras MobileNetV2 block_N; null for raw-patch */
+  backboneBlock: number | null;
+  backboneInput: number;
+  backboneChannels: number;
+  recipe: RgbRecipe;
+  /** forward conv FLOPs; null: not counted analytically (MobileNetV2) */
+  flops: number | null;
+}
+
+/** The backbone's shapes at `mapLen`, or null when torch_reference.py has no equivalent (another MobileNetV2 layer). */
+function torchBackbone(name: string, layer: string | null, mapLen: number): TorchBackbone | null {
+  switch (name) {
+    case "raw-patch":
+      return { backbone: name, backboneBlock: null, backboneInput: RAW_PATCH_FACTOR * mapLen, backboneChannels: rawPatchBackbone.channels, recipe: RAW_PATCH_RECIPE, flops: 0 };
+    case "mobilenet_v2": {
+      // torchvision's mobilenet_v2(width_mult=0.35) has Keras' channel rounding; only the default cut is mapped
+      if ((layer ?? MOBILENET_V2_DEFAULT_LAYER) !== MOBILENET_V2_DEFAULT_LAYER) return null;
+      const spec = backboneSpec(name);
+      const block = Number(/^block_(\d+)_add$/.exec(MOBILENET_V2_DEFAULT_LAYER)![1]);
+      return { backbone: name, backboneBlock: block, backboneInput: spec.inputSize(mapLen), backboneChannels: spec.channels, recipe: MOBILENET_V2_RECIPE, flops: null };
+    }
+    case "efficientnet-b5": {
+      const block = efficientNetBlock(layer ?? "block35");
+      const input = strideAtBlock(block) * mapLen;
+      return {
+        backbone: name,
+        backboneBlock: block,
+        backboneInput: input,
+        backboneChannels: B5_BLOCKS[block].outChannels,
+        recipe: EFFICIENTNET_RECIPE,
+        flops: effnetB5ForwardFlops(input, block),
+      };
+    }
+    default:
+      return null;
+  }
+}
+
+/**
+ * The score workload as torch_reference.py's "score" kind reads it: the resolved combi config's
+ * shapes (backbone cut, input size and recipe, depth channels, map, PE, teacher, student, mask,
+ * map size) and flops.ts's forward conv GFLOPs (null with MobileNetV2, not counted here). `backbone`:
+ * the one the run uses (scoreBackboneName). Null when PyTorch has no equivalent (a symmetric flow
+ * student, a MobileNetV2 layer other than the default).
+ */
+export function scoreTorchSpec(w: ScoreWorkload, backbone?: string): Record<string, unknown> | null {
+  const cfg = resolveConfig({ preset: w.preset, mode: "combi", layout: "mvtec3d", sets: w.overrides });
+  const b = torchBackbone(backbone ?? cfg.backbone, backbone && backbone !== cfg.backbone ? null : cfg.layer, cfg.mapLen);
+  const withStudent = cfg.scoring === "student";
+  if (!b || (withStudent && cfg.student.kind !== "asymmetric")) return null;
+  const { recipe, flops, ...shapes } = b;
+  const channels = b.backboneChannels + DEPTH_CHANNELS;
+  const posEncDim = cfg.posEnc ? cfg.posEncDim : 0;
+  const teacher = { hidden: cfg.teacher.hidden, nBlocks: cfg.teacher.nBlocks, kernelSizes: [...cfg.teacher.kernelSizes], clamp: cfg.teacher.clamp };
+  const student = withStudent ? { hidden: cfg.student.hidden, nBlocks: cfg.student.nBlocks, leakySlope: cfg.student.leakySlope } : null;
+  const net = flowForwardFlops({ channels, posEncDim, ...teacher }, 1, cfg.mapLen) +
+    (student ? studentForwardFlops({ channels, posEncDim, ...student }, 1, cfg.mapLen) : 0);
+  return {
+    ...w,
+    ...shapes,
+    ...TORCH_RECIPES[recipe],
+    depthChannels: DEPTH_CHANNELS,
+    mapLen: cfg.mapLen,
+    posEncDim,
+    teacher,
+    student,
+    evalMask: cfg.evalMask,
+    outSize: mapOutSize(cfg.mapLen),
+    analytic_gflops: flops == null ? null : (flops + net) / 1e9,
+  };
 }

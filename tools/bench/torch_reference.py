@@ -1,23 +1,28 @@
 """Same-run PyTorch reference of `deno task bench` (issue 17): PyTorch versions of the bench's
 training workloads (the asymmetric student CNN and the teacher normalizing flow, built here from
 lib/models/ as this project implements them) and of its EfficientNet-B5 extraction (torchvision's
-efficientnet_b5, weights=None, cut after the same MBConv block), timed in fp32 and in bf16 under
-torch.autocast("cpu", dtype=torch.bfloat16).
+efficientnet_b5, weights=None, cut after the same MBConv block) and of its scoring of one image
+(backbone as the preset resolves it, teacher, student, map, scores), timed in fp32 and in bf16
+under torch.autocast("cpu", dtype=torch.bfloat16).
 
   /usr/bin/python3 tools/bench/torch_reference.py --workloads '[{"kind":"student","name":"s",...}]' \
       --precision fp32,bf16 --threads 2 --budget 20
 
 --workloads: a JSON list of the bench's workload objects (tools/bench/workloads.ts: student
 {batch, side, channels, hidden, nBlocks, posEncDim}, teacher {+ kernelSizes, clamp}, effnet
-{inputSize, upToBlock}); each may carry "analytic_gflops" (tools/bench/flops.ts, forward only):
+{inputSize, upToBlock}, score {see build_score}); each may carry "analytic_gflops" (tools/bench/flops.ts,
+forward only; null: no analytic count, e.g. MobileNetV2):
 the convolutions' MACs counted on the torch model (forward hooks) must then agree within 5%.
 
 A training step = forward + loss + backward + Adam step (batch BatchNorm statistics for the
-student); extraction = one image forward, no grad, eval mode. Memory format: NCHW by default,
+student); extraction = one image forward, no grad, eval mode; scoring = one test image through
+resize + backbone + teacher + student + distance map + bicubic map + image scores, no grad, eval
+mode (the bench's own score step also decodes the PNG/TIFF and preprocesses the depth: not here;
+the line's "note" says so). Memory format: NCHW by default,
 the faster here (PyTorch 1.13, 2 threads, the bench host: student_h256 fp32 880 ms NCHW vs
 2510 ms channels-last; teacher_h64 about equal, 670-690 ms); --channels-last for the other. Output (stdout): a first line {"torch_version", "threads",
 "bf16_isa", ...}, then one JSON line per workload and precision: {name, precision, ms_per_step,
-steps_ms, torch_gflops, analytic_gflops, memory_format}; or {name, precision, error}.
+steps_ms, torch_gflops, analytic_gflops, memory_format[, note]}; or {name, precision, error}.
 """
 import argparse
 import json
@@ -194,6 +199,132 @@ def autocast(precision):
     return torch.autocast("cpu", enabled=False)
 
 
+# ---- scoring one test image (the bench's score_* workloads)
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def mobilenet_v2_truncated(block):
+    """torchvision's MobileNetV2 at width 0.35 (Keras alpha 0.35 has the same channel rounding) up to
+    Keras' block_<block> (features[0] = stem, features[1] = Keras' expanded_conv, features[k + 1] = block_k)."""
+    import torchvision
+    full = torchvision.models.mobilenet_v2(weights=None, width_mult=0.35)
+    if not 1 <= block <= 16:
+        raise ValueError(f"mobilenet_v2 has blocks 1..16, block {block} asked")
+    return nn.Sequential(*list(full.features)[: block + 2])
+
+
+class RawPatch(nn.Module):
+    """The raw-pixel stand-in: the (already resized, normalised) image unshuffled into 4x4 patches."""
+
+    def forward(self, x):
+        return nn.functional.pixel_unshuffle(x, 4)
+
+
+def score_backbone(w):
+    name = w["backbone"]
+    if name == "efficientnet-b5":
+        return effnet_b5_truncated(w["backboneBlock"])
+    if name == "mobilenet_v2":
+        return mobilenet_v2_truncated(w["backboneBlock"])
+    if name == "raw-patch":
+        return RawPatch()
+    raise ValueError(f"no PyTorch version of backbone {name!r}")
+
+
+class ScoreNet(nn.Module):
+    """Resize + normalise + backbone, [features, depth] -> teacher z (and log-det) and student, the
+    masked distance per map cell, the bicubic anomaly map and the image scores (max of the map, mean
+    of the low-resolution distance), as lib/models/ast.ts scores a batch."""
+
+    def __init__(self, w):
+        super().__init__()
+        self.w = w
+        self.backbone = score_backbone(w)
+        c = w["backboneChannels"] + w["depthChannels"]
+        pe_dim = w["posEncDim"]
+        t, s = w["teacher"], w["student"]
+        self.teacher = Teacher(c, t["hidden"], t["nBlocks"], t["kernelSizes"], t["clamp"], pe_dim)
+        self.student = Student(c, s["hidden"], s["nBlocks"], pe_dim, s["leakySlope"]) if s else None
+        g = torch.Generator().manual_seed(1)
+        self.register_buffer("pe", torch.randn(1, pe_dim, w["mapLen"], w["mapLen"], generator=g) if pe_dim > 0 else None)
+        if w["normalise"] == "imagenet":
+            mean, std = IMAGENET_MEAN, IMAGENET_STD
+        elif w["normalise"] == "unit-range":  # Keras' mobilenet_v2.preprocess_input: [0,1] -> [-1,1]
+            mean, std = (0.5,) * 3, (0.5,) * 3
+        else:
+            raise ValueError(f"unknown normalisation {w['normalise']!r}")
+        self.register_buffer("mean", torch.tensor(mean).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(std).view(1, 3, 1, 1))
+
+    def features(self, image):
+        """[1,3,S,S] in [0,1] -> backbone features [1,C,mapLen,mapLen] (fp32)."""
+        side = self.w["backboneInput"]
+        if self.w["resize"] == "bilinear-antialias":  # PIL's bilinear (antialiased when shrinking)
+            x = nn.functional.interpolate(image, size=(side, side), mode="bilinear", align_corners=False, antialias=True)
+        elif self.w["resize"] == "area":
+            x = nn.functional.interpolate(image, size=(side, side), mode="area")
+        else:
+            raise ValueError(f"unknown resize {self.w['resize']!r}")
+        f = self.backbone((x - self.mean) / self.std).float()
+        want = (1, self.w["backboneChannels"], self.w["mapLen"], self.w["mapLen"])
+        if tuple(f.shape) != want:
+            raise ValueError(f"{self.w['backbone']} gave features {tuple(f.shape)}, the spec says {want}")
+        return f
+
+    def forward(self, image, depth, mask):
+        x = torch.cat([self.features(image), depth], 1)
+        z, log_det = self.teacher(x, self.pe)
+        z = z.float()
+        if self.student is not None:
+            d = (((z - self.student(x, self.pe).float()) ** 2) * mask).mean(1)  # mask applied once
+            eval_map = d * mask[:, 0]  # and once more for the map
+        else:  # the teacher's NLL; the background takes the lowest foreground NLL (backgroundAtForegroundMin)
+            nll = 0.5 * (z ** 2).sum(1) - log_det.float()
+            fg = mask[:, 0] > 0
+            low = torch.where(fg, nll, torch.full_like(nll, math.inf)).amin((1, 2), keepdim=True)
+            low = torch.where(torch.isinf(low), torch.zeros_like(low), low)
+            d = eval_map = torch.where(fg, nll, low.expand_as(nll))
+        out = self.w["outSize"]
+        amap = nn.functional.interpolate(eval_map[:, None], size=(out, out), mode="bicubic", align_corners=False)[:, 0]
+        return amap, amap.amax((1, 2)), d.mean((1, 2))
+
+
+def score_note(w):
+    """What the PyTorch score step times, and what it leaves out (the bench prints it)."""
+    b = w["backbone"] + (f" block {w['backboneBlock']}" if w.get("backboneBlock") is not None else "")
+    student = f"student h{w['student']['hidden']}x{w['student']['nBlocks']}" if w["student"] else "no student (teacher NLL)"
+    return (f"PyTorch times the network part only: {w['imageSize']} px float image tensor resized to {w['backboneInput']} px "
+            f"({w['resize']}) + normalise + {b} + teacher h{w['teacher']['hidden']} + {student} + "
+            f"{'distance' if w['student'] else 'NLL'} per cell + "
+            f"bicubic map {w['outSize']} px + max/mean; no PNG/TIFF decode, no depth preprocessing (random depth "
+            f"features and mask as inputs); ours includes both")
+
+
+def build_score(w, fmt, g):
+    """kind "score" (tools/bench/bench.ts torchSpec): imageSize, backbone ("efficientnet-b5" | "mobilenet_v2" |
+    "raw-patch"), backboneBlock, backboneInput, backboneChannels, resize ("bilinear-antialias" | "area"),
+    normalise ("imagenet" | "unit-range"), depthChannels, mapLen, posEncDim, teacher {hidden, nBlocks,
+    kernelSizes, clamp}, student {hidden, nBlocks, leakySlope} or null, evalMask, outSize."""
+    model = ScoreNet(w).to(memory_format=fmt).eval()
+    s, m = w["imageSize"], w["mapLen"]
+    image = torch.rand(1, 3, s, s, generator=g).contiguous(memory_format=fmt)
+    depth = torch.randn(1, w["depthChannels"], m, m, generator=g).contiguous(memory_format=fmt)
+    mask = torch.rand(1, 1, m, m, generator=g) if w["evalMask"] else torch.ones(1, 1, m, m)
+
+    def make_step(precision):
+        def step():
+            with torch.no_grad(), autocast(precision):
+                amap, score_max, score_mean = model(image, depth, mask)
+            # read back, as our score step's dataSync does
+            amap.float().sum().item()
+            score_max.float().tolist(), score_mean.float().tolist()
+        return step
+
+    return model, lambda: model(image, depth, mask), make_step, 1
+
+
 def build(w, channels_last):
     """(model, forward-flops runner, step factory(precision)) of one workload."""
     fmt = torch.channels_last if channels_last else torch.contiguous_format
@@ -240,6 +371,8 @@ def build(w, channels_last):
             return step
 
         return model, lambda: model(x), make_step, 1
+    if kind == "score":
+        return build_score(w, fmt, g)
     raise ValueError(f"no PyTorch version of workload kind {kind!r}")
 
 
@@ -292,6 +425,7 @@ def main():
             analytic = w.get("analytic_gflops")
             torch_gflops = round(flops / 1e9, 6)
             print(f"{w['name']}: conv GFLOP per step: torch model {torch_gflops}, analytic (flops.ts) {analytic}", file=sys.stderr)
+            note = score_note(w) if w["kind"] == "score" else None
             if analytic is not None and abs(flops / 1e9 - analytic) > 0.05 * analytic:
                 raise AssertionError(f"{w['name']}: the torch model's conv GFLOP {torch_gflops} differ from the analytic {analytic} by more than 5%")
         except Exception as err:  # noqa: BLE001 -- one workload's failure is reported, the others still run
@@ -304,7 +438,8 @@ def main():
                 ms = timed(make_step(p), a.warmup, a.min_steps, a.max_steps, a.budget)
                 print(json.dumps({"name": w["name"], "precision": p, "ms_per_step": round(statistics.median(ms), 1),
                                   "steps_ms": [round(t, 1) for t in ms], "torch_gflops": torch_gflops, "analytic_gflops": analytic,
-                                  "memory_format": "channels_last" if a.channels_last else "nchw"}), flush=True)
+                                  "memory_format": "channels_last" if a.channels_last else "nchw",
+                                  **({"note": note} if note else {})}), flush=True)
             except Exception as err:  # noqa: BLE001
                 failed = True
                 print(json.dumps({"name": w["name"], "precision": p, "error": f"{type(err).__name__}: {err}"}), flush=True)

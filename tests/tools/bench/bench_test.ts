@@ -12,6 +12,7 @@ import type { Workload } from "../../../tools/bench/workloads.ts";
 import { defaultWorkloads } from "../../../tools/bench/workloads.ts";
 import { effnetB5ForwardFlops, flowForwardFlops, kernelFlops, studentForwardFlops, TRAIN_STEP_FACTOR } from "../../../tools/bench/flops.ts";
 import { randomEffnetB5Weights } from "../../../tools/bench/effnet_weights.ts";
+import { scoreBackboneName } from "../../../tools/bench/score_workload.ts";
 import { EfficientNetB5 } from "../../../lib/features/efficientnet/model.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "../../assert.ts";
 import { runtimeFromEnv } from "../../../lib/config/runtime.ts";
@@ -277,7 +278,7 @@ Deno.test({
   ignore: !torchImports,
   ...opts,
   fn: async () => {
-    const specs = tinyWorkloads().map(torchSpec);
+    const specs = tinyWorkloads().map((w) => torchSpec(w));
     const run = async (workloads: unknown[]) => {
       const out = await new Deno.Command(DEFAULT_PYTHON, {
         args: [TORCH_SCRIPT, "--workloads", JSON.stringify(workloads), "--precision", "fp32,bf16", "--threads", "1", "--budget", "0", "--min-steps", "1", "--max-steps", "1", "--no-isa-probe"],
@@ -318,6 +319,104 @@ Deno.test({
       assertEquals(w.ratio, w.ratio_fp32);
       assertEquals([w.torch_bf16_ms, w.ratio_bf16], [null, null]); // bf16 not asked
       assertEquals(w.torch_steps_ms?.fp32?.length, 1);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+// ---- the PyTorch reference of the score workloads
+
+Deno.test("bench: torchSpec of the score workloads carries the resolved combi shapes and conv GFLOPs", () => {
+  const [demo, paper] = defaultWorkloads().filter((w) => w.kind === "score");
+  const teacher = { hidden: 64, nBlocks: 4, kernelSizes: [3, 3, 3, 5], clamp: 1.9 };
+  const common = { kind: "score", depthChannels: 64, posEncDim: 32, teacher, evalMask: true };
+  const p = torchSpec(paper, "efficientnet-b5")!;
+  assertEquals({ ...p, analytic_gflops: 0 }, {
+    ...paper, ...common, backbone: "efficientnet-b5", backboneBlock: 35, backboneInput: 768, backboneChannels: 304,
+    resize: "bilinear-antialias", normalise: "imagenet", mapLen: 24, outSize: 192,
+    student: { hidden: 1024, nBlocks: 4, leakySlope: 0.01 }, analytic_gflops: 0,
+  });
+  const net = { channels: 368, posEncDim: 32 };
+  const want = effnetB5ForwardFlops(768, 35) + flowForwardFlops({ ...net, ...teacher }, 1, 24) + studentForwardFlops({ ...net, hidden: 1024, nBlocks: 4 }, 1, 24);
+  assert(Math.abs((p.analytic_gflops as number) - want / 1e9) < 1e-9, `${p.analytic_gflops} vs ${want / 1e9}`);
+  // the demo: the bundled MobileNetV2 alpha 0.35 at block_12_add (256 px, 32 ch), or raw-patch when its weights are missing
+  const d = torchSpec(demo, "mobilenet_v2")!;
+  assertEquals(d, {
+    ...demo, ...common, backbone: "mobilenet_v2", backboneBlock: 12, backboneInput: 256, backboneChannels: 32,
+    resize: "area", normalise: "unit-range", mapLen: 16, outSize: 128, student: { hidden: 128, nBlocks: 2, leakySlope: 0.01 }, analytic_gflops: null,
+  });
+  const raw = torchSpec(demo, "raw-patch")!;
+  assertEquals([raw.backbone, raw.backboneBlock, raw.backboneInput, raw.backboneChannels, raw.resize, raw.normalise], ["raw-patch", null, 64, 48, "area", "imagenet"]);
+  assert((raw.analytic_gflops as number) > 0);
+  // overrides reach the spec; a model PyTorch has no version of gives none
+  const tiny = torchSpec(tinyScoreWorkloads()[1])!;
+  assertEquals([tiny.mapLen, tiny.posEncDim, tiny.backboneInput, tiny.outSize, (tiny.teacher as { hidden: number }).hidden, tiny.student], [2, 4, 64, 16, 8, { hidden: 8, nBlocks: 1, leakySlope: 0.01 }]);
+  assertEquals(torchSpec({ ...demo, overrides: ["layer=block_13_expand_relu"] }, "mobilenet_v2"), null);
+  assertEquals(torchSpec({ ...paper, overrides: ["scoring=teacher-nll"] })!.student, null);
+});
+
+Deno.test({ name: "bench: a score workload's PyTorch backbone is the one its run resolves (fallback preset without weights: raw-patch)", ...opts, fn: async () => {
+  const [demo, paper] = defaultWorkloads().filter((w) => w.kind === "score");
+  const empty = await Deno.makeTempDir();
+  try {
+    assertEquals(await scoreBackboneName(paper, empty), "efficientnet-b5"); // stand-in weights, never a fallback
+    assertEquals(await scoreBackboneName(demo), "mobilenet_v2"); // bundled in data/pretrained
+    assertEquals(await scoreBackboneName({ ...demo, overrides: ["backbone=raw-patch"] }, empty), "raw-patch");
+  } finally {
+    await Deno.remove(empty, { recursive: true });
+  }
+} });
+
+if (!torchImports) console.warn(`torch_reference.py score tests skipped: ${DEFAULT_PYTHON} cannot import torch and torchvision`);
+
+Deno.test({
+  name: "torch_reference.py: tiny score workloads (raw-patch and EfficientNet-B5) in fp32 and bf16; a line per workload and precision with the note",
+  ignore: !torchImports,
+  ...opts,
+  fn: async () => {
+    const specs = tinyScoreWorkloads().map((w) => torchSpec(w));
+    const out = await new Deno.Command(DEFAULT_PYTHON, {
+      args: [TORCH_SCRIPT, "--workloads", JSON.stringify(specs), "--precision", "fp32,bf16", "--threads", "1", "--budget", "0", "--min-steps", "1", "--max-steps", "2", "--no-isa-probe"],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const lines = new TextDecoder().decode(out.stdout).trim().split("\n").map((l) => JSON.parse(l));
+    assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+    assertEquals(lines.slice(1).map((l) => `${l.name}@${l.precision}`), ["score_demo@fp32", "score_demo@bf16", "score_paper@fp32", "score_paper@bf16"]);
+    for (const l of lines.slice(1)) {
+      assertEquals(Object.keys(l).sort(), ["analytic_gflops", "memory_format", "ms_per_step", "name", "note", "precision", "steps_ms", "torch_gflops"]);
+      assert(l.ms_per_step > 0 && l.steps_ms.length >= 1 && l.steps_ms.length <= 2, JSON.stringify(l));
+      // the analytic count (backbone + teacher + student) agrees with the torch model's convs
+      assert(l.analytic_gflops > 0 && Math.abs(l.torch_gflops - l.analytic_gflops) <= 0.05 * l.analytic_gflops, JSON.stringify(l));
+      assert(/network part only/.test(l.note) && /no PNG\/TIFF decode/.test(l.note) && /64 px .* resized to/.test(l.note), l.note);
+    }
+    // a spec whose backbone shapes do not match the network is that workload's error, not a wrong timing
+    const bad = await new Deno.Command(DEFAULT_PYTHON, {
+      args: [TORCH_SCRIPT, "--workloads", JSON.stringify([{ ...specs[1], backboneChannels: 300, analytic_gflops: null }]), "--precision", "fp32", "--budget", "0", "--min-steps", "1", "--max-steps", "1"],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    assertEquals(bad.code, 1);
+    assert(/the spec says/.test(JSON.parse(new TextDecoder().decode(bad.stdout).trim().split("\n")[1]).error));
+  },
+});
+
+Deno.test({
+  name: "bench: with PyTorch, score rows carry the torch columns and the note that PyTorch times the network part only",
+  ignore: !torchImports,
+  ...opts,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const { record } = await runBench({
+        workloads: tinyScoreWorkloads(), only: ["score_demo"], precisions: ["fp32", "bf16"], outDir: dir, timing: { ...FAST, minSteps: 1, maxSteps: 1 }, log: () => {}, python: DEFAULT_PYTHON,
+      });
+      const w = record.workloads.find((w) => w.precision === "fp32")!;
+      assert(w.torch_fp32_ms! > 0 && w.torch_bf16_ms! > 0 && w.reference_ms === w.torch_fp32_ms, JSON.stringify(w));
+      assertEquals(w.ratio_bf16, Math.round((w.ms_per_step / w.torch_bf16_ms!) * 1000) / 1000);
+      assert(/network part only/.test(w.torch_note ?? ""), JSON.stringify(w));
+      assert(formatTable(record).split("\n").some((l) => l.startsWith("score_demo") && l.includes("torch: PyTorch times the network part only")), formatTable(record));
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
