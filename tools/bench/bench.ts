@@ -327,10 +327,14 @@ async function torchReference(
   return { info, lines };
 }
 
-/** Fills a row's same-run PyTorch columns (null where there is no timing); reference_ms / ratio = PyTorch fp32. */
+/**
+ * Fills a row's same-run PyTorch columns (null where there is no timing); reference_ms / ratio =
+ * PyTorch fp32. Score rows compare their `network_ms` (the part PyTorch's step does too).
+ */
 function withTorchColumns(row: WorkloadRow, lines: Map<string, TorchLine>): WorkloadRow {
   const ms = (p: Precision) => lines.get(`${row.name}@${p}`)?.ms_per_step ?? null;
-  const ratio = (ref: number | null) => (ref ? round(row.ms_per_step / ref, 3) : null);
+  const ours = row.network_ms ?? row.ms_per_step;
+  const ratio = (ref: number | null) => (ref ? round(ours / ref, 3) : null);
   const fp32 = ms("fp32"), bf16 = ms("bf16");
   const note = PRECISIONS.map((p) => lines.get(`${row.name}@${p}`)?.note).find((n) => n);
   const steps = Object.fromEntries(PRECISIONS.flatMap((p) => {
@@ -425,10 +429,15 @@ export async function runBench(o: BenchOptions = {}): Promise<{ record: BenchRec
         const row = makeRow(w.name, r.msPerStep, r.flops, null, r.stepsMs, r.note, r.perImage, precision);
         if (w.referenceMs != null) row.reference_ms_issue5 = w.referenceMs;
         if (r.onednnImpls) row.onednn_impls = r.onednnImpls;
+        if (r.networkMsPerStep != null) {
+          row.network_ms = round(r.networkMsPerStep, 1);
+          row.network_steps_ms = r.networkStepsMs!.map((x) => round(x, 1));
+        }
         // resident memory of the measuring process after the workload (native libraries included)
         row.rss_mb = r.rssMb ?? Math.round(Deno.memoryUsage().rss / 2 ** 20);
         record.workloads.push(row);
-        const rate = row.images_per_s == null ? "" : `, ${row.images_per_s} images/s`;
+        const rate = (row.images_per_s == null ? "" : `, ${row.images_per_s} images/s`) +
+          (row.network_ms == null ? "" : ` (network part alone ${row.network_ms} ms)`);
         log(`  ${label}: ${row.ms_per_step} ms${rate}, ${row.gflops} GFLOP/s (steps ${row.steps_ms.join(", ")}; load ${loadAverage()})`);
       } catch (err) {
         // One failing workload (e.g. out of memory) must not lose the others' numbers.

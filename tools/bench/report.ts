@@ -32,6 +32,12 @@ export interface WorkloadRow {
   /** what the PyTorch step covers when it differs from ours (score rows: network part only, no decode/depth preprocessing) */
   torch_note?: string;
   /**
+   * score rows: our median for the part the PyTorch step also does (images decoded and point maps
+   * preprocessed beforehand), and its steps; the PyTorch ratios of these rows use it
+   */
+  network_ms?: number;
+  network_steps_ms?: number[];
+  /**
    * NOT same-run: the constant of the speed issue (issue 5: PyTorch 1.13 CPU, 2 threads, measured
    * once on an earlier host), kept for continuity only; never compare against it
    */
@@ -206,7 +212,8 @@ export function formatTable(r: BenchRecord): string {
     lines.push(
       `${w.name.padEnd(16)} ${(w.precision ?? "fp32").padEnd(4)} ${w.ms_per_step.toFixed(1).padStart(10)} ${w.gflops.toFixed(1).padStart(8)} ` +
         `${cell(w.torch_fp32_ms ?? w.reference_ms, 1, 10)} ${cell(w.torch_bf16_ms, 1, 10)} ${cell(w.ratio_fp32 ?? w.ratio, 2, 6)} ${cell(w.ratio_bf16, 2, 6)}` +
-        (w.images_per_s == null ? "" : `  ${w.images_per_s} images/s`),
+        (w.images_per_s == null ? "" : `  ${w.images_per_s} images/s`) +
+        (w.network_ms == null ? "" : `; network part ${w.network_ms.toFixed(1)} ms (the x columns)`),
     );
   }
   // once per workload: the PyTorch step is not like-for-like beyond what it says

@@ -10,6 +10,7 @@
 import { join } from "node:path";
 import { generateDataset } from "../../lib/data/synthetic.ts";
 import { openDataset } from "../../lib/data/mvtec.ts";
+import { readImage } from "../../lib/io/images.ts";
 import { resolveConfig } from "../../lib/config/resolve.ts";
 import {
   backboneRecord,
@@ -28,9 +29,9 @@ import type { RgbRecipe } from "../../lib/preprocess/rgb.ts";
 import { mapOutSize } from "../../lib/models/scoring.ts";
 import { DEPTH_CHANNELS } from "../../lib/preprocess/depth.ts";
 import { effnetB5ForwardFlops, flowForwardFlops, studentForwardFlops } from "./flops.ts";
-import { AstModel } from "../../lib/models/ast.ts";
+import { AstModel, type ImageResults } from "../../lib/models/ast.ts";
 import { scoringInput } from "../../lib/run/evaluate.ts";
-import { buildInputs, inputChannels } from "../../lib/run/inputs.ts";
+import { buildInputs, type FeatureSet, inputChannels } from "../../lib/run/inputs.ts";
 import { type InputFiles, type PresetName, sampleInputFiles } from "../../lib/types.ts";
 import { effnetB5BenchWeightsFile } from "./effnet_weights.ts";
 import type { BenchEnv } from "./workloads.ts";
@@ -50,9 +51,17 @@ export interface ScoreWorkload {
   fixtureWeights: boolean;
 }
 
-/** A prepared scoring workload: `step` scores the next image; `dispose` frees everything. */
+/**
+ * A prepared scoring workload: `step` scores the next image from its files; `networkStep` does
+ * the part tools/bench/torch_reference.py's PyTorch step also does (backbone resize and
+ * normalisation, backbone, teacher, student, map, scores) on an image decoded and a point map
+ * preprocessed beforehand, so the PyTorch ratios compare like with like; `dispose` frees
+ * everything.
+ */
 export interface ScoreBench {
-  step(): Promise<void>;
+  /** both return the image's scores (max and mean of its map), for tests */
+  step(): Promise<ImageResults>;
+  networkStep(): Promise<ImageResults>;
   note: string;
   dispose(): Promise<void>;
 }
@@ -96,19 +105,34 @@ export async function prepareScore(w: ScoreWorkload, env: BenchEnv): Promise<Sco
     const model = AstModel.create(cfg, channels, 0);
     made.push(model);
 
+    const inputOptions = {
+      mode: cfg.mode,
+      mapLen: cfg.mapLen,
+      backbone,
+      useMask: cfg.trainMask || cfg.evalMask,
+      preprocess: cfg.preprocess,
+      cache: null, // a new image is never in the cache
+    };
     let next = 0;
     const step = async () => {
       const input = inputs[next++ % inputs.length];
-      const f = await buildInputs([input], {
-        mode: cfg.mode,
-        mapLen: cfg.mapLen,
-        backbone,
-        useMask: cfg.trainMask || cfg.evalMask,
-        preprocess: cfg.preprocess,
-        cache: null, // a new image is never in the cache
-      });
+      const f = await buildInputs([input], inputOptions);
       // dataSync inside: the score and map are read back
-      model.score(scoringInput(f, cfg), cfg.batchSize);
+      return model.score(scoringInput(f, cfg), cfg.batchSize);
+    };
+    // networkStep's inputs: each image decoded, and its depth channels and mask computed, once
+    const prepared: { image: Awaited<ReturnType<typeof readImage>>; features: FeatureSet }[] = [];
+    for (const input of inputs) {
+      prepared.push({ image: await readImage(input.image, { toRgb: true }), features: await buildInputs([input], inputOptions) });
+    }
+    const imageChannels = backbone.channels;
+    let nextPrepared = 0;
+    const networkStep = async () => {
+      const { image, features } = prepared[nextPrepared++ % prepared.length];
+      const imageFeatures = await backbone.extract(image, cfg.mapLen);
+      const x = features.x.slice();
+      for (let k = 0; k < cfg.mapLen * cfg.mapLen; k++) x.set(imageFeatures.subarray(k * imageChannels, (k + 1) * imageChannels), k * channels);
+      return model.score(scoringInput({ ...features, x }, cfg), cfg.batchSize);
     };
     const bb = backboneRecord(backbone, cfg.mapLen);
     const noteText = [
@@ -119,6 +143,7 @@ export async function prepareScore(w: ScoreWorkload, env: BenchEnv): Promise<Sco
     ].join("; ");
     return {
       step,
+      networkStep,
       note: noteText,
       dispose: async () => {
         for (const m of made.splice(0)) m.dispose();

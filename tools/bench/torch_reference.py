@@ -299,7 +299,7 @@ def score_note(w):
             f"({w['resize']}) + normalise + {b} + teacher h{w['teacher']['hidden']} + {student} + "
             f"{'distance' if w['student'] else 'NLL'} per cell + "
             f"bicubic map {w['outSize']} px + max/mean; no PNG/TIFF decode, no depth preprocessing (random depth "
-            f"features and mask as inputs); ours includes both")
+            f"features and mask as inputs); the ratios use our network_ms, the same part on images decoded beforehand")
 
 
 def build_score(w, fmt, g):

@@ -124,6 +124,9 @@ export interface Measured {
   rssMb?: number;
   /** the oneDNN implementations the convolutions used (bench.ts measureAtPrecision) */
   onednnImpls?: string;
+  /** score workloads: the median and steps of the network part alone (ScoreBench.networkStep) */
+  networkMsPerStep?: number;
+  networkStepsMs?: number[];
 }
 
 export type Outcome = Measured | { skipped: string };
@@ -298,9 +301,13 @@ async function measureScore(w: ScoreWorkload, t: TimingOptions, env: BenchEnv): 
     await bench.step(); // build/pack before profiling
     // Backbone + teacher + student convs (plus the map's bicubic matmuls, <0.1%); the JS image/depth
     // preprocessing does no tfjs kernels and is not counted.
-    const flops = await profiledFlops(bench.step);
-    const stepsMs = await timeCalls(bench.step, t);
-    return { msPerStep: median(stepsMs), stepsMs, flops, note: bench.note, perImage: true };
+    const step = async () => void await bench.step(), networkStep = async () => void await bench.networkStep();
+    const flops = await profiledFlops(step);
+    // the part PyTorch's reference does too, timed the same way; first and without onStep, so
+    // that a profiler resetting at the warm-up (profile.ts) counts the whole steps only
+    const networkStepsMs = await timeCalls(networkStep, { ...t, onStep: undefined });
+    const stepsMs = await timeCalls(step, t);
+    return { msPerStep: median(stepsMs), stepsMs, flops, note: bench.note, perImage: true, networkMsPerStep: median(networkStepsMs), networkStepsMs };
   } finally {
     await bench.dispose();
   }

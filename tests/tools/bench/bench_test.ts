@@ -8,11 +8,10 @@ import { initBackend } from "../../../lib/backend/backend.ts";
 import { BenchError, DEFAULT_PYTHON, main as benchMain, parsePrecisions, runBench, torchSpec } from "../../../tools/bench/bench.ts";
 import { type BenchRecord, formatTable, mergeRecords } from "../../../tools/bench/report.ts";
 import { speedIsaFlags } from "../../../lib/backend/native/cpu_flags.ts";
-import type { Workload } from "../../../tools/bench/workloads.ts";
-import { defaultWorkloads } from "../../../tools/bench/workloads.ts";
+import { DEFAULT_BENCH_ENV, defaultWorkloads, type Workload } from "../../../tools/bench/workloads.ts";
 import { effnetB5ForwardFlops, flowForwardFlops, kernelFlops, studentForwardFlops, TRAIN_STEP_FACTOR } from "../../../tools/bench/flops.ts";
 import { randomEffnetB5Weights } from "../../../tools/bench/effnet_weights.ts";
-import { scoreBackboneName } from "../../../tools/bench/score_workload.ts";
+import { prepareScore, scoreBackboneName, type ScoreWorkload } from "../../../tools/bench/score_workload.ts";
 import { EfficientNetB5 } from "../../../lib/features/efficientnet/model.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "../../assert.ts";
 import { runtimeFromEnv } from "../../../lib/config/runtime.ts";
@@ -104,11 +103,32 @@ Deno.test({ name: "bench: score workloads time features + scoring per image, rep
       assert(w.ms_per_step > 0 && w.gflops > 0, JSON.stringify(w));
       assertEquals([w.reference_ms, w.ratio], [null, null]);
       assert(Math.abs(w.images_per_s! - 1000 / w.ms_per_step) / w.images_per_s! < 0.01, JSON.stringify(w));
+      // the network part alone (what the PyTorch ratios compare): timed, its median recorded
+      assert(w.network_ms! > 0 && w.network_steps_ms!.length >= 1, JSON.stringify(w));
+      const sorted = [...w.network_steps_ms!].sort((a, b) => a - b);
+      assert(sorted[0] <= w.network_ms! && w.network_ms! <= sorted.at(-1)!, JSON.stringify(w));
     }
     assert(record.workloads[0].note!.includes("raw-patch at 16 px"), record.workloads[0].note!);
     assert(record.workloads[1].note!.includes("efficientnet-b5 block35 at 64 px, 368 ch"), record.workloads[1].note!);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+} });
+
+Deno.test({ name: "bench: a score workload's network step (image decoded, depth preprocessed beforehand) scores each image as the end-to-end step does", ...opts, fn: async () => {
+  await initBackend(runtimeFromEnv().backend);
+  for (const w of tinyScoreWorkloads()) {
+    const bench = await prepareScore(w as ScoreWorkload, DEFAULT_BENCH_ENV);
+    try {
+      // both cycle through the same images from the first: the i-th calls score the same image
+      for (let i = 0; i < 3; i++) {
+        const a = await bench.step(), b = await bench.networkStep();
+        assertEquals([...b.scoreMax, ...b.scoreMean], [...a.scoreMax, ...a.scoreMean], `${w.name}, image ${i}`);
+        assertEquals(b.maps, a.maps, `${w.name}, image ${i}: maps`);
+      }
+    } finally {
+      await bench.dispose();
+    }
   }
 } });
 
@@ -414,7 +434,9 @@ Deno.test({
       });
       const w = record.workloads.find((w) => w.precision === "fp32")!;
       assert(w.torch_fp32_ms! > 0 && w.torch_bf16_ms! > 0 && w.reference_ms === w.torch_fp32_ms, JSON.stringify(w));
-      assertEquals(w.ratio_bf16, Math.round((w.ms_per_step / w.torch_bf16_ms!) * 1000) / 1000);
+      // score rows compare the network part alone with PyTorch's step
+      assertEquals(w.ratio_bf16, Math.round((w.network_ms! / w.torch_bf16_ms!) * 1000) / 1000);
+      assertEquals(w.ratio_fp32, Math.round((w.network_ms! / w.torch_fp32_ms!) * 1000) / 1000);
       assert(/network part only/.test(w.torch_note ?? ""), JSON.stringify(w));
       assert(formatTable(record).split("\n").some((l) => l.startsWith("score_demo") && l.includes("torch: PyTorch times the network part only")), formatTable(record));
     } finally {
