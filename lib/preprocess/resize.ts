@@ -6,45 +6,58 @@
 
 /** Box-filter resize of one channel (exact area coverage; plain bilinear-like when enlarging). */
 export function areaResize(src: Float32Array, h: number, w: number, outH: number, outW: number): Float32Array {
-  const rowsW = axisWeights(h, outH), colsW = axisWeights(w, outW);
+  const rows = axisWeights(h, outH), cols = axisWeights(w, outW);
+  // float32 intermediate, float64 products and sums: the same arithmetic in the same order as
+  // the tuple-list version this replaced (flat arrays only make it ~10x faster)
   const tmp = new Float32Array(outH * w);
   for (let o = 0; o < outH; o++) {
-    for (const [i, wt] of rowsW[o]) {
-      for (let x = 0; x < w; x++) tmp[o * w + x] += wt * src[i * w + x];
+    const row = o * w;
+    for (let t = rows.start[o]; t < rows.start[o + 1]; t++) {
+      const from = rows.index[t] * w, wt = rows.weight[t];
+      for (let x = 0; x < w; x++) tmp[row + x] += wt * src[from + x];
     }
   }
   const out = new Float32Array(outH * outW);
   for (let y = 0; y < outH; y++) {
+    const row = y * w;
     for (let o = 0; o < outW; o++) {
       let s = 0;
-      for (const [i, wt] of colsW[o]) s += wt * tmp[y * w + i];
+      for (let t = cols.start[o]; t < cols.start[o + 1]; t++) s += cols.weight[t] * tmp[row + cols.index[t]];
       out[y * outW + o] = s;
     }
   }
   return out;
 }
 
+/** The taps of each output index: input indices and normalised weights, output o's at start[o] .. start[o + 1]. */
+interface AxisTaps {
+  start: Int32Array;
+  index: Int32Array;
+  weight: Float64Array;
+}
+
 /** For each output index, the input indices and normalised weights of its footprint. */
-function axisWeights(n: number, out: number): [number, number][][] {
+function axisWeights(n: number, out: number): AxisTaps {
   const scale = n / out;
-  const res: [number, number][][] = [];
+  const start = new Int32Array(out + 1), index: number[] = [], weight: number[] = [];
   for (let o = 0; o < out; o++) {
+    start[o] = index.length;
     if (scale <= 1) {
       // enlarging: linear interpolation with half-pixel centres
       const s = Math.min(Math.max((o + 0.5) * scale - 0.5, 0), n - 1);
       const i0 = Math.floor(s), i1 = Math.min(i0 + 1, n - 1), t = s - i0;
-      res.push(i0 === i1 ? [[i0, 1]] : [[i0, 1 - t], [i1, t]]);
+      if (i0 === i1) index.push(i0), weight.push(1);
+      else index.push(i0, i1), weight.push(1 - t, t);
       continue;
     }
     const a = o * scale, b = (o + 1) * scale;
-    const taps: [number, number][] = [];
     for (let i = Math.floor(a); i < Math.ceil(b); i++) {
       const cover = Math.min(b, i + 1) - Math.max(a, i);
-      if (cover > 0) taps.push([i, cover / scale]);
+      if (cover > 0) index.push(i), weight.push(cover / scale);
     }
-    res.push(taps);
   }
-  return res;
+  start[out] = index.length;
+  return { start, index: Int32Array.from(index), weight: Float64Array.from(weight) };
 }
 
 /** Source taps of a 1-D bilinear resize with torch's align_corners=False convention. */

@@ -504,7 +504,7 @@ export async function main(argv: string[]): Promise<void> {
   });
   const only = values.only?.split(",").map((s) => s.trim());
   const timing: Partial<TimingOptions> = {};
-  const set = <K extends Exclude<keyof TimingOptions, "onStep">>(k: K, v: number | undefined) => v != null && (timing[k] = v);
+  const set = <K extends Exclude<keyof TimingOptions, "onStep" | "networkPart">>(k: K, v: number | undefined) => v != null && (timing[k] = v);
   set("budgetSeconds", values.budget == null ? undefined : Number(values.budget));
   set("minSteps", positiveInt(values["min-steps"], "min-steps"));
   set("maxSteps", positiveInt(values["max-steps"], "max-steps"));

@@ -44,7 +44,7 @@ async function main(args: string[]): Promise<void> {
   let result: Outcome | null = null;
   const table = await profileKernels(async (reset) => {
     result = await measureWorkload(w, {
-      warmup: 1, minSteps: steps, maxSteps: steps, budgetSeconds: 0,
+      warmup: 1, minSteps: steps, maxSteps: steps, budgetSeconds: 0, networkPart: false,
       onStep: (_ms, warmup) => {
         if (!warmup) return;
         reset(); // count the timed steps only
