@@ -15,19 +15,32 @@ import type { NamedArray } from "../../io/safetensors.ts";
 import { B5_BLOCKS, B5_STEM_CHANNELS, B5_STEM_PADS, BN_EPS, type MBConvSpec, type Pads } from "./architecture.ts";
 import { swish, swishWithMeans } from "../../ops/swish.ts";
 
-/** A conv with its BatchNorm folded in (or a plain conv with bias). */
+/** A conv with its BatchNorm folded in. */
 interface ConvParams {
-  /** HWIO for convs, [k,k,C,1] for depthwise, [I,O] for the squeeze-excitation matmuls */
+  /** HWIO for convs, [k,k,C,1] for depthwise */
   kernel: tf.Tensor;
   bias: tf.Tensor1D;
+}
+
+/**
+ * A squeeze-excitation dense layer (1x1 conv with bias on a [B,C] vector) as plain arrays: the
+ * gate is a few hundred thousand multiply-adds per block, computed in JS (seGate), where tfjs'
+ * matmul + sigmoid kernels cost ~1 ms per block in fixed per-call overhead.
+ */
+interface DenseValues {
+  /** [inC, outC] */
+  kernel: Float32Array;
+  bias: Float32Array;
+  inC: number;
+  outC: number;
 }
 
 interface BlockParams {
   spec: MBConvSpec;
   expand?: ConvParams;
   depthwise: ConvParams;
-  seReduce: ConvParams;
-  seExpand: ConvParams;
+  seReduce: DenseValues;
+  seExpand: DenseValues;
   project: ConvParams;
 }
 
@@ -87,12 +100,12 @@ class WeightReader {
   }
 
   /** 1x1 conv with bias (squeeze-excitation) as an [I,O] matrix. */
-  dense(convName: string, outC: number, inC: number): ConvParams {
+  dense(convName: string, outC: number, inC: number): DenseValues {
     const w = this.get(`${convName}.weight`, [outC, inC, 1, 1]);
     const b = this.get(`${convName}.bias`, [outC]);
     const io = new Float32Array(w.length);
     for (let o = 0; o < outC; o++) for (let i = 0; i < inC; i++) io[i * outC + o] = w[o * inC + i];
-    return { kernel: tf.tensor2d(io, [inC, outC]), bias: tf.tensor1d(b.slice()) };
+    return { kernel: io, bias: b.slice(), inC, outC };
   }
 }
 
@@ -133,6 +146,33 @@ function gatedProjection(h: tf.Tensor4D, gate: tf.Tensor2D, p: ConvParams): tf.T
   });
 }
 
+const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
+
+/**
+ * The squeeze-excitation gate per image: sigmoid(expand(swish(reduce(means)))), [batch, C] from
+ * the pooled map's means [batch, C], in float64 (stored float32).
+ */
+export function seGate(means: Float32Array, batch: number, reduce: DenseValues, expand: DenseValues): Float32Array {
+  const c = reduce.inC, s = reduce.outC;
+  const gate = new Float32Array(batch * c);
+  const hidden = new Float64Array(s), out = new Float64Array(c);
+  for (let b = 0; b < batch; b++) {
+    for (let o = 0; o < s; o++) hidden[o] = reduce.bias[o];
+    for (let i = 0; i < c; i++) {
+      const m = means[b * c + i], row = i * s;
+      for (let o = 0; o < s; o++) hidden[o] += m * reduce.kernel[row + o];
+    }
+    for (let o = 0; o < s; o++) hidden[o] *= sigmoid(hidden[o]); // swish
+    for (let i = 0; i < c; i++) out[i] = expand.bias[i];
+    for (let o = 0; o < s; o++) {
+      const v = hidden[o], row = o * c;
+      for (let i = 0; i < c; i++) out[i] += v * expand.kernel[row + i];
+    }
+    for (let i = 0; i < c; i++) gate[b * c + i] = sigmoid(out[i]);
+  }
+  return gate;
+}
+
 function mbconv(x: tf.Tensor4D, p: BlockParams): tf.Tensor4D {
   const { spec } = p;
   let h = x;
@@ -153,10 +193,9 @@ function mbconv(x: tf.Tensor4D, p: BlockParams): tf.Tensor4D {
   h = act.y;
 
   // squeeze-excitation: per-channel gate from the pooled map (bottleneck width = in/4)
-  const reduced = tf.fused.matMul({ a: act.means, b: p.seReduce.kernel as tf.Tensor2D, bias: p.seReduce.bias });
-  const reducedAct = tf.mul(reduced, tf.sigmoid(reduced));
-  const gate = tf.fused.matMul({ a: reducedAct as tf.Tensor2D, b: p.seExpand.kernel as tf.Tensor2D, bias: p.seExpand.bias, activation: "sigmoid" });
-  const projected = gatedProjection(h, gate as tf.Tensor2D, p.project);
+  const [batch, , , channels] = h.shape;
+  const gate = tf.tensor2d(seGate(act.means.dataSync() as Float32Array, batch, p.seReduce, p.seExpand), [batch, channels]);
+  const projected = gatedProjection(h, gate, p.project);
   h.dispose();
   return spec.residual ? tf.add(projected, x) as tf.Tensor4D : projected;
 }
@@ -196,8 +235,8 @@ export class EfficientNetB5 {
           spec,
           expand: spec.expandRatio !== 1 ? track(r.convBn(`${b}._expand_conv`, `${b}._bn0`, spec.midChannels, spec.inChannels, 1)) : undefined,
           depthwise: track(r.depthwiseBn(`${b}._depthwise_conv`, `${b}._bn1`, spec.midChannels, spec.kernel)),
-          seReduce: track(r.dense(`${b}._se_reduce`, spec.seChannels, spec.midChannels)),
-          seExpand: track(r.dense(`${b}._se_expand`, spec.midChannels, spec.seChannels)),
+          seReduce: r.dense(`${b}._se_reduce`, spec.seChannels, spec.midChannels),
+          seExpand: r.dense(`${b}._se_expand`, spec.midChannels, spec.seChannels),
           project: track(r.convBn(`${b}._project_conv`, `${b}._bn2`, spec.outChannels, spec.midChannels, 1)),
         };
       });
@@ -234,7 +273,7 @@ export class EfficientNetB5 {
   }
 
   dispose(): void {
-    for (const p of [this.stem, ...this.blocks.flatMap((b) => [b.expand, b.depthwise, b.seReduce, b.seExpand, b.project])]) {
+    for (const p of [this.stem, ...this.blocks.flatMap((b) => [b.expand, b.depthwise, b.project])]) {
       if (p) tf.dispose([p.kernel, p.bias]);
     }
   }
