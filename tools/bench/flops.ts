@@ -71,11 +71,17 @@ export function effnetB5ForwardFlops(inputSize: number, upToBlock: number): numb
     const outSide = blockOutputSize(inputSize, b);
     if (s.expandRatio !== 1) total += convFlops(inSide * inSide, 1, s.inChannels, s.midChannels);
     total += 2 * outSide * outSide * s.kernel * s.kernel * s.midChannels;
-    total += 2 * 2 * s.midChannels * s.seChannels;
+    total += squeezeExcitationFlops(b);
     total += convFlops(outSide * outSide, 1, s.midChannels, s.outChannels);
     inSide = outSide;
   }
   return total;
+}
+
+/** Block b's squeeze-excitation: two small dense layers, computed in JS (no tfjs kernel to profile). */
+export function squeezeExcitationFlops(block: number): number {
+  const s = B5_BLOCKS[block];
+  return 2 * 2 * s.midChannels * s.seChannels;
 }
 
 /** Kernel names whose FLOPs `kernelFlops` knows (as tf.profile reports them). */
