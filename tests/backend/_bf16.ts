@@ -5,6 +5,7 @@
  * (fp32 accumulation), i.e. "bf16 inputs, fp32 accumulation" without a bf16 kernel.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { setConvolutionPrecision } from "../../lib/backend/precision.ts";
 
 /** Rounded to bfloat16 (nearest even), as oneDNN's f32 -> bf16 reorder does; finite inputs. */
 export function toBf16(a: Float32Array): Float32Array {
@@ -63,4 +64,22 @@ export async function withEmulatedBf16Convolutions<T>(fn: () => T | Promise<T>, 
       tf.registerKernel(k);
     }
   }
+}
+
+/** Relative L2 distance of `got` from `want`. */
+export function relL2(got: Float32Array, want: Float32Array): number {
+  let num = 0, den = 0;
+  for (let i = 0; i < want.length; i++) {
+    const d = got[i] - want[i];
+    num += d * d;
+    den += want[i] * want[i];
+  }
+  return Math.sqrt(num / den);
+}
+
+/** Why bf16 convolutions cannot run in this process (the note of setConvolutionPrecision), or null; leaves fp32 active. */
+export function bf16Unavailable(): string | null {
+  const probe = setConvolutionPrecision("bf16");
+  setConvolutionPrecision("fp32");
+  return probe.precision === "bf16" ? null : probe.note ?? "bf16 unavailable";
 }

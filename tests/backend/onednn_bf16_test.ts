@@ -24,7 +24,7 @@ import type { ConvGeometry } from "../../lib/backend/native/im2col_conv.ts";
 import { cpuFlags } from "../../lib/backend/native/cpu_flags.ts";
 import { mulberry32 } from "../../lib/util/random.ts";
 import { assert, assertEquals } from "../assert.ts";
-import { toBf16 } from "./_bf16.ts";
+import { relL2, toBf16 } from "./_bf16.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -55,15 +55,6 @@ function rand(n: number, seed: number): Float32Array {
   return Float32Array.from({ length: n }, () => r() * 2 - 1);
 }
 
-function relL2(got: Float32Array, want: Float32Array): number {
-  let num = 0, den = 0;
-  for (let i = 0; i < want.length; i++) {
-    const d = got[i] - want[i];
-    num += d * d;
-    den += want[i] * want[i];
-  }
-  return Math.sqrt(num / den);
-}
 
 /** tfjs' Conv2DInfo for NHWC input [b, h, w, cin], a k x k filter to cout ('same' padding, stride s). */
 function geometry(b: number, h: number, cin: number, cout: number, k: number, s = 1, depthwise = false): ConvGeometry {

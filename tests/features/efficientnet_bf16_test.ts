@@ -16,6 +16,7 @@ import { setConvolutionPrecision } from "../../lib/backend/precision.ts";
 import { runtimeFromEnv } from "../../lib/config/runtime.ts";
 import { readSafetensors } from "../../lib/io/safetensors.ts";
 import { EfficientNetB5 } from "../../lib/features/efficientnet/model.ts";
+import { bf16Unavailable, relL2 } from "../backend/_bf16.ts";
 import { needsShared, sharedPath } from "../_shared.ts";
 import { assert } from "../assert.ts";
 
@@ -24,20 +25,11 @@ const BLOCKS = [13, 27, 35];
 /** measured 5.8e-3 to 1.4e-2 on an AMD EPYC (Zen 4, avx512_bf16, oneDNN 2.6 brgconv / jit_bf16) */
 const BF16_FEATURES_REL_L2_MAX = 0.1;
 
-function relL2(a: Float32Array, b: Float32Array): number {
-  let num = 0, den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return Math.sqrt(num / den);
-}
 
 Deno.test({ name: "EfficientNet-B5 features, bf16 vs fp32 convolutions: relative L2 below the bound at blocks 13, 27, 35", ignore: needsShared(), ...opts, fn: async () => {
   await initBackend(runtimeFromEnv().backend);
-  const probe = setConvolutionPrecision("bf16");
-  setConvolutionPrecision("fp32");
-  if (probe.precision !== "bf16") return console.warn(`SKIP: ${probe.note}`);
+  const unavailable = bf16Unavailable();
+  if (unavailable) return console.warn(`SKIP: ${unavailable}`);
   const dir = sharedPath("fixtures", "efficientnet_b5_reference");
   const weights = (await readSafetensors(`${dir}/weights.safetensors`)).tensors;
   const inp = (await readSafetensors(`${dir}/tensors.safetensors`)).tensors.get("input.normalized")!;

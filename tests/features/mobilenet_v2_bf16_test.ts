@@ -24,7 +24,7 @@ import { setConvolutionPrecision } from "../../lib/backend/precision.ts";
 import { runtimeFromEnv } from "../../lib/config/runtime.ts";
 import { mobileNetV2Backbone } from "../../lib/features/mobilenet_v2.ts";
 import { readImage } from "../../lib/io/images.ts";
-import { withEmulatedBf16Convolutions } from "../backend/_bf16.ts";
+import { bf16Unavailable, relL2, withEmulatedBf16Convolutions } from "../backend/_bf16.ts";
 import { needsShared, sharedPath } from "../_shared.ts";
 import { assert } from "../assert.ts";
 
@@ -32,17 +32,11 @@ const opts = { sanitizeOps: false, sanitizeResources: false };
 const WEIGHTS = new URL("../../data/pretrained/mobilenet_v2_0.35_224", import.meta.url).pathname;
 const MAP_LEN = 24;
 
-function relL2(a: Float32Array, b: Float32Array): number {
-  let num = 0, den = 0;
-  for (let i = 0; i < a.length; i++) [num, den] = [num + (a[i] - b[i]) ** 2, den + b[i] ** 2];
-  return Math.sqrt(num / den);
-}
 
 Deno.test({ name: "MobileNetV2 bf16 features: as far from fp32 as fp32 kernels on bf16-rounded inputs and filters, and close to those", ignore: needsShared(), ...opts, fn: async () => {
   await initBackend(runtimeFromEnv().backend);
-  const probe = setConvolutionPrecision("bf16");
-  setConvolutionPrecision("fp32");
-  if (probe.precision !== "bf16") return console.warn(`SKIP: ${probe.note}`);
+  const unavailable = bf16Unavailable();
+  if (unavailable) return console.warn(`SKIP: ${unavailable}`);
   const backbone = await mobileNetV2Backbone(WEIGHTS);
   const image = await readImage(sharedPath("data", "mvtec_ad_grid_subset", "test", "good", "000.png"));
   try {

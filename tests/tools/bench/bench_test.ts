@@ -6,6 +6,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { join } from "node:path";
 import { initBackend } from "../../../lib/backend/backend.ts";
 import { BenchError, DEFAULT_PYTHON, main as benchMain, parsePrecisions, runBench, torchSpec } from "../../../tools/bench/bench.ts";
+import type { Precision } from "../../../lib/config/ast_config.ts";
 import { type BenchRecord, formatTable, mergeRecords } from "../../../tools/bench/report.ts";
 import { speedIsaFlags } from "../../../lib/backend/native/cpu_flags.ts";
 import { DEFAULT_BENCH_ENV, defaultWorkloads, type Workload } from "../../../tools/bench/workloads.ts";
@@ -331,26 +332,30 @@ Deno.test({
   },
 });
 
+/** One step per workload of `only` at `precisions`, with the same-run PyTorch reference, in a temp dir. */
+async function torchBench(workloads: Workload[], only: string[], precisions: Precision[]): Promise<BenchRecord> {
+  const dir = await Deno.makeTempDir();
+  try {
+    const timing = { ...FAST, minSteps: 1, maxSteps: 1 };
+    return (await runBench({ workloads, only, precisions, outDir: dir, timing, log: () => {}, python: DEFAULT_PYTHON })).record;
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 Deno.test({
   name: "bench: with PyTorch, the rows carry the same-run torch columns and reference_ms is PyTorch fp32",
   ignore: !torchImports,
   ...opts,
   fn: async () => {
-    const dir = await Deno.makeTempDir();
-    try {
-      const { record } = await runBench({
-        workloads: tinyWorkloads(), only: ["teacher_h64"], precisions: ["fp32"], outDir: dir, timing: { ...FAST, minSteps: 1, maxSteps: 1 }, log: () => {}, python: DEFAULT_PYTHON,
-      });
-      assert(record.torch?.available && /^PyTorch .* fp32, same run/.test(record.reference!), JSON.stringify([record.torch, record.reference]));
-      const [w] = record.workloads;
-      assert(w.torch_fp32_ms! > 0 && w.reference_ms === w.torch_fp32_ms, JSON.stringify(w));
-      assertEquals(w.ratio_fp32, Math.round((w.ms_per_step / w.torch_fp32_ms!) * 1000) / 1000);
-      assertEquals(w.ratio, w.ratio_fp32);
-      assertEquals([w.torch_bf16_ms, w.ratio_bf16], [null, null]); // bf16 not asked
-      assertEquals(w.torch_steps_ms?.fp32?.length, 1);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    const record = await torchBench(tinyWorkloads(), ["teacher_h64"], ["fp32"]);
+    assert(record.torch?.available && /^PyTorch .* fp32, same run/.test(record.reference!), JSON.stringify([record.torch, record.reference]));
+    const [w] = record.workloads;
+    assert(w.torch_fp32_ms! > 0 && w.reference_ms === w.torch_fp32_ms, JSON.stringify(w));
+    assertEquals(w.ratio_fp32, Math.round((w.ms_per_step / w.torch_fp32_ms!) * 1000) / 1000);
+    assertEquals(w.ratio, w.ratio_fp32);
+    assertEquals([w.torch_bf16_ms, w.ratio_bf16], [null, null]); // bf16 not asked
+    assertEquals(w.torch_steps_ms?.fp32?.length, 1);
   },
 });
 
@@ -436,20 +441,13 @@ Deno.test({
   ignore: !torchImports,
   ...opts,
   fn: async () => {
-    const dir = await Deno.makeTempDir();
-    try {
-      const { record } = await runBench({
-        workloads: tinyScoreWorkloads(), only: ["score_demo"], precisions: ["fp32", "bf16"], outDir: dir, timing: { ...FAST, minSteps: 1, maxSteps: 1 }, log: () => {}, python: DEFAULT_PYTHON,
-      });
-      const w = record.workloads.find((w) => w.precision === "fp32")!;
-      assert(w.torch_fp32_ms! > 0 && w.torch_bf16_ms! > 0 && w.reference_ms === w.torch_fp32_ms, JSON.stringify(w));
-      // score rows compare the network part alone with PyTorch's step
-      assertEquals(w.ratio_bf16, Math.round((w.network_ms! / w.torch_bf16_ms!) * 1000) / 1000);
-      assertEquals(w.ratio_fp32, Math.round((w.network_ms! / w.torch_fp32_ms!) * 1000) / 1000);
-      assert(/network part only/.test(w.torch_note ?? ""), JSON.stringify(w));
-      assert(formatTable(record).split("\n").some((l) => l.startsWith("score_demo") && l.includes("torch: PyTorch times the network part only")), formatTable(record));
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    const record = await torchBench(tinyScoreWorkloads(), ["score_demo"], ["fp32", "bf16"]);
+    const w = record.workloads.find((w) => w.precision === "fp32")!;
+    assert(w.torch_fp32_ms! > 0 && w.torch_bf16_ms! > 0 && w.reference_ms === w.torch_fp32_ms, JSON.stringify(w));
+    // score rows compare the network part alone with PyTorch's step
+    assertEquals(w.ratio_bf16, Math.round((w.network_ms! / w.torch_bf16_ms!) * 1000) / 1000);
+    assertEquals(w.ratio_fp32, Math.round((w.network_ms! / w.torch_fp32_ms!) * 1000) / 1000);
+    assert(/network part only/.test(w.torch_note ?? ""), JSON.stringify(w));
+    assert(formatTable(record).split("\n").some((l) => l.startsWith("score_demo") && l.includes("torch: PyTorch times the network part only")), formatTable(record));
   },
 });
