@@ -28,8 +28,9 @@
  * `torch_fp32_ms`, `torch_bf16_ms`, `ratio_fp32`, `ratio_bf16`; `reference_ms` / `ratio` are the
  * PyTorch fp32 ones (the record's `reference` says so). The score rows' PyTorch step is the network
  * part only (resize of the image tensor, backbone, teacher, student, map, scores; no PNG/TIFF decode
- * or depth preprocessing): their `torch_note` says so, and the table prints it. Without torch these
- * are null and `torch.note` says why. The speed issue's old constants stay only as `reference_ms_issue5` (not same-run: never compare).
+ * or depth preprocessing): their ratios use our same part, timed alone (`network_ms`), and their
+ * `torch_note` says what PyTorch times. Without torch these are null and `torch.note` says why.
+ * The speed issue's old constants stay only as `reference_ms_issue5` (not same-run: never compare).
  *
  * Each workload runs in its own subprocess (a fresh heap and native caches), the steps' median
  * after warm-up is reported with the process's resident memory.
