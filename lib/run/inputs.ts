@@ -46,6 +46,16 @@ export function inputChannels(mode: Mode, backbone: Backbone | null): number {
   return img + (mode === "rgb" ? 0 : DEPTH_CHANNELS);
 }
 
+/**
+ * Writes image features [cells, imageChannels] into the first imageChannels of each cell of the
+ * flow input x [cells, channels] (the depth channels, if any, follow them).
+ */
+export function setImageFeatures(x: Float32Array, img: Float32Array, imageChannels: number, channels: number): void {
+  if (imageChannels === channels) return x.set(img);
+  const cells = img.length / imageChannels;
+  for (let k = 0; k < cells; k++) x.set(img.subarray(k * imageChannels, (k + 1) * imageChannels), k * channels);
+}
+
 export async function buildInputs(files: InputFiles[], o: InputOptions): Promise<FeatureSet> {
   const side = o.mapLen, cells = side * side;
   const channels = inputChannels(o.mode, o.backbone);
@@ -55,8 +65,7 @@ export async function buildInputs(files: InputFiles[], o: InputOptions): Promise
     const c = o.backbone!.channels;
     const images = files.map((f) => f.image);
     const { x: img } = await cachedImageFeatures(images, o.backbone!, side, o.cache ?? null, (d, t) => o.onProgress?.(d, t, "image"));
-    if (c === channels) x.set(img);
-    else for (let k = 0; k < files.length * cells; k++) x.set(img.subarray(k * c, (k + 1) * c), k * channels);
+    setImageFeatures(x, img, c, channels);
   }
   if (o.mode !== "rgb") {
     const offset = o.mode === "depth" ? 0 : o.backbone!.channels;

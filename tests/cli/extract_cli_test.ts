@@ -9,6 +9,7 @@ import { readSafetensors } from "../../lib/io/safetensors.ts";
 import { auroc } from "../../lib/metrics/roc.ts";
 import { weightsChecksum } from "../../lib/features/weights_files.ts";
 import { assert, assertEquals } from "../assert.ts";
+import { relL2 } from "../backend/_bf16.ts";
 import { runArgs } from "../_cli.ts";
 import { needsShared, SHARED, sharedPath } from "../_shared.ts";
 import { TINY_SETS } from "../run/_tiny.ts";
@@ -203,10 +204,7 @@ Deno.test({ name: "extract cli: --precision bf16 (issue 17): mobilenet_v2 featur
     assert(/note: precision bf16 unavailable, running fp32: /.test(bf16.r.stdout), bf16.r.stdout);
     return console.warn(`SKIP (bf16 comparison): ${bf16.r.stdout.trim().split("\n")[0]}`);
   }
-  const a = bf16.f.tensors.get("features")!.data as Float32Array, b = fp32.f.tensors.get("features")!.data as Float32Array;
-  let num = 0, den = 0;
-  for (let i = 0; i < a.length; i++) [num, den] = [num + (a[i] - b[i]) ** 2, den + b[i] ** 2];
-  const rel = Math.sqrt(num / den);
+  const rel = relL2(bf16.f.tensors.get("features")!.data as Float32Array, fp32.f.tensors.get("features")!.data as Float32Array);
   console.log(`  mobilenet_v2 block_12_add, bf16 vs fp32: rel L2 ${rel.toExponential(2)}`);
   // measured 6.1e-2 on Zen 4: bf16 rounding itself, amplified by the trained weights' cancelling
   // 1x1 projections (tests/features/mobilenet_v2_bf16_test.ts); the EfficientNet-B5 fixture's

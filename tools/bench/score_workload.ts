@@ -10,7 +10,7 @@
 import { join } from "node:path";
 import { generateDataset } from "../../lib/data/synthetic.ts";
 import { openDataset } from "../../lib/data/mvtec.ts";
-import { readImage } from "../../lib/io/images.ts";
+import { type DecodedImage, readImage } from "../../lib/io/images.ts";
 import { resolveConfig } from "../../lib/config/resolve.ts";
 import {
   backboneRecord,
@@ -31,7 +31,7 @@ import { DEPTH_CHANNELS } from "../../lib/preprocess/depth.ts";
 import { effnetB5ForwardFlops, flowForwardFlops, studentForwardFlops } from "./flops.ts";
 import { AstModel, type ImageResults } from "../../lib/models/ast.ts";
 import { scoringInput } from "../../lib/run/evaluate.ts";
-import { buildInputs, type FeatureSet, inputChannels } from "../../lib/run/inputs.ts";
+import { buildInputs, type FeatureSet, inputChannels, setImageFeatures } from "../../lib/run/inputs.ts";
 import { type InputFiles, type PresetName, sampleInputFiles } from "../../lib/types.ts";
 import { effnetB5BenchWeightsFile } from "./effnet_weights.ts";
 import type { BenchEnv } from "./workloads.ts";
@@ -121,17 +121,16 @@ export async function prepareScore(w: ScoreWorkload, env: BenchEnv): Promise<Sco
       return model.score(scoringInput(f, cfg), cfg.batchSize);
     };
     // networkStep's inputs: each image decoded, and its depth channels and mask computed, once
-    const prepared: { image: Awaited<ReturnType<typeof readImage>>; features: FeatureSet }[] = [];
+    const prepared: { image: DecodedImage; features: FeatureSet }[] = [];
     for (const input of inputs) {
       prepared.push({ image: await readImage(input.image, { toRgb: true }), features: await buildInputs([input], inputOptions) });
     }
-    const imageChannels = backbone.channels;
     let nextPrepared = 0;
     const networkStep = async () => {
       const { image, features } = prepared[nextPrepared++ % prepared.length];
       const imageFeatures = await backbone.extract(image, cfg.mapLen);
       const x = features.x.slice();
-      for (let k = 0; k < cfg.mapLen * cfg.mapLen; k++) x.set(imageFeatures.subarray(k * imageChannels, (k + 1) * imageChannels), k * channels);
+      setImageFeatures(x, imageFeatures, backbone.channels, channels);
       return model.score(scoringInput({ ...features, x }, cfg), cfg.batchSize);
     };
     const bb = backboneRecord(backbone, cfg.mapLen);
