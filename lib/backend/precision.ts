@@ -5,7 +5,8 @@
  * initBackend, before the work; a later call switches again (a process may run both).
  *
  * Only the convolution kernels read bf16: their inputs are rounded to bf16 inside the primitive
- * (the tfjs tensors stay float32). Everything else stays fp32 with nothing to change here: the
+ * (the tfjs tensors stay float32), or arrive as bf16 from a swish that wrote them so
+ * (lib/ops/packed_bf16.ts: the same rounding, one pass less; EfficientNet-B5's forward). Everything else stays fp32 with nothing to change here: the
  * master weights and Adam's moments (lib/train), BatchNorm's statistics, the flow's log-det and
  * soft clamp, the losses, and every non-convolution kernel (elementwise, reductions, the fused
  * kernels, matmuls).
@@ -15,7 +16,7 @@
  * avx512_bf16 / amx_bf16, oneDNN capped below its bf16 ISA (DNNL_MAX_CPU_ISA), or oneDNN without a
  * bf16 kernel for the probe convolution (OneDnnConvolutions.bf16Support()).
  */
-import { nativeConvolutionsActive } from "./native/kernels.ts";
+import { nativeConvolutionsActive, setPackedBf16Convolutions } from "./native/kernels.ts";
 import { OneDnnConvolutions, type Precision } from "./native/onednn/conv.ts";
 
 export type { Precision };
@@ -40,6 +41,7 @@ function activeOneDnn(): { lib: OneDnnConvolutions | null; instead: string } {
 /** Switches the convolutions to `p` where it can run; else fp32 with a note. */
 export function setConvolutionPrecision(p: Precision): PrecisionChoice {
   const { lib, instead } = activeOneDnn();
+  setPackedBf16Convolutions(false);
   if (p === "fp32") {
     lib?.setPrecision("fp32");
     return { precision: "fp32", isa: null };
@@ -52,6 +54,7 @@ export function setConvolutionPrecision(p: Precision): PrecisionChoice {
   const support = lib.bf16Support();
   if (!support.supported) return fallback(support.reason);
   lib.setPrecision("bf16");
+  setPackedBf16Convolutions(true); // lets ops hand maps to the convolutions as bf16 (lib/ops/packed_bf16.ts)
   return { precision: "bf16", isa: support.isa };
 }
 

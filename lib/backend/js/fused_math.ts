@@ -11,6 +11,7 @@
 import type { AdamStepAttrs } from "../../ops/adam_step.ts";
 import { adamStepValues } from "./adam_loop.ts";
 import { replicatePadGradValues, replicatePadValues } from "./pad_loops.ts";
+import { toBf16Bits } from "./bf16_values.ts";
 
 export interface FusedMath {
   readonly name: string;
@@ -58,6 +59,10 @@ export interface FusedMath {
   swish(x: Float32Array, y: Float32Array): void;
   /** y = swish(x) for x [B, P, C], and means[b, c] = mean over p of y[b, p, c] */
   swishMeans(B: number, P: number, C: number, x: Float32Array, y: Float32Array, means: Float32Array): void;
+  /** y16 = bf16 bits of swish(x) (bf16_values.ts rounding) over all of x */
+  swishBf16(x: Float32Array, y16: Uint16Array): void;
+  /** swishMeans with y stored as bf16 bits; the means are of the float32 values */
+  swishMeansBf16(B: number, P: number, C: number, x: Float32Array, y16: Uint16Array, means: Float32Array): void;
   /** in place: relu, relu6 or leaky relu (alpha) over all of y (a convolution's fresh output) */
   activationInPlace(y: Float32Array, kind: "relu" | "relu6" | "leakyrelu", alpha: number): void;
   /** edge padding of x [N,H,W,C] by `pad` into out [N,H+2p,W+2p,C] (lib/ops/replicate_pad.ts) */
@@ -169,6 +174,16 @@ export const jsFusedMath: FusedMath = {
       for (let p = 0; p < P; p++) for (let c = 0; c < C; c++) s[c] += y[(b * P + p) * C + c];
       for (let c = 0; c < C; c++) means[b * C + c] = s[c] / P;
     }
+  },
+  swishBf16(x, y16) {
+    const y = new Float32Array(x.length);
+    jsFusedMath.swish(x, y);
+    toBf16Bits(y, y16);
+  },
+  swishMeansBf16(B, P, C, x, y16, means) {
+    const y = new Float32Array(x.length);
+    jsFusedMath.swishMeans(B, P, C, x, y, means);
+    toBf16Bits(y, y16);
   },
   activationInPlace(y, kind, alpha) {
     for (let i = 0; i < y.length; i++) {

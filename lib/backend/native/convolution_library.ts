@@ -16,4 +16,9 @@ export interface ConvolutionLibrary {
   /** depthwise forward (filter [kh, kw, C, multiplier]; g computed with depthwise = true), bias optional */
   depthwiseForward?(g: ConvGeometry, x: Float32Array, w: Float32Array, y: Float32Array, bias?: Float32Array): void;
   backwardWeights(g: ConvGeometry, x: Float32Array, dy: Float32Array, dw: Float32Array): void;
+  /**
+   * forward (depthwise: depthwiseForward) of an input given as bf16 bits (NHWC; lib/ops/packed_bf16.ts),
+   * bias optional; oneDNN (onednn/conv.ts forwardBf16Input)
+   */
+  forwardBf16Input?(g: ConvGeometry, x16: Uint16Array, w: Float32Array, y: Float32Array, bias?: Float32Array, depthwise?: boolean): void;
 }

@@ -336,6 +336,65 @@ int ast_swish_means(i64 B, i64 P, i64 C, const float *x, float *y, float *means)
   return 0;
 }
 
+/*
+ * float -> bfloat16, round to nearest even, as x86's VCVTNEPS2BF16 (what oneDNN's f32 -> bf16
+ * reorder runs on CPUs with bf16 instructions): NaN stays NaN (quiet), a denormal input gives
+ * a signed zero. Branch-free so that the loops below vectorise.
+ */
+static inline uint16_t bf16_round(float f) {
+  uint32_t u;
+  memcpy(&u, &f, 4);
+  const uint32_t nan = (u & 0x7fffffffu) > 0x7f800000u;
+  const uint32_t tiny = (u & 0x7f800000u) == 0;
+  const uint32_t flushed = tiny ? (u & 0x80000000u) : u;
+  const uint32_t rounded = (flushed + 0x7fffu + ((flushed >> 16) & 1u)) >> 16;
+  return (uint16_t)(nan ? ((u >> 16) | 0x40u) : rounded);
+}
+
+/* y16 = bf16(swish(x)) over n values (the input of a bf16 convolution, without its reorder) */
+void ast_swish_bf16(i64 n, const float *x, uint16_t *y16) {
+#pragma omp parallel for schedule(static)
+  for (i64 b = 0; b < n; b += SWISH_BLOCK) {
+    const i64 m = n - b < SWISH_BLOCK ? n - b : SWISH_BLOCK;
+    float y[SWISH_BLOCK];
+    swish_block(m, x + b, y);
+#pragma omp simd
+    for (i64 j = 0; j < m; j++) y16[b + j] = bf16_round(y[j]);
+  }
+}
+
+/* ast_swish_means with the output stored as bf16; the means are of the float values */
+int ast_swish_means_bf16(i64 B, i64 P, i64 C, const float *x, uint16_t *y16, float *means) {
+  int T = omp_get_max_threads();
+  double *acc = thread_sums(T, C);
+  if (!acc) return 1;
+  for (i64 b = 0; b < B; b++) {
+    if (b > 0) memset(acc, 0, (size_t)T * C * sizeof(double));
+#pragma omp parallel num_threads(T)
+    {
+      double *a = acc + (i64)omp_get_thread_num() * C;
+      float y[SWISH_BLOCK];
+#pragma omp for schedule(static)
+      for (i64 p = 0; p < P; p++) {
+        const i64 row = (b * P + p) * C;
+        for (i64 c0 = 0; c0 < C; c0 += SWISH_BLOCK) {
+          const i64 m = C - c0 < SWISH_BLOCK ? C - c0 : SWISH_BLOCK;
+          swish_block(m, x + row + c0, y);
+          uint16_t *yr = y16 + row + c0;
+#pragma omp simd
+          for (i64 j = 0; j < m; j++) {
+            a[c0 + j] += y[j];
+            yr[j] = bf16_round(y[j]);
+          }
+        }
+      }
+    }
+    for (i64 c = 0; c < C; c++) means[b * C + c] = (float)(thread_total(acc, T, C, c) / (double)P);
+  }
+  free(acc);
+  return 0;
+}
+
 /* ------------------------------------------------- activations after a convolution ---- */
 
 /*

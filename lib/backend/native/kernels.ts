@@ -20,6 +20,7 @@ import type { ConvolutionLibrary, OneDnnExtras } from "./library.ts";
 import type { EltwiseName, OneDnnEltwise } from "./onednn/eltwise.ts";
 import type { OneDnnBlockCopy } from "./onednn/reorder.ts";
 import { registeredFusedMath } from "../js/fused_state.ts";
+import { CONV2D_BF16_INPUT, type Conv2dBf16InputAttrs } from "../../ops/packed_bf16.ts";
 
 const WASM = "wasm";
 type Info = tf.TensorInfo;
@@ -282,6 +283,52 @@ function concatKernel(copy: OneDnnBlockCopy, previous: tf.KernelFunc): tf.Kernel
   };
 }
 
+/**
+ * AstConv2DBf16Input (lib/ops/packed_bf16.ts): x is an int32 [B,H,W,C/2] tensor of bf16 pairs,
+ * handed to the library as its bf16 bits.
+ */
+function packedBf16ConvKernel(lib: ConvolutionLibrary): tf.KernelFunc {
+  return (args) => {
+    const { inputs, backend, attrs } = args as unknown as KernelArgs;
+    const { x, filter, bias } = inputs as { x: Info; filter: Info; bias?: Info };
+    const { channels, strides, pad, depthwise } = attrs as unknown as Conv2dBf16InputAttrs;
+    if (x.dtype !== "int32" || x.shape.length !== 4 || x.shape[3] * 2 !== channels) {
+      throw new Error(`${CONV2D_BF16_INPUT}: x must be int32 [B,H,W,${channels / 2}] (bf16 pairs of ${channels} channels), got ${x.dtype} [${x.shape}]`);
+    }
+    if (filter.dtype !== "float32" || (bias && bias.dtype !== "float32")) throw new Error(`${CONV2D_BF16_INPUT}: float32 filter and bias expected`);
+    if (depthwise && filter.shape[2] !== channels) throw new Error(`${CONV2D_BF16_INPUT}: depthwise filter [${filter.shape}] for ${channels} channels`);
+    const xShape: Conv4 = [x.shape[0], x.shape[1], x.shape[2], channels];
+    const info = geometry(xShape, filter.shape as Conv4, strides, 1, pad, undefined, depthwise);
+    const outChannels = depthwise ? filter.shape[2] * filter.shape[3] : filter.shape[3];
+    if (bias && (bias.shape.length !== 1 || bias.shape[0] !== outChannels)) throw new Error(`${CONV2D_BF16_INPUT}: bias [${bias.shape}] for ${outChannels} output channels`);
+    const out = alloc(backend, info.outShape);
+    if (info.outShape.every((d) => d > 0) && tf.util.sizeFromShape(xShape) > 0) {
+      const xv = backend.typedArrayFromHeap(x) as Int32Array;
+      const x16 = new Uint16Array(xv.buffer, xv.byteOffset, xv.length * 2);
+      lib.forwardBf16Input!(info as ConvGeometry, x16, view(backend, filter), view(backend, out), bias ? view(backend, bias) : undefined, depthwise);
+    } else view(backend, out).fill(0);
+    return out;
+  };
+}
+
+let packedBf16Registered = false;
+
+/**
+ * Registers AstConv2DBf16Input on the wasm backend (`on`, when the active library reads bf16
+ * inputs) or removes it. lib/backend/precision.ts turns it on while the convolutions run in bf16
+ * only: the ops pack maps for them exactly when they have a kernel for it (packedBf16Available).
+ */
+export function setPackedBf16Convolutions(on: boolean): boolean {
+  if (packedBf16Registered) tf.unregisterKernel(CONV2D_BF16_INPUT, WASM);
+  packedBf16Registered = false;
+  const lib = active?.lib;
+  if (on && lib?.forwardBf16Input) {
+    tf.registerKernel({ kernelName: CONV2D_BF16_INPUT, backendName: WASM, kernelFunc: packedBf16ConvKernel(lib) });
+    packedBf16Registered = true;
+  }
+  return packedBf16Registered;
+}
+
 const REPLACED = [
   "Conv2D", "FusedConv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "DepthwiseConv2dNative", "FusedDepthwiseConv2D",
   "Sum", "Mean", "Exp", "Tanh", "Sigmoid", "SplitV", "Concat",
@@ -343,6 +390,7 @@ export function useNativeConvolutions(lib: ConvolutionLibrary, blas: Blas | null
 
 /** Puts the wasm backend's own convolution (and reduction) kernels back (tests compare them). */
 export function restoreWasmConvolutions(): void {
+  setPackedBf16Convolutions(false);
   if (!saved) return;
   for (const k of saved) {
     tf.unregisterKernel(k.kernelName, WASM);

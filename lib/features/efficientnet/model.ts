@@ -14,6 +14,9 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { NamedArray } from "../../io/safetensors.ts";
 import { B5_BLOCKS, B5_STEM_CHANNELS, B5_STEM_PADS, BN_EPS, type MBConvSpec, type Pads } from "./architecture.ts";
 import { swish, swishWithMeans } from "../../ops/swish.ts";
+import {
+  conv2dPackedBf16Input, packedBf16Available, type PackedBf16Map, swishMeansPackedBf16, swishPackedBf16, unstackPackedBf16,
+} from "../../ops/packed_bf16.ts";
 
 /** A conv with its BatchNorm folded in. */
 interface ConvParams {
@@ -130,17 +133,20 @@ function conv1x1(x: tf.Tensor4D, p: ConvParams): tf.Tensor4D {
  * values) instead of every pixel of h. Per image, so that an image gives the same features
  * alone and in a batch.
  */
-function gatedProjection(h: tf.Tensor4D, gate: tf.Tensor2D, p: ConvParams): tf.Tensor4D {
+function gatedProjection(h: tf.Tensor4D | PackedBf16Map, gate: tf.Tensor2D, p: ConvParams): tf.Tensor4D {
+  const packed = "packed" in h;
   const [batch, , , c] = h.shape;
-  const project = (hi: tf.Tensor4D, gi: tf.Tensor): tf.Tensor4D => {
+  const project = (hi: tf.Tensor4D | PackedBf16Map, gi: tf.Tensor): tf.Tensor4D => {
     const w = tf.mul(p.kernel, tf.reshape(gi, [1, 1, c, 1])) as tf.Tensor4D;
-    const out = tf.fused.conv2d({ x: hi, filter: w, strides: 1, pad: "valid", bias: p.bias });
+    const out = "packed" in hi
+      ? conv2dPackedBf16Input(hi, w, p.bias, { strides: 1, pad: "valid", depthwise: false })
+      : tf.fused.conv2d({ x: hi, filter: w, strides: 1, pad: "valid", bias: p.bias });
     w.dispose();
     return out;
   };
   if (batch === 1) return project(h, gate);
   return tf.tidy(() => {
-    const hs = tf.split(h, batch, 0) as tf.Tensor4D[];
+    const hs = packed ? unstackPackedBf16(h) : tf.split(h, batch, 0) as tf.Tensor4D[];
     const gs = tf.split(gate, batch, 0);
     return tf.concat(hs.map((hi, i) => project(hi, gs[i])), 0) as tf.Tensor4D;
   });
@@ -175,28 +181,42 @@ export function seGate(means: Float32Array, batch: number, reduce: DenseValues, 
 
 function mbconv(x: tf.Tensor4D, p: BlockParams): tf.Tensor4D {
   const { spec } = p;
-  let h = x;
-  if (p.expand) h = swishConsuming(conv1x1(x, p.expand));
-  // fused.depthwiseConv2d's typings omit explicit pads, but the op and the wasm/cpu kernels take
-  // them (computeConv2DInfo); the conformance test checks the result.
-  const dw = tf.fused.depthwiseConv2d({
-    x: h,
-    filter: p.depthwise.kernel as tf.Tensor4D,
-    strides: spec.stride,
-    pad: explicit(spec.depthwisePads) as unknown as "valid",
-    bias: p.depthwise.bias,
-  });
-  if (h !== x) h.dispose();
+  // with the convolutions in bf16, the swish outputs (the depthwise and projection inputs) are
+  // written as bf16 directly (lib/ops/packed_bf16.ts): the same values, one pass less each
+  const packed = packedBf16Available(spec.midChannels);
+  let dw: tf.Tensor4D;
+  if (p.expand && packed) {
+    const expanded = conv1x1(x, p.expand);
+    const h = swishPackedBf16(expanded);
+    expanded.dispose();
+    dw = conv2dPackedBf16Input(h, p.depthwise.kernel as tf.Tensor4D, p.depthwise.bias, {
+      strides: spec.stride,
+      pad: explicit(spec.depthwisePads) as [[number, number], [number, number], [number, number], [number, number]],
+      depthwise: true,
+    });
+    h.packed.dispose();
+  } else {
+    const h = p.expand ? swishConsuming(conv1x1(x, p.expand)) : x;
+    // fused.depthwiseConv2d's typings omit explicit pads, but the op and the wasm/cpu kernels take
+    // them (computeConv2DInfo); the conformance test checks the result.
+    dw = tf.fused.depthwiseConv2d({
+      x: h,
+      filter: p.depthwise.kernel as tf.Tensor4D,
+      strides: spec.stride,
+      pad: explicit(spec.depthwisePads) as unknown as "valid",
+      bias: p.depthwise.bias,
+    });
+    if (h !== x) h.dispose();
+  }
   // swish and the squeeze-excitation's pooled input in one pass
-  const act = swishWithMeans(dw);
+  const act = packed ? swishMeansPackedBf16(dw) : swishWithMeans(dw);
   dw.dispose();
-  h = act.y;
 
   // squeeze-excitation: per-channel gate from the pooled map (bottleneck width = in/4)
-  const [batch, , , channels] = h.shape;
+  const [batch, , , channels] = act.y.shape;
   const gate = tf.tensor2d(seGate(act.means.dataSync() as Float32Array, batch, p.seReduce, p.seExpand), [batch, channels]);
-  const projected = gatedProjection(h, gate, p.project);
-  h.dispose();
+  const projected = gatedProjection(act.y, gate, p.project);
+  ("packed" in act.y ? act.y.packed : act.y).dispose();
   return spec.residual ? tf.add(projected, x) as tf.Tensor4D : projected;
 }
 

@@ -33,6 +33,7 @@ import type { ConvolutionLibrary } from "../convolution_library.ts";
 import { cpuFlags } from "../cpu_flags.ts";
 import { type Precision, PRECISIONS } from "../../../config/ast_config.ts";
 import { type NativeEnv, openMpThreadsSetting, prepareOpenMp } from "../openmp.ts";
+import { fromBf16Bits } from "../../js/bf16_values.ts";
 import {
   ALG_AUTO, ALG_DIRECT, ARG_BIAS, ARG_DIFF_BIAS, ARG_DIFF_DST, ARG_DIFF_SRC, ARG_DIFF_WEIGHTS, ARG_DST, ARG_SRC, ARG_WEIGHTS,
   BF16, check, CONV_DESC_BYTES, CPU_ISA_AVX512_CORE_BF16, ENGINE_CPU, execArgs, F32, FWD_TRAINING, type Lib, MD_BYTES, memoryAllocate,
@@ -252,6 +253,30 @@ export class OneDnnConvolutions implements ConvolutionLibrary {
   }
 
   /**
+   * Forward (or, `depthwise`, depthwise forward) convolution of an input that is already bf16:
+   * `x16` holds the bf16 bits of the NHWC input (lib/ops/packed_bf16.ts), read by the primitive
+   * as it is, without the f32 -> bf16 conversion pass. In bf16 with a bf16 kernel for g, the
+   * result is the one forward() gives on the float32 values x16 stands for. Otherwise (this
+   * instance in fp32, or no bf16 kernel for g) the input is widened to float32 exactly and the
+   * convolution runs as forward() / depthwiseForward() would.
+   */
+  forwardBf16Input(g: ConvGeometry, x16: Uint16Array, w: Float32Array, y: Float32Array, bias?: Float32Array, depthwise = false): void {
+    const n = g.batchSize * g.inHeight * g.inWidth * g.inChannels;
+    if (x16.length < n) throw new RangeError("x16 too small");
+    if (depthwise) {
+      if (w.length < g.filterHeight * g.filterWidth * g.outChannels) throw new RangeError("w too small");
+      if (y.length < g.batchSize * g.outHeight * g.outWidth * g.outChannels) throw new RangeError("y too small");
+    } else checkSizes(g, { x: x16, w, y });
+    if (bias && bias.length < g.outChannels) throw new RangeError("bias too small");
+    const pass: Pass = depthwise ? (bias ? "dw_fwd_bias" : "dw_fwd") : (bias ? "fwd_bias" : "fwd");
+    const plan = this._precision === "bf16" ? this.plan(pass, g, "bf16", true) : null;
+    if (plan?.precision === "bf16") return this.run(plan, bias ? [x16, w, bias, y] : [x16, w, y]);
+    const x = new Float32Array(n);
+    fromBf16Bits(x16.subarray(0, n), x);
+    this.run(plan ?? this.plan(pass, g, "fp32"), bias ? [x, w, bias, y] : [x, w, y]);
+  }
+
+  /**
    * The implementation oneDNN picked, e.g. "brgconv:avx512_core" (fp32) or
    * "brgconv:avx512_core_bf16"; for a bf16 plan that fell back, the fp32 one's.
    */
@@ -324,7 +349,7 @@ export class OneDnnConvolutions implements ConvolutionLibrary {
   }
 
   /** Buffers in the order plan() lists the arguments. */
-  private run(plan: Plan, bufs: Float32Array[]): void {
+  private run(plan: Plan, bufs: (Float32Array | Uint16Array)[]): void {
     const s = this.s;
     for (let i = 0; i < plan.args.length; i++) check(s.dnnl_memory_set_data_handle(plan.args[i].user, ptrOf(bufs[i])), "set_data_handle");
     const t0 = performance.now();
@@ -387,7 +412,7 @@ export class OneDnnConvolutions implements ConvolutionLibrary {
    * the pass's inputs are bf16 in the op descriptor, its output (and bias) f32; where they differ
    * from the user's desc, plan() adds a reorder, which converts.
    */
-  private convDesc(pass: Pass, g: ConvGeometry, layout: Layout, precision: Precision, keep: unknown[]) {
+  private convDesc(pass: Pass, g: ConvGeometry, layout: Layout, precision: Precision, keep: unknown[], bf16Src = false) {
     const s = this.s;
     const any = layout === "any", wany = layout !== "plain";
     const src = [g.batchSize, g.inChannels, g.inHeight, g.inWidth];
@@ -401,7 +426,7 @@ export class OneDnnConvolutions implements ConvolutionLibrary {
       : [g.outChannels, g.inChannels, g.filterHeight, g.filterWidth];
     const weiStrides = [mult, 1, 1, g.filterWidth * g.outChannels, g.outChannels];
     const userWei = depthwise ? this.mdStrides(wei, weiStrides, keep) : this.md(wei, TAG_HWIO, keep);
-    const user = { src: this.md(src, TAG_NHWC, keep), wei: userWei, dst: this.md(dst, TAG_NHWC, keep), bias: this.md([g.outChannels], TAG_A, keep) };
+    const user = { src: this.md(src, TAG_NHWC, keep, bf16Src ? BF16 : F32), wei: userWei, dst: this.md(dst, TAG_NHWC, keep), bias: this.md([g.outChannels], TAG_A, keep) };
     // data types in the op: fp32 everywhere, or bf16 for the pass's inputs (src and weights
     // forward, diff_dst and weights for the input gradient, src and diff_dst for the filter gradient)
     const bf16 = precision === "bf16";
@@ -412,7 +437,7 @@ export class OneDnnConvolutions implements ConvolutionLibrary {
       dst: bf16 && !isFwd ? BF16 : F32,
     };
     const op = {
-      src: any ? this.md(src, TAG_ANY, keep, dt.src) : dt.src === F32 ? user.src : this.md(src, TAG_NHWC, keep, dt.src),
+      src: any ? this.md(src, TAG_ANY, keep, dt.src) : dt.src === F32 && !bf16Src ? user.src : this.md(src, TAG_NHWC, keep, dt.src),
       wei: wany
         ? this.md(wei, TAG_ANY, keep, dt.wei)
         : dt.wei === F32
@@ -495,16 +520,18 @@ export class OneDnnConvolutions implements ConvolutionLibrary {
   /**
    * The cached plan of (precision, pass, geometry), created on a miss. bf16 where oneDNN has no
    * bf16 kernel for it: the fp32 plan, cached under the bf16 key too, and the reason in `refused`.
+   * `bf16Src` (bf16 only): the user's input buffer holds bf16 values (forwardBf16Input); its fp32
+   * fallback plan takes float32 input like any other.
    */
-  private plan(pass: Pass, g: ConvGeometry, precision: Precision): Plan {
+  private plan(pass: Pass, g: ConvGeometry, precision: Precision, bf16Src = false): Plan {
     const gkey = JSON.stringify(g);
-    const key = planKey(pass, gkey, precision);
+    const key = planKey(pass, gkey, precision) + (bf16Src ? "|bf16 input" : "");
     const cached = this.plans.get(key);
     if (cached) return cached;
     if (this.plans.size >= 96) this.evictAll();
     let plan: Plan;
     if (precision === "bf16") {
-      const built = this.build(pass, g, gkey, "bf16");
+      const built = this.build(pass, g, gkey, "bf16", bf16Src);
       if (typeof built === "string") {
         this.refused.set(key, `${pass} ${describe(g)}: ${built}`);
         plan = this.plan(pass, g, "fp32");
@@ -517,14 +544,14 @@ export class OneDnnConvolutions implements ConvolutionLibrary {
   }
 
   /** A new plan; for bf16, the reason instead when oneDNN offers no bf16 kernel (nothing is kept then). */
-  private build(pass: Pass, g: ConvGeometry, gkey: string, precision: Precision): Plan | string {
+  private build(pass: Pass, g: ConvGeometry, gkey: string, precision: Precision, bf16Src = false): Plan | string {
     const s = this.s;
     const keep: unknown[] = [];
     const layout = this.layoutFor(pass, g, precision);
     let pd: Ptr;
     let user: ReturnType<OneDnnConvolutions["convDesc"]>["user"];
     try {
-      const desc = this.convDesc(pass, g, layout, precision, keep);
+      const desc = this.convDesc(pass, g, layout, precision, keep, bf16Src);
       user = desc.user;
       const hint = pass.startsWith("bwd") ? this.hintFor(g, layout, precision, `${precision}|${layout}|${gkey}`) : null;
       pd = this.pd(desc.cd, hint);
@@ -599,7 +626,7 @@ function checkPrecision(p: Precision): Precision {
   return p;
 }
 
-function checkSizes(g: ConvGeometry, b: { x: Float32Array; w: Float32Array; y: Float32Array }): void {
+function checkSizes(g: ConvGeometry, b: { x: Float32Array | Uint16Array; w: Float32Array; y: Float32Array }): void {
   if (b.x.length < g.batchSize * g.inHeight * g.inWidth * g.inChannels) throw new RangeError("x / dx too small");
   if (b.w.length < g.filterHeight * g.filterWidth * g.inChannels * g.outChannels) throw new RangeError("w / dw too small");
   if (b.y.length < g.batchSize * g.outHeight * g.outWidth * g.outChannels) throw new RangeError("y / dy too small");
