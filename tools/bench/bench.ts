@@ -24,7 +24,9 @@
  *
  * Reference: when `$AST_BENCH_PYTHON` (default /usr/bin/python3, Debian's python3-torch) imports
  * torch, tools/bench/torch_reference.py times the training workloads, effnet_b5_768 and the score
- * workloads in PyTorch after ours, in the same run, at the same thread count and precisions:
+ * workloads in PyTorch right after ours, workload by workload (so that both see the host in the
+ * same minutes: these machines' speed drifts, e.g. SGEMM 96 -> 159 GFLOP/s within one run), at
+ * the same thread count and precisions:
  * `torch_fp32_ms`, `torch_bf16_ms`, `ratio_fp32`, `ratio_bf16`; `reference_ms` / `ratio` are the
  * PyTorch fp32 ones (the record's `reference` says so). The score rows' PyTorch step is the network
  * part only (resize of the image tensor, backbone, teacher, student, map, scores; no PNG/TIFF decode
@@ -260,6 +262,14 @@ interface TorchLine {
 }
 
 /** Whether `python` imports torch; the reason when not. */
+const torchChecked = new Map<string, Promise<string | null>>();
+/** torchAvailable, asked once per interpreter and process */
+function torchAvailableOnce(python: string): Promise<string | null> {
+  let p = torchChecked.get(python);
+  if (!p) torchChecked.set(python, p = torchAvailable(python));
+  return p;
+}
+
 async function torchAvailable(python: string): Promise<string | null> {
   try {
     const out = await new Deno.Command(python, { args: ["-c", "import torch"], stdout: "null", stderr: "piped" }).output();
@@ -296,9 +306,9 @@ async function torchReference(
       log(`  no PyTorch spec for ${w.name}: ${(e as Error).message.split("\n")[0]}`);
     }
   }
-  const missing = await torchAvailable(python);
+  const missing = await torchAvailableOnce(python);
   if (missing) return { info: { python, available: false, note: `no same-run PyTorch reference: ${missing}` }, lines };
-  if (!specs.length) return { info: { python, available: true, note: "no workload with a PyTorch version selected" }, lines };
+  if (!specs.length) return { info: { python, available: true, note: NO_TORCH_VERSION }, lines };
   log(`  PyTorch reference (${python} tools/bench/torch_reference.py, ${precisions.join(",")}) ...`);
   const args = [TORCH_SCRIPT, "--workloads", JSON.stringify(specs), "--precision", precisions.join(","), "--threads", String(threads),
     "--warmup", String(Math.max(1, t.warmup)), "--min-steps", String(t.minSteps), "--max-steps", String(t.maxSteps), "--budget", String(t.budgetSeconds)];
@@ -326,6 +336,24 @@ async function torchReference(
   if (!out.success && !errors.length) errors.push(`torch_reference.py exited with code ${out.code}`);
   if (errors.length) info.note = `PyTorch failed: ${errors.join("; ")}`;
   return { info, lines };
+}
+
+const NO_TORCH_VERSION = "no workload with a PyTorch version selected";
+
+/**
+ * One TorchInfo for the record from the per-workload runs: the interpreter and torch's details
+ * from a run that had them, the notes (failures, torch missing) once each.
+ */
+function combinedTorchInfo(python: string | null, runs: TorchInfo[]): TorchInfo {
+  const timed = runs.find((r) => r.available && r.version);
+  const notes = [...new Set(runs.map((r) => r.note).filter((n): n is string => !!n && n !== NO_TORCH_VERSION))];
+  if (timed) {
+    const { note: _first, ...info } = timed;
+    return notes.length ? { ...info, note: notes.join("; ") } : info;
+  }
+  if (!runs.length) return { python: python ?? "", available: false, note: python == null ? "no PyTorch reference asked (--no-torch)" : NO_TORCH_VERSION };
+  if (runs.every((r) => r.available)) return { python: python ?? "", available: true, note: NO_TORCH_VERSION };
+  return { python: python ?? "", available: false, note: notes.join("; ") || "no PyTorch reference asked (--no-torch)" };
 }
 
 /**
@@ -416,6 +444,9 @@ export async function runBench(o: BenchOptions = {}): Promise<{ record: BenchRec
   log(`bench on ${backendLabel} x${info.threads}${info.convolutions ? ` (convolutions: ${info.convolutions})` : ""}, load average ${record.loadavg.start}`);
   const precisions = o.precisions?.length ? o.precisions : ["fp32" as Precision];
   record.precisions = precisions;
+  const python = o.python === undefined ? DEFAULT_PYTHON : o.python;
+  const torchRuns: TorchInfo[] = [];
+  const torchLines = new Map<string, TorchLine>();
   for (const w of selected) {
     for (const precision of precisions) {
       const label = precisions.length > 1 || precision !== "fp32" ? `${w.name} ${precision}` : w.name;
@@ -447,15 +478,16 @@ export async function runBench(o: BenchOptions = {}): Promise<{ record: BenchRec
         log(`  ${label}: ${reason}`);
       }
     }
+    // the reference right after ours, for this workload (the host as near the same as one can)
+    const torch = await torchReference(python, [w], precisions, info.threads, timing, log, env.runtime.weightsDir);
+    torchRuns.push(torch.info);
+    for (const [k, line] of torch.lines) torchLines.set(k, line);
   }
-  // The reference in the same run, after ours (same host phase as near as one can).
-  const python = o.python === undefined ? DEFAULT_PYTHON : o.python;
-  const torch = await torchReference(python, selected, precisions, info.threads, timing, log, env.runtime.weightsDir);
-  record.torch = torch.info;
-  record.reference = torch.info.available && torch.info.version
-    ? `PyTorch ${torch.info.version} fp32, same run (tools/bench/torch_reference.py)`
-    : `none: ${torch.info.note}`;
-  record.workloads = record.workloads.map((row) => withTorchColumns(row, torch.lines));
+  record.torch = combinedTorchInfo(python, torchRuns);
+  record.reference = record.torch.available && record.torch.version
+    ? `PyTorch ${record.torch.version} fp32, same run, after each workload (tools/bench/torch_reference.py)`
+    : `none: ${record.torch.note}`;
+  record.workloads = record.workloads.map((row) => withTorchColumns(row, torchLines));
   if (o.demo) {
     const d = await timeDemo(log);
     record.demo_seconds = d.seconds == null ? null : Math.round(d.seconds * 10) / 10;

@@ -333,11 +333,11 @@ Deno.test({
 });
 
 /** One step per workload of `only` at `precisions`, with the same-run PyTorch reference, in a temp dir. */
-async function torchBench(workloads: Workload[], only: string[], precisions: Precision[]): Promise<BenchRecord> {
+async function torchBench(workloads: Workload[], only: string[], precisions: Precision[], log: (line: string) => void = () => {}): Promise<BenchRecord> {
   const dir = await Deno.makeTempDir();
   try {
     const timing = { ...FAST, minSteps: 1, maxSteps: 1 };
-    return (await runBench({ workloads, only, precisions, outDir: dir, timing, log: () => {}, python: DEFAULT_PYTHON })).record;
+    return (await runBench({ workloads, only, precisions, outDir: dir, timing, log, python: DEFAULT_PYTHON })).record;
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -356,6 +356,24 @@ Deno.test({
     assertEquals(w.ratio, w.ratio_fp32);
     assertEquals([w.torch_bf16_ms, w.ratio_bf16], [null, null]); // bf16 not asked
     assertEquals(w.torch_steps_ms?.fp32?.length, 1);
+  },
+});
+
+Deno.test({
+  name: "bench: PyTorch times each workload right after ours, before the next workload starts; one torch record for the run",
+  ignore: !torchImports,
+  ...opts,
+  fn: async () => {
+    const lines: string[] = [];
+    const record = await torchBench(tinyWorkloads(), ["student_h256", "teacher_h64"], ["fp32"], (l) => lines.push(l));
+    const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
+    const ours = [at(/^  student_h256: /), at(/^  teacher_h64: /)];
+    const theirs = [at(/^  torch student_h256 fp32: /), at(/^  torch teacher_h64 fp32: /)];
+    assert([...ours, ...theirs].every((i) => i >= 0), lines.join("\n"));
+    assert(ours[0] < theirs[0] && theirs[0] < ours[1] && ours[1] < theirs[1], `order ${[ours[0], theirs[0], ours[1], theirs[1]]}:\n${lines.join("\n")}`);
+    assert(record.torch?.available && record.torch.version && !record.torch.note, JSON.stringify(record.torch));
+    assert(/after each workload/.test(record.reference!), record.reference);
+    assert(record.workloads.every((w) => w.torch_fp32_ms! > 0), JSON.stringify(record.workloads));
   },
 });
 
