@@ -367,8 +367,8 @@ Deno.test({
     const lines: string[] = [];
     const record = await torchBench(tinyWorkloads(), ["student_h256", "teacher_h64"], ["fp32"], (l) => lines.push(l));
     const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
-    const ours = [at(/^  student_h256: /), at(/^  teacher_h64: /)];
-    const theirs = [at(/^  torch student_h256 fp32: /), at(/^  torch teacher_h64 fp32: /)];
+    const ours = [at(/^ {2}student_h256: /), at(/^ {2}teacher_h64: /)];
+    const theirs = [at(/^ {2}torch student_h256 fp32: /), at(/^ {2}torch teacher_h64 fp32: /)];
     assert([...ours, ...theirs].every((i) => i >= 0), lines.join("\n"));
     assert(ours[0] < theirs[0] && theirs[0] < ours[1] && ours[1] < theirs[1], `order ${[ours[0], theirs[0], ours[1], theirs[1]]}:\n${lines.join("\n")}`);
     assert(record.torch?.available && record.torch.version && !record.torch.note, JSON.stringify(record.torch));
