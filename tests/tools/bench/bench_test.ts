@@ -372,7 +372,7 @@ Deno.test({
     assert([...ours, ...theirs].every((i) => i >= 0), lines.join("\n"));
     assert(ours[0] < theirs[0] && theirs[0] < ours[1] && ours[1] < theirs[1], `order ${[ours[0], theirs[0], ours[1], theirs[1]]}:\n${lines.join("\n")}`);
     assert(record.torch?.available && record.torch.version && !record.torch.note, JSON.stringify(record.torch));
-    assert(/after each workload/.test(record.reference!), record.reference);
+    assert(/after each workload/.test(record.reference!), String(record.reference));
     assert(record.workloads.every((w) => w.torch_fp32_ms! > 0), JSON.stringify(record.workloads));
   },
 });
