@@ -30,6 +30,20 @@ export function swishKernels(host: KernelHost, math: FusedMath): Record<string, 
     const v = host.values(backend, t);
     return new Uint16Array(v.buffer, v.byteOffset, v.length * 2);
   };
+  /** swish + channel means; `packed`: the swish output as bf16 pairs */
+  const swishMeansKernel = (name: string, packed: boolean): tf.KernelFunc => ({ inputs, backend }) => {
+    const { x } = inputs as { x: Info };
+    if (x.shape.length < 3) throw new Error(`${name}: [batch, ..., channels] expected, got [${x.shape}]`);
+    const [B, P, C] = samplePixelsChannels(x.shape);
+    if (P === 0) throw new Error(`${name}: no pixels in [${x.shape}]`);
+    const y = packed ? host.output(backend, packedShape(x.shape, name), "int32") : host.output(backend, x.shape, "float32");
+    const means = host.output(backend, [B, C], "float32");
+    if (B * C > 0) {
+      if (packed) math.swishMeansBf16(B, P, C, f32(backend, x), bf16View(backend, y), f32(backend, means));
+      else math.swishMeans(B, P, C, f32(backend, x), f32(backend, y), f32(backend, means));
+    }
+    return [y, means];
+  };
   return {
     [SWISH]: ({ inputs, backend }) => {
       const { x } = inputs as { x: Info };
@@ -37,31 +51,13 @@ export function swishKernels(host: KernelHost, math: FusedMath): Record<string, 
       if (tf.util.sizeFromShape(x.shape) > 0) math.swish(f32(backend, x), f32(backend, y));
       return y;
     },
-    [SWISH_MEANS]: ({ inputs, backend }) => {
-      const { x } = inputs as { x: Info };
-      if (x.shape.length < 3) throw new Error(`${SWISH_MEANS}: [batch, ..., channels] expected, got [${x.shape}]`);
-      const [B, P, C] = samplePixelsChannels(x.shape);
-      if (P === 0) throw new Error(`${SWISH_MEANS}: no pixels in [${x.shape}]`);
-      const y = host.output(backend, x.shape, "float32");
-      const means = host.output(backend, [B, C], "float32");
-      if (B * C > 0) math.swishMeans(B, P, C, f32(backend, x), f32(backend, y), f32(backend, means));
-      return [y, means];
-    },
+    [SWISH_MEANS]: swishMeansKernel(SWISH_MEANS, false),
     [SWISH_BF16]: ({ inputs, backend }) => {
       const { x } = inputs as { x: Info };
       const y = host.output(backend, packedShape(x.shape, SWISH_BF16), "int32");
       if (tf.util.sizeFromShape(x.shape) > 0) math.swishBf16(f32(backend, x), bf16View(backend, y));
       return y;
     },
-    [SWISH_MEANS_BF16]: ({ inputs, backend }) => {
-      const { x } = inputs as { x: Info };
-      if (x.shape.length < 3) throw new Error(`${SWISH_MEANS_BF16}: [batch, ..., channels] expected, got [${x.shape}]`);
-      const [B, P, C] = samplePixelsChannels(x.shape);
-      if (P === 0) throw new Error(`${SWISH_MEANS_BF16}: no pixels in [${x.shape}]`);
-      const y = host.output(backend, packedShape(x.shape, SWISH_MEANS_BF16), "int32");
-      const means = host.output(backend, [B, C], "float32");
-      if (B * C > 0) math.swishMeansBf16(B, P, C, f32(backend, x), bf16View(backend, y), f32(backend, means));
-      return [y, means];
-    },
+    [SWISH_MEANS_BF16]: swishMeansKernel(SWISH_MEANS_BF16, true),
   };
 }

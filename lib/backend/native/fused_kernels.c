@@ -306,37 +306,6 @@ void ast_swish(i64 n, const float *x, float *y) {
 }
 
 /*
- * y = swish(x) for x [B, P, C] and, in the same pass, means[b, c] = mean over p of y[b, p, c]
- * (EfficientNet's squeeze-excitation input; double sums per thread, combined in thread order).
- */
-int ast_swish_means(i64 B, i64 P, i64 C, const float *x, float *y, float *means) {
-  int T = omp_get_max_threads();
-  double *acc = thread_sums(T, C);
-  if (!acc) return 1;
-  for (i64 b = 0; b < B; b++) {
-    if (b > 0) memset(acc, 0, (size_t)T * C * sizeof(double));
-#pragma omp parallel num_threads(T)
-    {
-      double *a = acc + (i64)omp_get_thread_num() * C;
-#pragma omp for schedule(static)
-      for (i64 p = 0; p < P; p++) {
-        const i64 row = (b * P + p) * C;
-        for (i64 c0 = 0; c0 < C; c0 += SWISH_BLOCK) {
-          const i64 m = C - c0 < SWISH_BLOCK ? C - c0 : SWISH_BLOCK;
-          float *yr = y + row + c0;
-          swish_block(m, x + row + c0, yr);
-#pragma omp simd
-          for (i64 j = 0; j < m; j++) a[c0 + j] += yr[j];
-        }
-      }
-    }
-    for (i64 c = 0; c < C; c++) means[b * C + c] = (float)(thread_total(acc, T, C, c) / (double)P);
-  }
-  free(acc);
-  return 0;
-}
-
-/*
  * float -> bfloat16, round to nearest even, as x86's VCVTNEPS2BF16 (what oneDNN's f32 -> bf16
  * reorder runs on CPUs with bf16 instructions): NaN stays NaN (quiet), a denormal input gives
  * a signed zero. Branch-free so that the loops below vectorise.
@@ -363,8 +332,12 @@ void ast_swish_bf16(i64 n, const float *x, uint16_t *y16) {
   }
 }
 
-/* ast_swish_means with the output stored as bf16; the means are of the float values */
-int ast_swish_means_bf16(i64 B, i64 P, i64 C, const float *x, uint16_t *y16, float *means) {
+/*
+ * swish(x) for x [B, P, C] into y (float) or, y null, y16 (bf16), and in the same pass
+ * means[b, c] = mean over p of the float swish values (EfficientNet's squeeze-excitation input;
+ * double sums per thread, combined in thread order).
+ */
+static int swish_means(i64 B, i64 P, i64 C, const float *x, float *y, uint16_t *y16, float *means) {
   int T = omp_get_max_threads();
   double *acc = thread_sums(T, C);
   if (!acc) return 1;
@@ -373,18 +346,20 @@ int ast_swish_means_bf16(i64 B, i64 P, i64 C, const float *x, uint16_t *y16, flo
 #pragma omp parallel num_threads(T)
     {
       double *a = acc + (i64)omp_get_thread_num() * C;
-      float y[SWISH_BLOCK];
+      float block[SWISH_BLOCK];
 #pragma omp for schedule(static)
       for (i64 p = 0; p < P; p++) {
         const i64 row = (b * P + p) * C;
         for (i64 c0 = 0; c0 < C; c0 += SWISH_BLOCK) {
           const i64 m = C - c0 < SWISH_BLOCK ? C - c0 : SWISH_BLOCK;
-          swish_block(m, x + row + c0, y);
-          uint16_t *yr = y16 + row + c0;
+          float *yr = y ? y + row + c0 : block;
+          swish_block(m, x + row + c0, yr);
 #pragma omp simd
-          for (i64 j = 0; j < m; j++) {
-            a[c0 + j] += y[j];
-            yr[j] = bf16_round(y[j]);
+          for (i64 j = 0; j < m; j++) a[c0 + j] += yr[j];
+          if (!y) {
+            uint16_t *out = y16 + row + c0;
+#pragma omp simd
+            for (i64 j = 0; j < m; j++) out[j] = bf16_round(block[j]);
           }
         }
       }
@@ -393,6 +368,15 @@ int ast_swish_means_bf16(i64 B, i64 P, i64 C, const float *x, uint16_t *y16, flo
   }
   free(acc);
   return 0;
+}
+
+int ast_swish_means(i64 B, i64 P, i64 C, const float *x, float *y, float *means) {
+  return swish_means(B, P, C, x, y, NULL, means);
+}
+
+/* ast_swish_means with the output stored as bf16; the means are of the float values */
+int ast_swish_means_bf16(i64 B, i64 P, i64 C, const float *x, uint16_t *y16, float *means) {
+  return swish_means(B, P, C, x, NULL, y16, means);
 }
 
 /* ------------------------------------------------- activations after a convolution ---- */
