@@ -44,7 +44,7 @@ export class CouplingSubnet {
    */
   apply(x: tf.Tensor, scaled?: { count: number; factor: number }): tf.Tensor4D {
     const p = (n: string) => this.store.get(`${this.prefix}.${n}`);
-    const h = tf.relu(conv2dBias(x as tf.Tensor4D, p("conv1.weight") as tf.Tensor4D, p("conv1.bias") as tf.Tensor1D, "replicate"));
+    const h = conv2dBias(x as tf.Tensor4D, p("conv1.weight") as tf.Tensor4D, p("conv1.bias") as tf.Tensor1D, "replicate", "relu");
     const w = p("conv2.weight") as tf.Tensor4D, b = p("conv2.bias") as tf.Tensor1D;
     let scale = p("gamma");
     if (scaled) {
