@@ -6,10 +6,10 @@
  *
  * Only the convolution kernels read bf16: their inputs are rounded to bf16 inside the primitive
  * (the tfjs tensors stay float32), or arrive as bf16 from a swish that wrote them so
- * (lib/ops/packed_bf16.ts: the same rounding, one pass less; EfficientNet-B5's forward). Everything else stays fp32 with nothing to change here: the
- * master weights and Adam's moments (lib/train), BatchNorm's statistics, the flow's log-det and
- * soft clamp, the losses, and every non-convolution kernel (elementwise, reductions, the fused
- * kernels, matmuls).
+ * (lib/ops/packed_bf16.ts: the same rounding, one pass less; EfficientNet-B5's forward).
+ * Everything else stays fp32 with nothing to change here: the master weights and Adam's moments
+ * (lib/train), BatchNorm's statistics, the flow's log-det and soft clamp, the losses, and every
+ * non-convolution kernel (elementwise, reductions, the fused kernels, matmuls).
  *
  * Where bf16 cannot run the convolutions stay fp32 and `note` says why in one line: no native
  * library (wasm's or the cpu backend's own kernels), OpenBLAS instead of oneDNN, a CPU without
