@@ -27,6 +27,16 @@ typedef int64_t i64;
 
 int ast_fused_version(void) { return 1; }
 
+/*
+ * Whether an elementwise pass over `work` values is worth a parallel region. Small maps (the demo
+ * preset's 16x16 ones) take 0.2-0.45 ms per kernel in a parallel region on these 2-core hosts,
+ * waking the other thread while oneDNN's and the wasm backend's threads are about, against
+ * 10-50 us on the calling thread alone. Only passes whose every value is computed the same way
+ * whatever the thread count take this: the reductions keep their fixed split.
+ */
+#define PARALLEL_MIN_WORK 65536
+static inline int parallel_worth(i64 work) { return work >= PARALLEL_MIN_WORK; }
+
 /* ---------------------------------------------------------------- affine coupling ---- */
 
 /*
@@ -37,7 +47,7 @@ int ast_fused_version(void) { return 1; }
  */
 void ast_coupling_forward(i64 P, i64 n, const float *o, const float *x, i64 xs, i64 xo, float k,
                           float *y, i64 ys, float *ls) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel : parallel_worth(P * n))
   for (i64 p = 0; p < P; p++) {
     const float *r = o + p * 2 * n, *t = r + n, *xp = x + p * xs + xo;
     float *yp = y + p * ys;
@@ -61,7 +71,7 @@ void ast_coupling_forward(i64 P, i64 n, const float *o, const float *x, i64 xs, 
 void ast_coupling_backward(i64 P, i64 n, const float *o, const float *x, i64 xs, i64 xo, float k,
                            const float *dy, i64 dys, const float *dls, float *dout, float *dx,
                            i64 dxs, i64 dxo) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel : parallel_worth(P * n))
   for (i64 p = 0; p < P; p++) {
     const float *r = o + p * 2 * n, *xp = x + p * xs + xo, *g = dy + p * dys;
     const float gl = dls[p];
@@ -85,7 +95,7 @@ void ast_coupling_backward(i64 P, i64 n, const float *o, const float *x, i64 xs,
 /* out[:, oo + j] = src[:, idx[j]], j < n (a channel gather; idx NULL: src channel so + j) */
 void ast_gather_channels(i64 P, i64 n, const float *src, i64 ss, i64 so, const int32_t *idx,
                          float *out, i64 os, i64 oo) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel : parallel_worth(P * n))
   for (i64 p = 0; p < P; p++) {
     const float *sp = src + p * ss;
     float *op = out + p * os + oo;
@@ -100,7 +110,7 @@ void ast_gather_channels(i64 P, i64 n, const float *src, i64 ss, i64 so, const i
 /* dst[:, idx[j]] = src[:, so + j], j < n (the gather's gradient: idx is injective) */
 void ast_scatter_channels(i64 P, i64 n, const float *src, i64 ss, i64 so, const int32_t *idx,
                           float *dst, i64 ds) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel : parallel_worth(P * n))
   for (i64 p = 0; p < P; p++) {
     const float *sp = src + p * ss + so;
     float *dp = dst + p * ds;
@@ -115,7 +125,7 @@ void ast_scatter_channels(i64 P, i64 n, const float *src, i64 ss, i64 so, const 
  */
 void ast_copy_clip(i64 P, i64 n, const float *src, i64 ss, i64 so, const float *dy, i64 dys, i64 dyo,
                    float lo, float hi, float *out, i64 os, i64 oo) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel : parallel_worth(P * n))
   for (i64 p = 0; p < P; p++) {
     const float *sp = src + p * ss + so;
     float *op = out + p * os + oo;
@@ -185,7 +195,7 @@ int ast_channel_moments(i64 P, i64 C, const float *x, float *mean, float *var) {
 /* y = leaky((x - mean) * invstd * w + b), leaky(u) = u > 0 ? u : slope * u */
 void ast_bn_leaky_forward(i64 P, i64 C, const float *x, const float *mean, const float *invstd,
                           const float *w, const float *b, float slope, float *y) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel : parallel_worth(P * C))
   for (i64 p = 0; p < P; p++) {
     const float *xp = x + p * C;
     float *yp = y + p * C;
@@ -237,7 +247,7 @@ int ast_bn_leaky_backward(i64 P, i64 C, const float *x, const float *y, const fl
     mgx[c] = (float)(sx / (double)P);
   }
   free(acc);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel : parallel_worth(P * C))
   for (i64 p = 0; p < P; p++) {
     const float *xp = x + p * C, *yp = y + p * C, *gp = dy + p * C;
     float *dp = dx + p * C;
@@ -264,7 +274,7 @@ void ast_adam_step(i64 n, const float *p, const float *g, const float *m, const 
                    float *om, float *ov, double step, double bc2sqrt, double b1, double b2,
                    double eps, double wd) {
   const double c1 = 1 - b1, c2 = 1 - b2;
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (parallel : parallel_worth(n))
   for (i64 i = 0; i < n; i++) {
     double pi = p[i];
     double gi = g[i] + wd * pi;
@@ -301,7 +311,7 @@ static inline void swish_block(i64 m, const float *x, float *y) {
 }
 
 void ast_swish(i64 n, const float *x, float *y) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel : parallel_worth(n))
   for (i64 b = 0; b < n; b += SWISH_BLOCK) swish_block(n - b < SWISH_BLOCK ? n - b : SWISH_BLOCK, x + b, y + b);
 }
 
@@ -322,7 +332,7 @@ static inline uint16_t bf16_round(float f) {
 
 /* y16 = bf16(swish(x)) over n values (the input of a bf16 convolution, without its reorder) */
 void ast_swish_bf16(i64 n, const float *x, uint16_t *y16) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel : parallel_worth(n))
   for (i64 b = 0; b < n; b += SWISH_BLOCK) {
     const i64 m = n - b < SWISH_BLOCK ? n - b : SWISH_BLOCK;
     float y[SWISH_BLOCK];
@@ -386,7 +396,7 @@ int ast_swish_means_bf16(i64 B, i64 P, i64 C, const float *x, uint16_t *y16, flo
  * NaN stays NaN (as tfjs' cpu kernels: comparisons with NaN are false).
  */
 void ast_activation_inplace(i64 n, float *y, int kind, float alpha) {
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (parallel : parallel_worth(n))
   for (i64 i = 0; i < n; i++) {
     float v = y[i];
     if (kind == 0) y[i] = v < 0.f ? 0.f : v;
@@ -400,7 +410,7 @@ void ast_activation_inplace(i64 n, float *y, int kind, float alpha) {
 /* out [N, H+2p, W+2p, C] = x [N, H, W, C] with edge pixels repeated (PyTorch 'replicate') */
 void ast_replicate_pad(i64 N, i64 H, i64 W, i64 C, i64 pad, const float *x, float *out) {
   const i64 Hp = H + 2 * pad, Wp = W + 2 * pad;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel : parallel_worth(N * Hp * Wp * C))
   for (i64 r = 0; r < N * Hp; r++) {
     const i64 b = r / Hp, py = r % Hp;
     const i64 iy = py < pad ? 0 : (py >= pad + H ? H - 1 : py - pad);
@@ -418,7 +428,7 @@ void ast_replicate_pad(i64 N, i64 H, i64 W, i64 C, i64 pad, const float *x, floa
 void ast_replicate_pad_grad(i64 N, i64 H, i64 W, i64 C, i64 pad, const float *dy, float *dx) {
   const i64 Hp = H + 2 * pad, Wp = W + 2 * pad;
   /* per output row: the padded rows that copy it (one, or pad + 1 at the edges), all columns */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel : parallel_worth(N * H * W * C))
   for (i64 r = 0; r < N * H; r++) {
     const i64 b = r / H, iy = r % H;
     const i64 y0 = iy == 0 ? 0 : iy + pad, y1 = iy == H - 1 ? Hp - 1 : iy + pad;
