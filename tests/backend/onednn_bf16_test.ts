@@ -55,7 +55,6 @@ function rand(n: number, seed: number): Float32Array {
   return Float32Array.from({ length: n }, () => r() * 2 - 1);
 }
 
-
 /** tfjs' Conv2DInfo for NHWC input [b, h, w, cin], a k x k filter to cout ('same' padding, stride s). */
 function geometry(b: number, h: number, cin: number, cout: number, k: number, s = 1, depthwise = false): ConvGeometry {
   const ho = Math.ceil(h / s);

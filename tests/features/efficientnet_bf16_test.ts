@@ -25,7 +25,6 @@ const BLOCKS = [13, 27, 35];
 /** measured 5.8e-3 to 1.4e-2 on an AMD EPYC (Zen 4, avx512_bf16, oneDNN 2.6 brgconv / jit_bf16) */
 const BF16_FEATURES_REL_L2_MAX = 0.1;
 
-
 Deno.test({ name: "EfficientNet-B5 features, bf16 vs fp32 convolutions: relative L2 below the bound at blocks 13, 27, 35", ignore: needsShared(), ...opts, fn: async () => {
   await initBackend(runtimeFromEnv().backend);
   const unavailable = bf16Unavailable();

@@ -32,7 +32,6 @@ const opts = { sanitizeOps: false, sanitizeResources: false };
 const WEIGHTS = new URL("../../data/pretrained/mobilenet_v2_0.35_224", import.meta.url).pathname;
 const MAP_LEN = 24;
 
-
 Deno.test({ name: "MobileNetV2 bf16 features: as far from fp32 as fp32 kernels on bf16-rounded inputs and filters, and close to those", ignore: needsShared(), ...opts, fn: async () => {
   await initBackend(runtimeFromEnv().backend);
   const unavailable = bf16Unavailable();

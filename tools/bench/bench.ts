@@ -261,7 +261,6 @@ interface TorchLine {
   error?: string;
 }
 
-/** Whether `python` imports torch; the reason when not. */
 const torchChecked = new Map<string, Promise<string | null>>();
 /** torchAvailable, asked once per interpreter and process */
 function torchAvailableOnce(python: string): Promise<string | null> {
@@ -270,6 +269,7 @@ function torchAvailableOnce(python: string): Promise<string | null> {
   return p;
 }
 
+/** Whether `python` imports torch; the reason when not. */
 async function torchAvailable(python: string): Promise<string | null> {
   try {
     const out = await new Deno.Command(python, { args: ["-c", "import torch"], stdout: "null", stderr: "piped" }).output();
@@ -295,7 +295,7 @@ async function torchReference(
   weightsDir?: string,
 ): Promise<{ info: TorchInfo; lines: Map<string, TorchLine> }> {
   const lines = new Map<string, TorchLine>();
-  if (python == null) return { info: { python: "", available: false, note: "no PyTorch reference asked (--no-torch)" }, lines };
+  if (python == null) return { info: { python: "", available: false, note: NO_TORCH_ASKED }, lines };
   const specs: Record<string, unknown>[] = [];
   for (const w of workloads) {
     try {
@@ -339,6 +339,7 @@ async function torchReference(
 }
 
 const NO_TORCH_VERSION = "no workload with a PyTorch version selected";
+const NO_TORCH_ASKED = "no PyTorch reference asked (--no-torch)";
 
 /**
  * One TorchInfo for the record from the per-workload runs: the interpreter and torch's details
@@ -351,9 +352,10 @@ function combinedTorchInfo(python: string | null, runs: TorchInfo[]): TorchInfo 
     const { note: _first, ...info } = timed;
     return notes.length ? { ...info, note: notes.join("; ") } : info;
   }
-  if (!runs.length) return { python: python ?? "", available: false, note: python == null ? "no PyTorch reference asked (--no-torch)" : NO_TORCH_VERSION };
+  if (!runs.length) return { python: python ?? "", available: false, note: python == null ? NO_TORCH_ASKED : NO_TORCH_VERSION };
   if (runs.every((r) => r.available)) return { python: python ?? "", available: true, note: NO_TORCH_VERSION };
-  return { python: python ?? "", available: false, note: notes.join("; ") || "no PyTorch reference asked (--no-torch)" };
+  // a run without torch always says why
+  return { python: python ?? "", available: false, note: notes.join("; ") };
 }
 
 /**

@@ -225,10 +225,7 @@ export class OneDnnConvolutions implements ConvolutionLibrary {
   }
 
   private depthwiseForwardAt(p: Precision, g: ConvGeometry, x: Float32Array, w: Float32Array, y: Float32Array, bias?: Float32Array): void {
-    if (x.length < g.batchSize * g.inHeight * g.inWidth * g.inChannels) throw new RangeError("x too small");
-    if (w.length < g.filterHeight * g.filterWidth * g.outChannels) throw new RangeError("w too small");
-    if (y.length < g.batchSize * g.outHeight * g.outWidth * g.outChannels) throw new RangeError("y too small");
-    if (bias && bias.length < g.outChannels) throw new RangeError("bias too small");
+    checkDepthwiseSizes(g, { x, w, y, bias });
     this.run(this.plan(bias ? "dw_fwd_bias" : "dw_fwd", g, p), bias ? [x, w, bias, y] : [x, w, y]);
   }
 
@@ -263,11 +260,11 @@ export class OneDnnConvolutions implements ConvolutionLibrary {
   forwardBf16Input(g: ConvGeometry, x16: Uint16Array, w: Float32Array, y: Float32Array, bias?: Float32Array, depthwise = false): void {
     const n = g.batchSize * g.inHeight * g.inWidth * g.inChannels;
     if (x16.length < n) throw new RangeError("x16 too small");
-    if (depthwise) {
-      if (w.length < g.filterHeight * g.filterWidth * g.outChannels) throw new RangeError("w too small");
-      if (y.length < g.batchSize * g.outHeight * g.outWidth * g.outChannels) throw new RangeError("y too small");
-    } else checkSizes(g, { x: x16, w, y });
-    if (bias && bias.length < g.outChannels) throw new RangeError("bias too small");
+    if (depthwise) checkDepthwiseSizes(g, { x: x16, w, y, bias });
+    else {
+      checkSizes(g, { x: x16, w, y });
+      if (bias && bias.length < g.outChannels) throw new RangeError("bias too small");
+    }
     const pass: Pass = depthwise ? (bias ? "dw_fwd_bias" : "dw_fwd") : (bias ? "fwd_bias" : "fwd");
     const plan = this._precision === "bf16" ? this.plan(pass, g, "bf16", true) : null;
     if (plan?.precision === "bf16") return this.run(plan, bias ? [x16, w, bias, y] : [x16, w, y]);
@@ -630,4 +627,12 @@ function checkSizes(g: ConvGeometry, b: { x: Float32Array | Uint16Array; w: Floa
   if (b.x.length < g.batchSize * g.inHeight * g.inWidth * g.inChannels) throw new RangeError("x / dx too small");
   if (b.w.length < g.filterHeight * g.filterWidth * g.inChannels * g.outChannels) throw new RangeError("w / dw too small");
   if (b.y.length < g.batchSize * g.outHeight * g.outWidth * g.outChannels) throw new RangeError("y / dy too small");
+}
+
+/** The same for a depthwise forward (filter [kh, kw, C, multiplier]), bias optional. */
+function checkDepthwiseSizes(g: ConvGeometry, b: { x: Float32Array | Uint16Array; w: Float32Array; y: Float32Array; bias?: Float32Array }): void {
+  if (b.x.length < g.batchSize * g.inHeight * g.inWidth * g.inChannels) throw new RangeError("x too small");
+  if (b.w.length < g.filterHeight * g.filterWidth * g.outChannels) throw new RangeError("w too small");
+  if (b.y.length < g.batchSize * g.outHeight * g.outWidth * g.outChannels) throw new RangeError("y too small");
+  if (b.bias && b.bias.length < g.outChannels) throw new RangeError("bias too small");
 }
